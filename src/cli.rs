@@ -1,0 +1,216 @@
+//! The `backlot` command line.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{DatabaseConfig, ServeConfig};
+use crate::error::CliError;
+use crate::import::{self, ImportOutcome};
+use crate::service::article::Saved;
+use crate::{app, demo, graphql};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "backlot",
+    version,
+    about = "Backlot: a headless GraphQL + JSON content API for pages that use real production records as brand proof.",
+    long_about = "Backlot stores articles, their paired proof records (what was made, the constraints, people and \
+decisions on set, the behind-the-scenes frames), the questions each page helps you ask, and the reuse channels \
+the material can go to, and serves them over GraphQL.\n\n\
+The database is --database-url, else $DATABASE_URL, else sqlite://backlot.db in the working directory \
+(created if missing). A postgres:// URL uses PostgreSQL. Every command applies pending migrations first.\n\n\
+Exit codes: 0 success, 1 failure, 2 bad usage, 3 database unreachable or migration failed, 4 bad input file.",
+    after_help = "Examples:\n  backlot serve --demo\n  backlot import pages/ --publish\n  DATABASE_URL=postgres://localhost/backlot backlot migrate\n  backlot schema > schema.graphql"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve GraphQL at /graphql (GraphiQL in a browser) and a health check at /healthz.
+    Serve(ServeConfig),
+    /// Import plain-text pages: files, or every .txt file in a directory. Articles are DRAFT unless --publish.
+    Import {
+        /// Files or directories to import.
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Publish each imported article (its paired proof record stays a draft for editors to fill in).
+        #[arg(long)]
+        publish: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the GraphQL schema (SDL).
+    Schema,
+}
+
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    let url = cli.database.database_url;
+    match cli.command {
+        Command::Schema => {
+            print!("{}", graphql::sdl());
+            Ok(())
+        }
+        Command::Migrate => {
+            app::connect_and_migrate(&url).await.map_err(CliError::Database)?;
+            println!("migrations applied to {}", redact(&url));
+            Ok(())
+        }
+        Command::Import { paths, publish } => {
+            let db = app::connect_and_migrate(&url).await.map_err(CliError::Database)?;
+            import_paths(&db, &paths, publish).await
+        }
+        Command::Serve(config) => serve(&url, config).await,
+    }
+}
+
+/// The URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{}:***{}", &url[..scheme + 3], user, &url[at..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+async fn serve(url: &str, config: ServeConfig) -> Result<(), CliError> {
+    let started = Instant::now();
+    let db = app::connect_and_migrate(url).await.map_err(CliError::Database)?;
+    if config.demo {
+        match demo::load(&db).await? {
+            Some(count) => tracing::info!("loaded {count} demo pages"),
+            None => tracing::info!("database has content; demo set not loaded"),
+        }
+    }
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| CliError::Server(format!("cannot listen on {}: {e}", config.listen)))?;
+    let addr = listener.local_addr().map_err(|e| CliError::Server(e.to_string()))?;
+    println!(
+        "Backlot listening on http://{addr}/graphql (GraphiQL in a browser; database {}; ready in {} ms)",
+        redact(url),
+        started.elapsed().as_millis()
+    );
+    axum::serve(listener, app::router(db))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| CliError::Server(e.to_string()))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
+/// Every file named, and every `.txt` file directly inside a named directory, in name order.
+fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let entries = std::fs::read_dir(path).map_err(|e| input_error(path, &e.to_string()))?;
+            let mut found: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "txt"))
+                .collect();
+            found.sort();
+            files.extend(found);
+        } else if path.is_file() {
+            files.push(path.clone());
+        } else {
+            return Err(input_error(path, "no such file or directory"));
+        }
+    }
+    Ok(files)
+}
+
+fn input_error(path: &Path, message: &str) -> CliError {
+    CliError::Input { path: path.display().to_string(), message: message.to_string() }
+}
+
+/// Reads a page as UTF-8, naming the line of the first invalid byte.
+fn read_page(path: &Path) -> Result<String, CliError> {
+    let bytes = std::fs::read(path).map_err(|e| input_error(path, &e.to_string()))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
+        input_error(path, &format!("line {line}: not valid UTF-8 text"))
+    })
+}
+
+async fn import_one(db: &sea_orm::DatabaseConnection, path: &Path, publish: bool) -> Result<ImportOutcome, CliError> {
+    let text = read_page(path)?;
+    let page = import::parse_page(&text).map_err(|e| input_error(path, &e.to_string()))?;
+    import::import_page(db, page, publish).await.map_err(|e| match e {
+        crate::service::ServiceError::BadInput { field, message } => {
+            input_error(path, &format!("{field}: {message}"))
+        }
+        other => CliError::Service(other),
+    })
+}
+
+async fn import_paths(db: &sea_orm::DatabaseConnection, paths: &[PathBuf], publish: bool) -> Result<(), CliError> {
+    let started = Instant::now();
+    let files = collect_files(paths)?;
+    let total = files.len();
+    let (mut created, mut updated, mut failed) = (0usize, 0usize, 0usize);
+    let mut last_error = None;
+    for (i, path) in files.iter().enumerate() {
+        match import_one(db, path, publish).await {
+            Ok(outcome) => {
+                let verb = match outcome.saved {
+                    Saved::Created => {
+                        created += 1;
+                        "created"
+                    }
+                    Saved::Updated => {
+                        updated += 1;
+                        "updated"
+                    }
+                };
+                let state = if outcome.published { "published" } else { "draft" };
+                println!("[{}/{total}] {verb} {} ({state}) from {}", i + 1, outcome.slug, path.display());
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!("[{}/{total}] error: {e}", i + 1);
+                last_error = Some(e);
+            }
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "imported {} of {total} pages: {created} created, {updated} updated, {failed} failed in {seconds:.2} s",
+        created + updated
+    );
+    match last_error {
+        None => Ok(()),
+        Some(CliError::Input { .. }) => Err(CliError::Input {
+            path: format!("{failed} file(s)"),
+            message: "could not be imported; nothing of them was written (see above)".into(),
+        }),
+        Some(other) => Err(other),
+    }
+}

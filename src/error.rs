@@ -1,0 +1,80 @@
+//! The one mapping from layer errors to what clients see: GraphQL `extensions.code`, HTTP status, exit codes.
+
+use async_graphql::ErrorExtensions;
+
+use crate::service::ServiceError;
+
+/// Stable codes clients can branch on.
+pub mod code {
+    pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
+    pub const NOT_FOUND: &str = "NOT_FOUND";
+    pub const CONFLICT: &str = "CONFLICT";
+    pub const INTERNAL_SERVER_ERROR: &str = "INTERNAL_SERVER_ERROR";
+    pub const BAD_REQUEST: &str = "BAD_REQUEST";
+    pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+}
+
+pub fn bad_input(field: &str, message: &str) -> async_graphql::Error {
+    async_graphql::Error::new(format!("{field}: {message}")).extend_with(|_, e| {
+        e.set("code", code::BAD_USER_INPUT);
+        e.set("field", field);
+    })
+}
+
+/// Internal detail goes to the log under a reference the client can quote; the client sees only the reference.
+pub fn internal(detail: &dyn std::fmt::Display) -> async_graphql::Error {
+    let reference = uuid::Uuid::new_v4().simple().to_string();
+    tracing::error!(error_id = %reference, "internal error: {detail}");
+    async_graphql::Error::new(format!("internal server error (reference {reference})")).extend_with(|_, e| {
+        e.set("code", code::INTERNAL_SERVER_ERROR);
+        e.set("errorId", reference.as_str());
+    })
+}
+
+pub fn to_graphql_error(err: ServiceError) -> async_graphql::Error {
+    match err {
+        ServiceError::BadInput { field, message } => bad_input(&field, &message),
+        ServiceError::NotFound { entity, key } => async_graphql::Error::new(format!("{entity} not found: {key}"))
+            .extend_with(|_, e| e.set("code", code::NOT_FOUND)),
+        ServiceError::Conflict(message) => {
+            async_graphql::Error::new(message).extend_with(|_, e| e.set("code", code::CONFLICT))
+        }
+        ServiceError::Database(db) => internal(&db),
+    }
+}
+
+/// `service_call().await.gql()?` — the only way service errors reach GraphQL.
+pub trait GqlResult<T> {
+    fn gql(self) -> async_graphql::Result<T>;
+}
+
+impl<T> GqlResult<T> for Result<T, ServiceError> {
+    fn gql(self) -> async_graphql::Result<T> {
+        self.map_err(to_graphql_error)
+    }
+}
+
+/// Why a command failed; each maps to an exit code scripts can test.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("cannot open the database: {0}")]
+    Database(#[source] sea_orm::DbErr),
+    #[error("{0}")]
+    Service(#[from] ServiceError),
+    #[error("{path}: {message}")]
+    Input { path: String, message: String },
+    #[error("{0}")]
+    Server(String),
+}
+
+impl CliError {
+    /// 1 = generic failure, 2 = usage (clap), 3 = database unreachable or migration failed, 4 = bad input file.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Database(_) => 3,
+            CliError::Input { .. } => 4,
+            CliError::Service(ServiceError::BadInput { .. }) => 4,
+            _ => 1,
+        }
+    }
+}

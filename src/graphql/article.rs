@@ -1,0 +1,235 @@
+//! Article, its sections and audience, and the `article` / `articles` queries.
+
+use async_graphql::{ComplexObject, Context, InputObject, Object, Result, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+use entity::{article, article_section};
+
+use super::collection::Collection;
+use super::connection::{connection, page_request, Count, CountedConnection};
+use super::enums::{ContentStatus, OrderDirection};
+use super::loaders::{ArticleSlug, CollectionRow, LinksOf, ProofRecordDoc, QuestionsOf, SectionsOf};
+use super::node::global_id;
+use super::proof_record::ProofRecord;
+use super::question::Question;
+use crate::error::GqlResult;
+use crate::service::article::{self as service, ArticleFilter as Filter, ArticleOrderField as OrderField};
+
+/// One editorial page.
+pub struct Article(pub article::Model);
+
+/// Who the page helps.
+#[derive(SimpleObject)]
+pub struct Audience {
+    /// The sentence naming the readers.
+    summary: Option<String>,
+    /// The roles named in it, e.g. ["brand leads", "founders"].
+    roles: Vec<String>,
+    /// What those readers need from the page.
+    reader_need: Option<String>,
+}
+
+/// A free body section, in page order.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct ArticleSection {
+    position: i32,
+    heading: String,
+    /// Paragraphs separated by a blank line.
+    body: String,
+}
+
+#[ComplexObject]
+impl ArticleSection {
+    /// `body` split into paragraphs.
+    async fn paragraphs(&self) -> Vec<&str> {
+        self.body.split("\n\n").collect()
+    }
+}
+
+impl From<article_section::Model> for ArticleSection {
+    fn from(m: article_section::Model) -> Self {
+        ArticleSection { position: m.position, heading: m.heading, body: m.body }
+    }
+}
+
+/// A "Next: read ..." link. `article` is null while the linked page is not imported or not visible.
+#[derive(SimpleObject)]
+pub struct RelatedLink {
+    title: String,
+    slug: String,
+    article: Option<Article>,
+}
+
+#[Object]
+impl Article {
+    pub async fn id(&self) -> ID {
+        global_id("Article", &self.0.document_id)
+    }
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    /// The opening sentence: what the page claims.
+    async fn thesis(&self) -> Option<&str> {
+        self.0.thesis.as_deref()
+    }
+    /// "The point is ..." — why the page exists.
+    async fn point(&self) -> Option<&str> {
+        self.0.point.as_deref()
+    }
+    async fn audience(&self) -> Audience {
+        Audience {
+            summary: self.0.audience_summary.clone(),
+            roles: self.0.audience_roles.lines().filter(|r| !r.is_empty()).map(str::to_string).collect(),
+            reader_need: self.0.reader_need.clone(),
+        }
+    }
+    async fn real_problem(&self) -> Option<&str> {
+        self.0.real_problem.as_deref()
+    }
+    /// Why the production record matters to the lesson.
+    async fn record_matters(&self) -> Option<&str> {
+        self.0.record_matters.as_deref()
+    }
+    async fn smarter_question(&self) -> Option<&str> {
+        self.0.smarter_question.as_deref()
+    }
+    async fn sections(&self, ctx: &Context<'_>) -> Result<Vec<ArticleSection>> {
+        let rows = super::loader(ctx).load_one(SectionsOf(self.0.id)).await?.unwrap_or_default();
+        Ok(rows.into_iter().map(ArticleSection::from).collect())
+    }
+    async fn proves(&self) -> Option<&str> {
+        self.0.proves.as_deref()
+    }
+    /// The questions this page should help you ask, in order, with their answers.
+    async fn questions(&self, ctx: &Context<'_>) -> Result<Vec<Question>> {
+        let rows = super::loader(ctx).load_one(QuestionsOf(self.0.id)).await?.unwrap_or_default();
+        Ok(rows.into_iter().map(Question).collect())
+    }
+    async fn collection(&self, ctx: &Context<'_>) -> Result<Option<Collection>> {
+        let Some(id) = self.0.collection_id else { return Ok(None) };
+        Ok(super::loader(ctx).load_one(CollectionRow(id)).await?.map(Collection))
+    }
+    /// The paired proof record; null until it is published.
+    async fn proof_record(&self, ctx: &Context<'_>) -> Result<Option<ProofRecord>> {
+        let Some(doc) = &self.0.proof_record_document_id else { return Ok(None) };
+        Ok(super::loader(ctx).load_one(ProofRecordDoc(doc.clone())).await?.map(ProofRecord))
+    }
+    /// Linked articles you can read, in the order the page names them.
+    async fn related_articles(&self, ctx: &Context<'_>) -> Result<Vec<Article>> {
+        Ok(self.related_links(ctx).await?.into_iter().filter_map(|l| l.article).collect())
+    }
+    /// Every link the page names, including ones whose target is not available yet.
+    async fn related_links(&self, ctx: &Context<'_>) -> Result<Vec<RelatedLink>> {
+        let loader = super::loader(ctx);
+        let links = loader.load_one(LinksOf(self.0.id)).await?.unwrap_or_default();
+        let targets = loader.load_many(links.iter().map(|l| ArticleSlug(l.target_slug.clone()))).await?;
+        Ok(links
+            .into_iter()
+            .map(|l| RelatedLink {
+                article: targets.get(&ArticleSlug(l.target_slug.clone())).cloned().map(Article),
+                title: l.target_title,
+                slug: l.target_slug,
+            })
+            .collect())
+    }
+    async fn status(&self) -> ContentStatus {
+        self.0.status.into()
+    }
+    async fn published_at(&self) -> Option<DateTime<Utc>> {
+        self.0.published_at
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+#[derive(InputObject, Default)]
+pub struct ArticleFilter {
+    /// Collection slug, e.g. "proof".
+    pub collection: Option<String>,
+    /// Full-text match on the article's text (every word must match).
+    pub text: Option<String>,
+    /// Published at or after this instant.
+    pub published_after: Option<DateTime<Utc>>,
+    /// Published before this instant.
+    pub published_before: Option<DateTime<Utc>>,
+}
+
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Default)]
+pub enum ArticleOrderField {
+    #[default]
+    PublishedAt,
+    Title,
+}
+
+#[derive(InputObject)]
+pub struct ArticleOrder {
+    field: ArticleOrderField,
+    #[graphql(default)]
+    direction: OrderDirection,
+}
+
+pub(crate) fn article_query(
+    ctx: &Context<'_>,
+    filter: Option<ArticleFilter>,
+    order_by: Option<ArticleOrder>,
+) -> service::ArticleQuery {
+    let filter = filter.unwrap_or_default();
+    let (field, direction) = order_by.map(|o| (o.field, o.direction)).unwrap_or_default();
+    service::ArticleQuery {
+        visibility: super::visibility(ctx),
+        filter: Filter {
+            collection: filter.collection,
+            text: filter.text,
+            published_after: filter.published_after,
+            published_before: filter.published_before,
+        },
+        order_by: match field {
+            ArticleOrderField::PublishedAt => OrderField::PublishedAt,
+            ArticleOrderField::Title => OrderField::Title,
+        },
+        direction: direction.into(),
+    }
+}
+
+pub(crate) async fn article_connection(
+    ctx: &Context<'_>,
+    query: service::ArticleQuery,
+    page: crate::service::PageRequest,
+) -> Result<CountedConnection<Article>> {
+    let page = service::list(super::db(ctx), &query, &page).await.gql()?;
+    Ok(connection(page, Count::Articles(query), Article))
+}
+
+#[derive(Default)]
+pub struct ArticleQuery;
+
+#[Object]
+impl ArticleQuery {
+    /// An article by slug; null if there is none you may see.
+    async fn article(&self, ctx: &Context<'_>, slug: String) -> Result<Option<Article>> {
+        Ok(service::by_slug(super::db(ctx), super::visibility(ctx), &slug).await.gql()?.map(Article))
+    }
+
+    /// Articles, newest first unless `orderBy` says otherwise. `first`/`last` are capped at 100.
+    #[allow(clippy::too_many_arguments)]
+    async fn articles(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<ArticleFilter>,
+        order_by: Option<ArticleOrder>,
+    ) -> Result<CountedConnection<Article>> {
+        let query = article_query(ctx, filter, order_by);
+        article_connection(ctx, query, page_request(first, after, last, before)).await
+    }
+}

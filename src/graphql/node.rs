@@ -1,0 +1,71 @@
+//! Relay global object identification: opaque IDs ("Type:key" in base64url) and `node(id:)`.
+
+use async_graphql::{Context, Interface, Object, Result, ID};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use super::article::Article;
+use super::collection::Collection;
+use super::proof_record::{Asset, ProofRecord};
+use super::question::Question;
+use super::reuse_channel::ReuseChannel;
+use super::snippet::ProofSnippet;
+use crate::error::GqlResult;
+use crate::service::{self, catalog};
+
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID", desc = "Opaque global identifier, stable across publishes."))]
+pub enum Node {
+    Article(Article),
+    ProofRecord(ProofRecord),
+    Question(Question),
+    Asset(Asset),
+    ProofSnippet(ProofSnippet),
+    Collection(Collection),
+    ReuseChannel(ReuseChannel),
+}
+
+pub fn global_id(type_name: &str, key: &str) -> ID {
+    ID(URL_SAFE_NO_PAD.encode(format!("{type_name}:{key}")))
+}
+
+fn parse(id: &str) -> Option<(String, String)> {
+    let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(id).ok()?).ok()?;
+    let (type_name, key) = raw.split_once(':')?;
+    Some((type_name.to_string(), key.to_string()))
+}
+
+#[derive(Default)]
+pub struct NodeQuery;
+
+#[Object]
+impl NodeQuery {
+    /// Any object by its global ID; `null` when it does not exist or is not visible to you.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
+        let Some((type_name, key)) = parse(&id) else {
+            return Err(crate::error::bad_input("id", "is not an ID issued by this API"));
+        };
+        let db = super::db(ctx);
+        let v = super::visibility(ctx);
+        let node = match type_name.as_str() {
+            "Article" => service::article::by_document_id(db, v, &key).await.gql()?.map(|m| Node::Article(Article(m))),
+            "ProofRecord" => {
+                service::proof_record::by_document_id(db, v, &key).await.gql()?.map(|m| Node::ProofRecord(ProofRecord(m)))
+            }
+            "Question" => service::question::by_document_id(db, v, &key).await.gql()?.map(|m| Node::Question(Question(m))),
+            "Asset" => service::proof_record::assets_by_document_ids(db, v, &[key])
+                .await
+                .gql()?
+                .into_iter()
+                .next()
+                .map(|m| Node::Asset(Asset(m))),
+            "ProofSnippet" => {
+                service::snippet::by_document_id(db, v, &key).await.gql()?.map(|m| Node::ProofSnippet(ProofSnippet(m)))
+            }
+            "Collection" => catalog::collection_by_slug(db, &key).await.gql()?.map(|m| Node::Collection(Collection(m))),
+            "ReuseChannel" => catalog::channel_by_slug(db, &key).await.gql()?.map(|m| Node::ReuseChannel(ReuseChannel(m))),
+            _ => None,
+        };
+        Ok(node)
+    }
+}

@@ -1,0 +1,225 @@
+//! Proof records, their observations and BTS assets, and the `proofRecord(s)` queries.
+
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{asset, observation, proof_record};
+
+use super::article::Article;
+use super::connection::{connection, page_request, Count, CountedConnection};
+use super::enums::{AssetKind, ContentStatus, ObservationKind, OrderDirection, ReleaseStatus};
+use super::loaders::{ArticlesOfProofRecord, AssetsOf, ChannelRow, ChannelsOf, ObservationsOf, ProofRecordRow, SnippetsOf};
+use super::node::global_id;
+use super::reuse_channel::ReuseChannel;
+use super::snippet::ProofSnippet;
+use crate::error::GqlResult;
+use crate::service::proof_record::{self as service, shows_from_string, ProofRecordFilter as Filter};
+
+/// The production record paired with an article.
+pub struct ProofRecord(pub proof_record::Model);
+
+/// Operating context captured during the work.
+#[derive(SimpleObject)]
+pub struct Observation {
+    kind: ObservationKind,
+    title: String,
+    detail: Option<String>,
+    position: i32,
+}
+
+impl From<observation::Model> for Observation {
+    fn from(m: observation::Model) -> Self {
+        Observation { kind: m.kind.into(), title: m.title, detail: m.detail, position: m.position }
+    }
+}
+
+/// One behind-the-scenes frame or clip.
+pub struct Asset(pub asset::Model);
+
+#[Object]
+impl Asset {
+    pub async fn id(&self) -> ID {
+        global_id("Asset", &self.0.document_id)
+    }
+    async fn url(&self) -> &str {
+        &self.0.url
+    }
+    async fn kind(&self) -> AssetKind {
+        self.0.kind.into()
+    }
+    async fn alt(&self) -> Option<&str> {
+        self.0.alt.as_deref()
+    }
+    async fn caption(&self) -> Option<&str> {
+        self.0.caption.as_deref()
+    }
+    async fn credit(&self) -> Option<&str> {
+        self.0.credit.as_deref()
+    }
+    async fn width(&self) -> Option<i32> {
+        self.0.width
+    }
+    async fn height(&self) -> Option<i32> {
+        self.0.height
+    }
+    /// Which kinds of operating context the frame shows.
+    async fn shows(&self) -> Vec<ObservationKind> {
+        shows_from_string(&self.0.shows).into_iter().map(Into::into).collect()
+    }
+    /// Model/location release. Public reads only ever see CLEARED and NOT_REQUIRED.
+    async fn release(&self) -> ReleaseStatus {
+        self.0.release.into()
+    }
+    async fn captured_at(&self) -> Option<DateTime<Utc>> {
+        self.0.captured_at
+    }
+    async fn proof_record(&self, ctx: &Context<'_>) -> Result<Option<ProofRecord>> {
+        Ok(super::loader(ctx).load_one(ProofRecordRow(self.0.proof_record_id)).await?.map(ProofRecord))
+    }
+}
+
+#[Object]
+impl ProofRecord {
+    pub async fn id(&self) -> ID {
+        global_id("ProofRecord", &self.0.document_id)
+    }
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    async fn client(&self) -> Option<&str> {
+        self.0.client.as_deref()
+    }
+    /// What was made.
+    async fn deliverable(&self) -> Option<&str> {
+        self.0.deliverable.as_deref()
+    }
+    /// What it solved.
+    async fn problem_solved(&self) -> Option<&str> {
+        self.0.problem_solved.as_deref()
+    }
+    async fn summary(&self) -> Option<&str> {
+        self.0.summary.as_deref()
+    }
+    async fn captured_on(&self) -> Option<NaiveDate> {
+        self.0.captured_on
+    }
+    async fn location(&self) -> Option<&str> {
+        self.0.location.as_deref()
+    }
+    /// Observations in order, optionally of one kind.
+    async fn observations(&self, ctx: &Context<'_>, kind: Option<ObservationKind>) -> Result<Vec<Observation>> {
+        let rows = super::loader(ctx).load_one(ObservationsOf(self.0.id)).await?.unwrap_or_default();
+        let kind: Option<entity::ObservationKind> = kind.map(Into::into);
+        Ok(rows.into_iter().filter(|o| kind.is_none_or(|k| o.kind == k)).map(Observation::from).collect())
+    }
+    /// BTS frames in order. Public reads see only CLEARED and NOT_REQUIRED frames.
+    async fn assets(&self, ctx: &Context<'_>) -> Result<Vec<Asset>> {
+        let rows = super::loader(ctx).load_one(AssetsOf(self.0.id)).await?.unwrap_or_default();
+        Ok(rows.into_iter().map(Asset).collect())
+    }
+    /// Reuse channels this record is offered to.
+    async fn channels(&self, ctx: &Context<'_>) -> Result<Vec<ReuseChannel>> {
+        let rows = super::loader(ctx).load_one(ChannelsOf(self.0.id)).await?.unwrap_or_default();
+        Ok(rows.into_iter().map(ReuseChannel).collect())
+    }
+    /// Quotable snippets drawn from this record, optionally for one channel (by slug).
+    async fn snippets(&self, ctx: &Context<'_>, channel: Option<String>) -> Result<Vec<ProofSnippet>> {
+        let loader = super::loader(ctx);
+        let rows = loader.load_one(SnippetsOf(self.0.document_id.clone())).await?.unwrap_or_default();
+        let rows = match channel {
+            None => rows,
+            Some(slug) => {
+                let channels = loader.load_many(rows.iter().map(|s| ChannelRow(s.channel_id))).await?;
+                rows.into_iter()
+                    .filter(|s| channels.get(&ChannelRow(s.channel_id)).is_some_and(|c| c.slug == slug))
+                    .collect()
+            }
+        };
+        Ok(rows.into_iter().map(ProofSnippet).collect())
+    }
+    /// Articles this record is paired with.
+    async fn articles(&self, ctx: &Context<'_>) -> Result<Vec<Article>> {
+        let rows = super::loader(ctx).load_one(ArticlesOfProofRecord(self.0.document_id.clone())).await?;
+        Ok(rows.unwrap_or_default().into_iter().map(Article).collect())
+    }
+    async fn status(&self) -> ContentStatus {
+        self.0.status.into()
+    }
+    async fn published_at(&self) -> Option<DateTime<Utc>> {
+        self.0.published_at
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+#[derive(InputObject, Default)]
+pub struct ProofRecordFilter {
+    client: Option<String>,
+    /// Reuse channel slug, e.g. "social-posts".
+    channel: Option<String>,
+    /// Full-text match on the record's text.
+    text: Option<String>,
+}
+
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Default)]
+pub enum ProofRecordOrderField {
+    #[default]
+    PublishedAt,
+    Title,
+}
+
+#[derive(InputObject)]
+pub struct ProofRecordOrder {
+    field: ProofRecordOrderField,
+    #[graphql(default)]
+    direction: OrderDirection,
+}
+
+pub(crate) async fn proof_record_connection(
+    ctx: &Context<'_>,
+    filter: Filter,
+    order_by: Option<ProofRecordOrder>,
+    page: crate::service::PageRequest,
+) -> Result<CountedConnection<ProofRecord>> {
+    let (field, direction) = order_by.map(|o| (o.field, o.direction)).unwrap_or_default();
+    let query = service::ProofRecordQuery {
+        visibility: super::visibility(ctx),
+        filter,
+        order_by_title: field == ProofRecordOrderField::Title,
+        direction: direction.into(),
+    };
+    let page = service::list(super::db(ctx), &query, &page).await.gql()?;
+    Ok(connection(page, Count::ProofRecords(query), ProofRecord))
+}
+
+#[derive(Default)]
+pub struct ProofRecordQuery;
+
+#[Object]
+impl ProofRecordQuery {
+    async fn proof_record(&self, ctx: &Context<'_>, slug: String) -> Result<Option<ProofRecord>> {
+        Ok(service::by_slug(super::db(ctx), super::visibility(ctx), &slug).await.gql()?.map(ProofRecord))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn proof_records(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<ProofRecordFilter>,
+        order_by: Option<ProofRecordOrder>,
+    ) -> Result<CountedConnection<ProofRecord>> {
+        let f = filter.unwrap_or_default();
+        let filter = Filter { client: f.client, channel: f.channel, text: f.text };
+        proof_record_connection(ctx, filter, order_by, page_request(first, after, last, before)).await
+    }
+}

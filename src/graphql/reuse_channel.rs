@@ -1,0 +1,87 @@
+//! Reuse channels and what each one may take: proof records, cleared assets, snippets.
+
+use async_graphql::{Context, Object, Result, ID};
+use entity::reuse_channel;
+
+use super::connection::{connection, page_request, Count, CountedConnection};
+use super::node::global_id;
+use super::proof_record::{proof_record_connection, Asset, ProofRecord, ProofRecordOrder};
+use super::snippet::ProofSnippet;
+use crate::error::GqlResult;
+use crate::service::{catalog, proof_record::ProofRecordFilter, snippet};
+
+pub struct ReuseChannel(pub reuse_channel::Model);
+
+#[Object]
+impl ReuseChannel {
+    pub async fn id(&self) -> ID {
+        global_id("ReuseChannel", &self.0.slug)
+    }
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+    /// Longest snippet the channel takes, in characters; null means no limit.
+    async fn max_chars(&self) -> Option<i32> {
+        self.0.max_chars
+    }
+    /// Proof records offered to this channel.
+    async fn proof_records(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        order_by: Option<ProofRecordOrder>,
+    ) -> Result<CountedConnection<ProofRecord>> {
+        let filter = ProofRecordFilter { channel: Some(self.0.slug.clone()), ..Default::default() };
+        proof_record_connection(ctx, filter, order_by, page_request(first, after, last, before)).await
+    }
+    /// Frames from this channel's proof records that are cleared for reuse (never PENDING or DENIED in public).
+    async fn assets(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<CountedConnection<Asset>> {
+        let v = super::visibility(ctx);
+        let page = page_request(first, after, last, before);
+        let page = crate::service::proof_record::list_channel_assets(super::db(ctx), v, self.0.id, &page).await.gql()?;
+        Ok(connection(page, Count::ChannelAssets(v, self.0.id), Asset))
+    }
+    /// Snippets written for this channel; each fits `maxChars`.
+    async fn snippets(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<CountedConnection<ProofSnippet>> {
+        let v = super::visibility(ctx);
+        let page = page_request(first, after, last, before);
+        let page = snippet::list_for_channel(super::db(ctx), v, self.0.id, &page).await.gql()?;
+        Ok(connection(page, Count::ChannelSnippets(v, self.0.id), ProofSnippet))
+    }
+}
+
+#[derive(Default)]
+pub struct ReuseChannelQuery;
+
+#[Object]
+impl ReuseChannelQuery {
+    async fn reuse_channel(&self, ctx: &Context<'_>, slug: String) -> Result<Option<ReuseChannel>> {
+        Ok(catalog::channel_by_slug(super::db(ctx), &slug).await.gql()?.map(ReuseChannel))
+    }
+    async fn reuse_channels(&self, ctx: &Context<'_>) -> Result<Vec<ReuseChannel>> {
+        Ok(catalog::channels(super::db(ctx)).await.gql()?.into_iter().map(ReuseChannel).collect())
+    }
+}

@@ -1,0 +1,56 @@
+//! `search`: ranked full-text hits across articles, proof records and questions.
+
+use std::collections::HashMap;
+
+use async_graphql::{Context, Object, Result, Union};
+
+use super::article::Article;
+use super::proof_record::ProofRecord;
+use super::question::Question;
+use crate::error::GqlResult;
+use crate::service::search::{self as service, Kind};
+use crate::service::{article, proof_record, question};
+
+#[derive(Union)]
+pub enum SearchHit {
+    Article(Article),
+    ProofRecord(ProofRecord),
+    Question(Question),
+}
+
+#[derive(Default)]
+pub struct SearchQuery;
+
+#[Object]
+impl SearchQuery {
+    /// Best matches first. Every word must match (as a prefix). `first` is 1..=100.
+    async fn search(
+        &self,
+        ctx: &Context<'_>,
+        query: String,
+        #[graphql(default = 20)] first: i32,
+    ) -> Result<Vec<SearchHit>> {
+        let db = super::db(ctx);
+        let v = super::visibility(ctx);
+        let hits = service::hits(db, v, &query, first).await.gql()?;
+        let ids_of = |kind: Kind| hits.iter().filter(|(k, _)| *k == kind).map(|(_, id)| *id).collect::<Vec<_>>();
+        let (article_ids, record_ids, question_ids) = (ids_of(Kind::Article), ids_of(Kind::ProofRecord), ids_of(Kind::Question));
+        let mut found: HashMap<(Kind, i32), SearchHit> = HashMap::new();
+        if !article_ids.is_empty() {
+            for m in article::by_ids(db, v, &article_ids).await.gql()? {
+                found.insert((Kind::Article, m.id), SearchHit::Article(Article(m)));
+            }
+        }
+        if !record_ids.is_empty() {
+            for m in proof_record::by_ids(db, v, &record_ids).await.gql()? {
+                found.insert((Kind::ProofRecord, m.id), SearchHit::ProofRecord(ProofRecord(m)));
+            }
+        }
+        if !question_ids.is_empty() {
+            for m in question::by_ids(db, v, &question_ids).await.gql()? {
+                found.insert((Kind::Question, m.id), SearchHit::Question(Question(m)));
+            }
+        }
+        Ok(hits.into_iter().filter_map(|key| found.remove(&key)).collect())
+    }
+}

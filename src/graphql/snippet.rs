@@ -1,0 +1,74 @@
+//! Proof snippets and the marketing pull `proofSnippets(channel:)`.
+
+use async_graphql::{Context, Object, Result, ID};
+use chrono::{DateTime, Utc};
+use entity::proof_snippet;
+
+use super::article::Article;
+use super::connection::{connection, page_request, Count, CountedConnection};
+use super::enums::ContentStatus;
+use super::loaders::{ArticleDoc, ChannelRow, ProofRecordDoc};
+use super::node::global_id;
+use super::proof_record::ProofRecord;
+use super::reuse_channel::ReuseChannel;
+use crate::error::{bad_input, GqlResult};
+use crate::service::{catalog, snippet};
+
+/// A short, quotable proof claim with its provenance.
+pub struct ProofSnippet(pub proof_snippet::Model);
+
+#[Object]
+impl ProofSnippet {
+    pub async fn id(&self) -> ID {
+        global_id("ProofSnippet", &self.0.document_id)
+    }
+    async fn body(&self) -> &str {
+        &self.0.body
+    }
+    /// Length of `body` in characters (Unicode scalar values), the unit of `maxChars`.
+    async fn char_count(&self) -> i32 {
+        self.0.char_count
+    }
+    async fn channel(&self, ctx: &Context<'_>) -> Result<Option<ReuseChannel>> {
+        Ok(super::loader(ctx).load_one(ChannelRow(self.0.channel_id)).await?.map(ReuseChannel))
+    }
+    async fn proof_record(&self, ctx: &Context<'_>) -> Result<Option<ProofRecord>> {
+        let key = ProofRecordDoc(self.0.proof_record_document_id.clone());
+        Ok(super::loader(ctx).load_one(key).await?.map(ProofRecord))
+    }
+    async fn article(&self, ctx: &Context<'_>) -> Result<Option<Article>> {
+        let Some(doc) = &self.0.article_document_id else { return Ok(None) };
+        Ok(super::loader(ctx).load_one(ArticleDoc(doc.clone())).await?.map(Article))
+    }
+    async fn status(&self) -> ContentStatus {
+        self.0.status.into()
+    }
+    async fn published_at(&self) -> Option<DateTime<Utc>> {
+        self.0.published_at
+    }
+}
+
+#[derive(Default)]
+pub struct SnippetQuery;
+
+#[Object]
+impl SnippetQuery {
+    /// Snippets for a reuse channel (by slug, e.g. "social-posts"), oldest first.
+    async fn proof_snippets(
+        &self,
+        ctx: &Context<'_>,
+        channel: String,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<CountedConnection<ProofSnippet>> {
+        let db = super::db(ctx);
+        let Some(found) = catalog::channel_by_slug(db, &channel).await.gql()? else {
+            return Err(bad_input("channel", &format!("no reuse channel has the slug {channel:?}")));
+        };
+        let v = super::visibility(ctx);
+        let page = snippet::list_for_channel(db, v, found.id, &page_request(first, after, last, before)).await.gql()?;
+        Ok(connection(page, Count::ChannelSnippets(v, found.id), ProofSnippet))
+    }
+}

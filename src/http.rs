@@ -1,0 +1,309 @@
+//! HTTP wiring: GraphQL over HTTP at `/graphql` (POST and GET), GraphiQL served from the binary, `/healthz`.
+//!
+//! The GraphQL handler follows the GraphQL-over-HTTP spec closely (media types, status codes for
+//! request errors), so generic GraphQL clients and the `graphql-http` audit behave as expected.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use async_graphql::parser::types::OperationType;
+use async_graphql::{ErrorExtensionValues, Response, ServerError};
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse};
+use axum::routing::get;
+use axum::Router;
+use sea_orm::DatabaseConnection;
+use serde_json::json;
+
+use crate::error::code;
+use crate::graphql::{new_loader, BacklotSchema, ExecutionStarted, RequestScope};
+use crate::service::Visibility;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub schema: BacklotSchema,
+    pub db: DatabaseConnection,
+}
+
+pub fn build_router(state: AppState) -> Router {
+    Router::new()
+        .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/graphiql/{file}", get(graphiql_asset))
+        .route("/healthz", get(healthz))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+const JSON: &str = "application/json";
+
+/// The response media type the client accepts, or `None` when it accepts neither JSON type.
+fn negotiate(headers: &HeaderMap) -> Option<&'static str> {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+        return Some(JSON);
+    };
+    let types: Vec<&str> = accept.split(',').map(|t| t.split(';').next().unwrap_or("").trim()).collect();
+    if types.contains(&GRAPHQL_RESPONSE) {
+        Some(GRAPHQL_RESPONSE)
+    } else if types.iter().any(|t| *t == JSON || *t == "*/*" || *t == "application/*" || t.is_empty()) {
+        Some(JSON)
+    } else {
+        None
+    }
+}
+
+fn problem(status: StatusCode, media: &'static str, message: &str) -> axum::response::Response {
+    let body = json!({ "errors": [{ "message": message, "extensions": { "code": code::BAD_REQUEST } }] });
+    (status, [(header::CONTENT_TYPE, media)], body.to_string()).into_response()
+}
+
+fn not_acceptable() -> axum::response::Response {
+    problem(StatusCode::NOT_ACCEPTABLE, JSON, "accept application/graphql-response+json or application/json")
+}
+
+fn with_code(error: &mut ServerError, value: &str) {
+    error.extensions.get_or_insert_with(ErrorExtensionValues::default).set("code", value);
+}
+
+fn has_code(error: &ServerError) -> bool {
+    error.extensions.as_ref().is_some_and(|e| e.get("code").is_some())
+}
+
+/// Request errors get a code by stage; a field error that escaped the error mapping is masked.
+fn finish_errors(response: &mut Response, executed: bool) {
+    for error in &mut response.errors {
+        if has_code(error) {
+            continue;
+        }
+        if !executed {
+            let message = error.message.to_lowercase();
+            let code = if message.contains("nested too deep") || message.contains("too complex") {
+                "QUERY_TOO_COMPLEX"
+            } else if message.starts_with(" --> ") || message.contains("parse") || message.contains("expected") {
+                "GRAPHQL_PARSE_FAILED"
+            } else if message.contains("variable") {
+                code::BAD_USER_INPUT
+            } else {
+                code::GRAPHQL_VALIDATION_FAILED
+            };
+            with_code(error, code);
+        } else if error.path.is_empty() {
+            with_code(error, code::BAD_USER_INPUT);
+        } else {
+            let masked = crate::error::internal(&error.message);
+            error.message = masked.message;
+            error.extensions = masked.extensions;
+        }
+    }
+}
+
+async fn execute(state: &AppState, media: &'static str, request: async_graphql::Request) -> axum::response::Response {
+    let started = Arc::new(ExecutionStarted::default());
+    let visibility = Visibility::Public;
+    let request = request
+        .data(RequestScope { visibility })
+        .data(new_loader(state.db.clone(), visibility))
+        .data(started.clone());
+    let mut response = state.schema.execute(request).await;
+    let executed = started.0.load(Ordering::Relaxed);
+    finish_errors(&mut response, executed);
+    let (status, body) = if executed {
+        (StatusCode::OK, serde_json::to_string(&response))
+    } else {
+        // A request error: no `data` entry; 400 for graphql-response+json, 200 for legacy application/json.
+        let status = if media == GRAPHQL_RESPONSE { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+        (status, serde_json::to_string(&json!({ "errors": response.errors })))
+    };
+    match body {
+        Ok(body) => (status, [(header::CONTENT_TYPE, HeaderValue::from_static(media))], body).into_response(),
+        Err(e) => {
+            let masked = crate::error::internal(&e);
+            problem(StatusCode::INTERNAL_SERVER_ERROR, media, &masked.message)
+        }
+    }
+}
+
+/// Parses a GraphQL-over-HTTP parameter object, naming the parameter that is wrong.
+fn request_from_params(params: serde_json::Map<String, serde_json::Value>) -> Result<async_graphql::Request, String> {
+    let query = match params.get("query") {
+        Some(serde_json::Value::String(q)) => q.clone(),
+        Some(_) => return Err("query: must be a string".into()),
+        None => return Err("query: is required".into()),
+    };
+    let mut request = async_graphql::Request::new(query);
+    match params.get("operationName") {
+        None | Some(serde_json::Value::Null) => {}
+        Some(serde_json::Value::String(name)) => request = request.operation_name(name.clone()),
+        Some(_) => return Err("operationName: must be a string".into()),
+    }
+    match params.get("variables") {
+        None | Some(serde_json::Value::Null) => {}
+        Some(v @ serde_json::Value::Object(_)) => {
+            request = request.variables(async_graphql::Variables::from_json(v.clone()));
+        }
+        Some(_) => return Err("variables: must be an object".into()),
+    }
+    match params.get("extensions") {
+        None | Some(serde_json::Value::Null) | Some(serde_json::Value::Object(_)) => {}
+        Some(_) => return Err("extensions: must be an object".into()),
+    }
+    Ok(request)
+}
+
+async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> axum::response::Response {
+    let Some(media) = negotiate(&headers) else {
+        return not_acceptable();
+    };
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if mime != JSON {
+        return problem(StatusCode::UNSUPPORTED_MEDIA_TYPE, media, "Content-Type must be application/json");
+    }
+    if body.is_empty() {
+        return problem(StatusCode::BAD_REQUEST, media, "the request body is empty; send {\"query\": \"...\"}");
+    }
+    let params = match serde_json::from_slice::<serde_json::Value>(&body) {
+        Ok(serde_json::Value::Object(map)) => map,
+        Ok(serde_json::Value::Array(_)) => {
+            return problem(StatusCode::BAD_REQUEST, media, "batched requests are not supported; send one operation");
+        }
+        Ok(_) => return problem(StatusCode::BAD_REQUEST, media, "the body must be a JSON object"),
+        Err(e) => return problem(StatusCode::BAD_REQUEST, media, &format!("the body is not valid JSON: {e}")),
+    };
+    match request_from_params(params) {
+        Ok(request) => execute(&state, media, request).await,
+        Err(message) => problem(StatusCode::BAD_REQUEST, media, &message),
+    }
+}
+
+fn query_params(raw: &str) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+    let uri: axum::http::Uri = format!("/?{raw}").parse().map_err(|_| "the query string is malformed".to_string())?;
+    let pairs = axum::extract::Query::<Vec<(String, String)>>::try_from_uri(&uri)
+        .map_err(|_| "the query string is malformed".to_string())?
+        .0;
+    let mut params = serde_json::Map::new();
+    for (key, value) in pairs {
+        let value = match key.as_str() {
+            "variables" | "extensions" => serde_json::from_str(&value).map_err(|e| format!("{key}: is not valid JSON: {e}"))?,
+            _ => serde_json::Value::String(value),
+        };
+        params.insert(key, value);
+    }
+    Ok(params)
+}
+
+fn is_mutation(request: &async_graphql::Request) -> bool {
+    let Ok(doc) = async_graphql::parser::parse_query(&request.query) else {
+        return false;
+    };
+    doc.operations.iter().any(|(name, op)| {
+        let selected = match (&request.operation_name, name) {
+            (Some(wanted), Some(name)) => wanted.as_str() == name.as_str(),
+            (None, _) => true,
+            (Some(_), None) => false,
+        };
+        selected && op.node.ty == OperationType::Mutation
+    })
+}
+
+async fn graphql_get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> axum::response::Response {
+    let raw = raw.unwrap_or_default();
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if wants_html && !raw.split('&').any(|p| p.starts_with("query=")) {
+        return Html(GRAPHIQL_HTML).into_response();
+    }
+    let Some(media) = negotiate(&headers) else {
+        return not_acceptable();
+    };
+    let params = match query_params(&raw) {
+        Ok(p) => p,
+        Err(message) => return problem(StatusCode::BAD_REQUEST, media, &message),
+    };
+    let request = match request_from_params(params) {
+        Ok(r) => r,
+        Err(message) => return problem(StatusCode::BAD_REQUEST, media, &message),
+    };
+    if is_mutation(&request) {
+        let mut response = problem(StatusCode::METHOD_NOT_ALLOWED, media, "mutations must be sent with POST");
+        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    execute(&state, media, request).await
+}
+
+async fn healthz(State(state): State<AppState>) -> axum::response::Response {
+    match state.db.ping().await {
+        Ok(()) => (StatusCode::OK, axum::Json(json!({ "status": "ok" }))).into_response(),
+        Err(e) => {
+            tracing::warn!("health check failed: {e}");
+            (StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({ "status": "database unavailable" }))).into_response()
+        }
+    }
+}
+
+async fn not_found() -> axum::response::Response {
+    problem(StatusCode::NOT_FOUND, JSON, "no such endpoint; GraphQL is at /graphql")
+}
+
+const GRAPHIQL_HTML: &str = r#"<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>Backlot GraphiQL</title>
+  <link rel="stylesheet" href="/graphiql/graphiql.min.css">
+  <style>html, body, #graphiql { height: 100%; margin: 0; }</style>
+</head>
+<body>
+  <div id="graphiql">Loading GraphiQL…</div>
+  <script src="/graphiql/react.production.min.js"></script>
+  <script src="/graphiql/react-dom.production.min.js"></script>
+  <script src="/graphiql/graphiql.min.js"></script>
+  <script>
+    const fetcher = GraphiQL.createFetcher({ url: '/graphql' });
+    const defaultQuery = `# Backlot: try an article page
+{
+  article(slug: "behind-the-scenes-production-as-brand-proof") {
+    title
+    thesis
+    audience { roles }
+    sections { heading body }
+    questions { question answer }
+    proofRecord { client deliverable assets { url release } }
+  }
+}
+`;
+    ReactDOM.createRoot(document.getElementById('graphiql'))
+      .render(React.createElement(GraphiQL, { fetcher, defaultQuery }));
+  </script>
+</body>
+</html>
+"#;
+
+/// Vendored GraphiQL files, so the explorer works with no internet access.
+async fn graphiql_asset(Path(file): Path<String>) -> axum::response::Response {
+    let (body, content_type): (&'static [u8], &str) = match file.as_str() {
+        "graphiql.min.css" => (include_bytes!("../assets/graphiql/graphiql.min.css"), "text/css; charset=utf-8"),
+        "graphiql.min.js" => (include_bytes!("../assets/graphiql/graphiql.min.js"), "text/javascript; charset=utf-8"),
+        "react.production.min.js" => {
+            (include_bytes!("../assets/graphiql/react.production.min.js"), "text/javascript; charset=utf-8")
+        }
+        "react-dom.production.min.js" => {
+            (include_bytes!("../assets/graphiql/react-dom.production.min.js"), "text/javascript; charset=utf-8")
+        }
+        _ => return not_found().await,
+    };
+    (
+        [(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=86400")],
+        body,
+    )
+        .into_response()
+}

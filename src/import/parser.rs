@@ -1,0 +1,272 @@
+//! Plain text → [`ParsedPage`]. Pure: no I/O, every error carries the 1-based line it is about.
+
+use crate::service::article::{QuestionInput, SectionInput};
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ParsedPage {
+    pub title: String,
+    pub slug: String,
+    pub thesis: String,
+    pub point: Option<String>,
+    pub audience_summary: Option<String>,
+    pub audience_roles: Vec<String>,
+    pub reader_need: Option<String>,
+    pub real_problem: Option<String>,
+    pub record_matters: Option<String>,
+    pub smarter_question: Option<String>,
+    pub proves: Option<String>,
+    pub sections: Vec<SectionInput>,
+    pub questions: Vec<QuestionInput>,
+    /// "review the paired Proof record" in the closing line.
+    pub paired_proof_record: bool,
+    /// "browse Proof" → `Some("Proof")`.
+    pub collection: Option<String>,
+    /// "read Website Direction" → `["Website Direction"]`.
+    pub related_titles: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {message}")]
+pub struct ParseError {
+    pub line: usize,
+    pub message: String,
+}
+
+fn err<T>(line: usize, message: impl Into<String>) -> Result<T, ParseError> {
+    Err(ParseError { line, message: message.into() })
+}
+
+const MAX_HEADING_CHARS: usize = 80;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Known {
+    Audience,
+    RealProblem,
+    SmarterQuestion,
+    Proves,
+    Questions,
+}
+
+fn known_heading(text: &str) -> Option<Known> {
+    match text.trim().to_lowercase().as_str() {
+        "who this helps" => Some(Known::Audience),
+        "the real problem" => Some(Known::RealProblem),
+        "the smarter question" => Some(Known::SmarterQuestion),
+        "what this proves" => Some(Known::Proves),
+        "questions this page should help you ask" => Some(Known::Questions),
+        _ => None,
+    }
+}
+
+/// A short line with no closing punctuation.
+fn is_heading(line: &str) -> bool {
+    let line = line.trim();
+    !line.is_empty()
+        && line.chars().count() <= MAX_HEADING_CHARS
+        && !line.ends_with(['.', '?', '!', ':', ';', ',', '"', '\u{201d}'])
+        && !line.to_lowercase().starts_with("next:")
+}
+
+/// The first sentence of `text` and the rest (a sentence ends at ". ", "? " or "! ").
+fn split_first_sentence(text: &str) -> (String, Option<String>) {
+    let bytes = text.as_bytes();
+    for (i, b) in bytes.iter().enumerate() {
+        if matches!(b, b'.' | b'?' | b'!') && bytes.get(i + 1) == Some(&b' ') {
+            let rest = text[i + 1..].trim();
+            return (text[..=i].trim().to_string(), (!rest.is_empty()).then(|| rest.to_string()));
+        }
+    }
+    (text.trim().to_string(), None)
+}
+
+/// "This article is for brand leads, founders, production teams, and creators who need ..." → the four roles.
+pub fn audience_roles(summary: &str) -> Vec<String> {
+    let lower = summary.to_lowercase();
+    let Some(start) = lower.find(" for ").map(|i| i + 5) else {
+        return Vec::new();
+    };
+    let tail = &summary[start..];
+    let lower_tail = &lower[start..];
+    let end = [" who ", " that ", " which ", " looking ", " trying ", "."]
+        .iter()
+        .filter_map(|stop| lower_tail.find(stop))
+        .min()
+        .unwrap_or(tail.len());
+    tail[..end]
+        .split(',')
+        .flat_map(|part| part.split(" and "))
+        .map(|part| part.trim().trim_start_matches("and ").trim_start_matches("or ").trim())
+        .filter(|part| !part.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+struct Block<'a> {
+    heading: &'a str,
+    heading_line: usize,
+    paragraphs: Vec<(usize, &'a str)>,
+}
+
+fn parse_next_line(text: &str, page: &mut ParsedPage) {
+    let rest = text.trim()["next:".len()..].trim().trim_end_matches('.');
+    for clause in rest.split(',') {
+        let clause = clause.trim();
+        let clause = clause.strip_prefix("or ").or_else(|| clause.strip_prefix("and ")).unwrap_or(clause).trim();
+        let lower = clause.to_lowercase();
+        if lower.contains("paired") && lower.contains("record") {
+            page.paired_proof_record = true;
+        } else if let Some(name) = lower.strip_prefix("browse ").map(|_| clause["browse ".len()..].trim()) {
+            if !name.is_empty() {
+                page.collection = Some(name.to_string());
+            }
+        } else if lower.starts_with("read ") {
+            page.related_titles.extend(
+                clause["read ".len()..].split(" and ").map(str::trim).filter(|t| !t.is_empty()).map(str::to_string),
+            );
+        }
+    }
+}
+
+fn joined(paragraphs: &[(usize, &str)]) -> String {
+    paragraphs.iter().map(|(_, p)| p.trim()).collect::<Vec<_>>().join("\n\n")
+}
+
+/// Parses one page. Each non-empty line is a paragraph; a short line without closing punctuation is a heading.
+pub fn parse_page(text: &str) -> Result<ParsedPage, ParseError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l.trim())).filter(|(_, l)| !l.is_empty()).peekable();
+    let mut page = ParsedPage::default();
+
+    let Some((first_no, first)) = lines.next() else {
+        return err(1, "the page is empty; it must open with \"TITLE is DEFINITION. The point is ...\"");
+    };
+    let (opening_no, opening) = if let Some(title) = first.strip_prefix("Title:") {
+        page.title = title.trim().to_string();
+        match lines.next() {
+            Some(next) => next,
+            None => return err(first_no, "a Title: line must be followed by the opening line"),
+        }
+    } else {
+        (first_no, first)
+    };
+    if page.title.is_empty() {
+        match opening.find(" is ") {
+            Some(at) if at > 0 => page.title = opening[..at].trim().to_string(),
+            _ => {
+                return err(
+                    opening_no,
+                    "the opening line must read \"TITLE is DEFINITION. The point is ...\" (or start the page with \"Title: ...\")",
+                );
+            }
+        }
+    }
+    let (thesis, point) = split_first_sentence(opening);
+    page.thesis = thesis;
+    page.point = point;
+    page.slug = super::slugify(&page.title);
+    if page.slug.is_empty() {
+        return err(opening_no, format!("the title {:?} has no letters or digits to make a slug from", page.title));
+    }
+
+    let mut blocks: Vec<Block> = Vec::new();
+    let mut next_line: Option<(usize, &str)> = None;
+    for (no, line) in lines {
+        if let Some((next_no, _)) = next_line {
+            return err(no, format!("text after the closing \"Next:\" line (line {next_no})"));
+        }
+        if line.to_lowercase().starts_with("next:") {
+            next_line = Some((no, line));
+        } else if is_heading(line) {
+            blocks.push(Block { heading: line, heading_line: no, paragraphs: Vec::new() });
+        } else if let Some(block) = blocks.last_mut() {
+            block.paragraphs.push((no, line));
+        } else {
+            return err(no, "text before the first heading; after the opening line every paragraph belongs under a heading");
+        }
+    }
+    if let Some((_, line)) = next_line {
+        parse_next_line(line, &mut page);
+    }
+
+    let mut seen: Vec<Known> = Vec::new();
+    for block in blocks {
+        let known = known_heading(block.heading);
+        if block.paragraphs.is_empty() {
+            return err(block.heading_line, format!("the heading {:?} has no text under it", block.heading));
+        }
+        if let Some(kind) = known {
+            if seen.contains(&kind) {
+                return err(block.heading_line, format!("the heading {:?} appears twice", block.heading));
+            }
+            seen.push(kind);
+        }
+        match known {
+            Some(Known::Audience) => {
+                let (summary, rest) = split_first_sentence(block.paragraphs[0].1);
+                page.audience_roles = audience_roles(&summary);
+                page.audience_summary = Some(summary);
+                let mut need = rest.unwrap_or_default();
+                let more = joined(&block.paragraphs[1..]);
+                if !need.is_empty() && !more.is_empty() {
+                    need.push_str("\n\n");
+                }
+                need.push_str(&more);
+                page.reader_need = (!need.is_empty()).then_some(need);
+            }
+            Some(Known::RealProblem) => {
+                let split = block
+                    .paragraphs
+                    .iter()
+                    .position(|(_, p)| p.to_lowercase().starts_with("the production record matters"));
+                match split {
+                    Some(0) => {
+                        return err(
+                            block.paragraphs[0].0,
+                            "\"The real problem\" must state the problem before \"The production record matters\"",
+                        );
+                    }
+                    Some(at) => {
+                        page.real_problem = Some(joined(&block.paragraphs[..at]));
+                        page.record_matters = Some(joined(&block.paragraphs[at..]));
+                    }
+                    None => page.real_problem = Some(joined(&block.paragraphs)),
+                }
+            }
+            Some(Known::SmarterQuestion) => page.smarter_question = Some(joined(&block.paragraphs)),
+            Some(Known::Proves) => page.proves = Some(joined(&block.paragraphs)),
+            Some(Known::Questions) => page.questions = parse_questions(&block)?,
+            None => page.sections.push(SectionInput {
+                heading: block.heading.to_string(),
+                body: joined(&block.paragraphs),
+            }),
+        }
+    }
+    Ok(page)
+}
+
+fn parse_questions(block: &Block) -> Result<Vec<QuestionInput>, ParseError> {
+    let mut questions: Vec<(usize, QuestionInput)> = Vec::new();
+    for &(no, line) in &block.paragraphs {
+        if line.ends_with('?') {
+            if let Some((q_no, q)) = questions.last() {
+                if q.answer.is_empty() {
+                    return err(*q_no, format!("the question {:?} has no answer", q.question));
+                }
+            }
+            questions.push((no, QuestionInput { question: line.to_string(), answer: String::new() }));
+        } else if let Some((_, q)) = questions.last_mut() {
+            if !q.answer.is_empty() {
+                q.answer.push_str("\n\n");
+            }
+            q.answer.push_str(line);
+        } else {
+            return err(no, "the questions block must start with a question (a line ending in \"?\")");
+        }
+    }
+    if let Some((q_no, q)) = questions.last() {
+        if q.answer.is_empty() {
+            return err(*q_no, format!("the question {:?} has no answer", q.question));
+        }
+    }
+    Ok(questions.into_iter().map(|(_, q)| q).collect())
+}

@@ -1,0 +1,58 @@
+//! Stores a parsed page: collection, paired proof record, article and its owned rows, in one transaction.
+
+use sea_orm::{DatabaseConnection, TransactionTrait};
+
+use super::ParsedPage;
+use crate::service::article::{self, ArticleDraft, Saved};
+use crate::service::{catalog, proof_record, publish, Result};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportOutcome {
+    pub slug: String,
+    pub saved: Saved,
+    pub published: bool,
+}
+
+/// Imports one page; on any error nothing of it is written.
+pub async fn import_page(db: &DatabaseConnection, page: ParsedPage, publish: bool) -> Result<ImportOutcome> {
+    let txn = db.begin().await?;
+    let outcome = write(&txn, page, publish).await?;
+    txn.commit().await?;
+    Ok(outcome)
+}
+
+pub(crate) async fn write(db: &impl sea_orm::ConnectionTrait, page: ParsedPage, publish_now: bool) -> Result<ImportOutcome> {
+    let collection_id = match &page.collection {
+        Some(name) => Some(catalog::ensure_collection(db, name).await?),
+        None => None,
+    };
+    // The paired record shares the article's slug and starts as a DRAFT, private until an editor publishes it.
+    let proof_record_document_id = if page.paired_proof_record {
+        Some(proof_record::ensure_draft(db, &page.slug, &page.title).await?)
+    } else {
+        None
+    };
+    let draft = ArticleDraft {
+        slug: page.slug,
+        title: page.title,
+        thesis: Some(page.thesis),
+        point: page.point,
+        audience_summary: page.audience_summary,
+        audience_roles: page.audience_roles,
+        reader_need: page.reader_need,
+        real_problem: page.real_problem,
+        record_matters: page.record_matters,
+        smarter_question: page.smarter_question,
+        proves: page.proves,
+        sections: page.sections,
+        questions: page.questions,
+        related_titles: page.related_titles,
+        collection_id,
+        proof_record_document_id,
+    };
+    let (row, saved) = article::save_draft(db, draft).await?;
+    if publish_now {
+        publish::publish_article(db, &row.document_id).await?;
+    }
+    Ok(ImportOutcome { slug: row.slug, saved, published: publish_now })
+}

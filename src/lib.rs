@@ -1,0 +1,11 @@
+//! Backlot: a headless GraphQL + JSON content API for pages that use real production records as brand proof.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod import;
+pub mod service;

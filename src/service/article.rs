@@ -1,0 +1,388 @@
+//! Articles and their owned rows (sections, questions, related links).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use entity::{article, article_link, article_section, collection, question, ContentStatus, Stage};
+use sea_orm::sea_query::{Expr, Func, Query, SimpleExpr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Select, Set,
+};
+
+use super::pagination::{self, Ordering, SortValue};
+use super::{new_document_id, now, search, Page, PageRequest, Result, ServiceError, SortDirection, Visibility};
+
+#[derive(Debug, Clone, Default)]
+pub struct ArticleFilter {
+    pub collection: Option<String>,
+    pub text: Option<String>,
+    pub published_after: Option<DateTime<Utc>>,
+    pub published_before: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ArticleOrderField {
+    #[default]
+    PublishedAt,
+    Title,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ArticleQuery {
+    pub visibility: Visibility,
+    pub filter: ArticleFilter,
+    pub order_by: ArticleOrderField,
+    pub direction: SortDirection,
+}
+
+fn select_visible(visibility: Visibility) -> Select<article::Entity> {
+    article::Entity::find().filter(article::Column::Stage.eq(visibility.stage()))
+}
+
+/// Drafts may have no publish date yet; they sort by creation time instead.
+fn published_sort_key() -> SimpleExpr {
+    Func::coalesce([
+        Expr::col((article::Entity, article::Column::PublishedAt)),
+        Expr::col((article::Entity, article::Column::CreatedAt)),
+    ])
+    .into()
+}
+
+fn filtered(db: &impl ConnectionTrait, query: &ArticleQuery) -> Select<article::Entity> {
+    let mut select = select_visible(query.visibility);
+    let f = &query.filter;
+    if let Some(slug) = &f.collection {
+        select = select.filter(
+            article::Column::CollectionId.in_subquery(
+                Query::select()
+                    .column(collection::Column::Id)
+                    .from(collection::Entity)
+                    .and_where(collection::Column::Slug.eq(slug.as_str()))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(text) = f.text.as_deref().filter(|t| !t.trim().is_empty()) {
+        select = select.filter(search::row_matches(db.get_database_backend(), search::Kind::Article, text));
+    }
+    if let Some(after) = f.published_after {
+        select = select.filter(article::Column::PublishedAt.gte(after));
+    }
+    if let Some(before) = f.published_before {
+        select = select.filter(article::Column::PublishedAt.lt(before));
+    }
+    select
+}
+
+fn ordering(query: &ArticleQuery) -> Ordering<article::Model> {
+    let id = Expr::col((article::Entity, article::Column::Id)).into();
+    match query.order_by {
+        ArticleOrderField::PublishedAt => Ordering {
+            key: Some(published_sort_key()),
+            id,
+            direction: query.direction,
+            key_of: |m| SortValue::Time(m.published_at.unwrap_or(m.created_at)),
+            id_of: |m| m.id,
+        },
+        ArticleOrderField::Title => Ordering {
+            key: Some(Expr::col((article::Entity, article::Column::Title)).into()),
+            id,
+            direction: query.direction,
+            key_of: |m| SortValue::Text(m.title.clone()),
+            id_of: |m| m.id,
+        },
+    }
+}
+
+pub async fn list(db: &impl ConnectionTrait, query: &ArticleQuery, page: &PageRequest) -> Result<Page<article::Model>> {
+    pagination::paginate(db, filtered(db, query), &ordering(query), page).await
+}
+
+pub async fn count(db: &impl ConnectionTrait, query: &ArticleQuery) -> Result<i64> {
+    pagination::count(db, filtered(db, query)).await
+}
+
+pub async fn by_slug(db: &impl ConnectionTrait, visibility: Visibility, slug: &str) -> Result<Option<article::Model>> {
+    Ok(select_visible(visibility).filter(article::Column::Slug.eq(slug)).one(db).await?)
+}
+
+pub async fn by_document_id(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+    document_id: &str,
+) -> Result<Option<article::Model>> {
+    Ok(select_visible(visibility).filter(article::Column::DocumentId.eq(document_id)).one(db).await?)
+}
+
+pub async fn by_ids(db: &impl ConnectionTrait, visibility: Visibility, ids: &[i32]) -> Result<Vec<article::Model>> {
+    Ok(select_visible(visibility).filter(article::Column::Id.is_in(ids.iter().copied())).all(db).await?)
+}
+
+pub async fn by_document_ids(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+    ids: &[String],
+) -> Result<Vec<article::Model>> {
+    Ok(select_visible(visibility).filter(article::Column::DocumentId.is_in(ids.iter().cloned())).all(db).await?)
+}
+
+pub async fn by_slugs(db: &impl ConnectionTrait, visibility: Visibility, slugs: &[String]) -> Result<Vec<article::Model>> {
+    Ok(select_visible(visibility).filter(article::Column::Slug.is_in(slugs.iter().cloned())).all(db).await?)
+}
+
+pub async fn by_proof_record_documents(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+    ids: &[String],
+) -> Result<Vec<article::Model>> {
+    Ok(select_visible(visibility)
+        .filter(article::Column::ProofRecordDocumentId.is_in(ids.iter().cloned()))
+        .order_by_asc(article::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Sections of the given article rows, each list in page order.
+pub async fn sections_of(db: &impl ConnectionTrait, article_ids: &[i32]) -> Result<HashMap<i32, Vec<article_section::Model>>> {
+    let rows = article_section::Entity::find()
+        .filter(article_section::Column::ArticleId.is_in(article_ids.iter().copied()))
+        .order_by_asc(article_section::Column::ArticleId)
+        .order_by_asc(article_section::Column::Position)
+        .all(db)
+        .await?;
+    Ok(group(rows, |r| r.article_id))
+}
+
+pub async fn questions_of(db: &impl ConnectionTrait, article_ids: &[i32]) -> Result<HashMap<i32, Vec<question::Model>>> {
+    let rows = question::Entity::find()
+        .filter(question::Column::ArticleId.is_in(article_ids.iter().copied()))
+        .order_by_asc(question::Column::ArticleId)
+        .order_by_asc(question::Column::Position)
+        .all(db)
+        .await?;
+    Ok(group(rows, |r| r.article_id))
+}
+
+pub async fn links_of(db: &impl ConnectionTrait, article_ids: &[i32]) -> Result<HashMap<i32, Vec<article_link::Model>>> {
+    let rows = article_link::Entity::find()
+        .filter(article_link::Column::ArticleId.is_in(article_ids.iter().copied()))
+        .order_by_asc(article_link::Column::ArticleId)
+        .order_by_asc(article_link::Column::Position)
+        .all(db)
+        .await?;
+    Ok(group(rows, |r| r.article_id))
+}
+
+pub(crate) fn group<K: std::hash::Hash + Eq, M>(rows: Vec<M>, key: impl Fn(&M) -> K) -> HashMap<K, Vec<M>> {
+    let mut map: HashMap<K, Vec<M>> = HashMap::new();
+    for row in rows {
+        map.entry(key(&row)).or_default().push(row);
+    }
+    map
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SectionInput {
+    pub heading: String,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuestionInput {
+    pub question: String,
+    pub answer: String,
+}
+
+/// The editable content of an article, as the importer (and later the editorial API) supplies it.
+#[derive(Debug, Clone, Default)]
+pub struct ArticleDraft {
+    pub slug: String,
+    pub title: String,
+    pub thesis: Option<String>,
+    pub point: Option<String>,
+    pub audience_summary: Option<String>,
+    pub audience_roles: Vec<String>,
+    pub reader_need: Option<String>,
+    pub real_problem: Option<String>,
+    pub record_matters: Option<String>,
+    pub smarter_question: Option<String>,
+    pub proves: Option<String>,
+    pub sections: Vec<SectionInput>,
+    pub questions: Vec<QuestionInput>,
+    pub related_titles: Vec<String>,
+    pub collection_id: Option<i32>,
+    pub proof_record_document_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Saved {
+    Created,
+    Updated,
+}
+
+pub fn validate_slug(field: &str, slug: &str) -> Result<()> {
+    let ok = !slug.is_empty()
+        && slug.len() <= 200
+        && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !slug.starts_with('-')
+        && !slug.ends_with('-')
+        && !slug.contains("--");
+    if ok {
+        Ok(())
+    } else {
+        Err(ServiceError::bad_input(field, "must be lower-case ASCII letters, digits and single hyphens"))
+    }
+}
+
+/// Creates or updates the draft stage of the article with `draft.slug`. Call inside a transaction.
+pub async fn save_draft(db: &impl ConnectionTrait, draft: ArticleDraft) -> Result<(article::Model, Saved)> {
+    validate_slug("slug", &draft.slug)?;
+    if draft.title.trim().is_empty() {
+        return Err(ServiceError::bad_input("title", "must not be empty"));
+    }
+    let existing = by_slug(db, Visibility::Preview, &draft.slug).await?;
+    let timestamp = now();
+    let roles = draft.audience_roles.join("\n");
+    let (row, saved, old_questions) = match existing {
+        Some(model) => {
+            let old_questions = questions_of(db, &[model.id]).await?.remove(&model.id).unwrap_or_default();
+            delete_children(db, model.id).await?;
+            let mut active = model.into_active_model();
+            active.title = Set(draft.title.clone());
+            active.thesis = Set(draft.thesis.clone());
+            active.point = Set(draft.point.clone());
+            active.audience_summary = Set(draft.audience_summary.clone());
+            active.audience_roles = Set(roles);
+            active.reader_need = Set(draft.reader_need.clone());
+            active.real_problem = Set(draft.real_problem.clone());
+            active.record_matters = Set(draft.record_matters.clone());
+            active.smarter_question = Set(draft.smarter_question.clone());
+            active.proves = Set(draft.proves.clone());
+            active.collection_id = Set(draft.collection_id);
+            active.proof_record_document_id = Set(draft.proof_record_document_id.clone());
+            active.updated_at = Set(timestamp);
+            (active.update(db).await?, Saved::Updated, old_questions)
+        }
+        None => {
+            let active = article::ActiveModel {
+                document_id: Set(new_document_id()),
+                stage: Set(Stage::Draft),
+                status: Set(ContentStatus::Draft),
+                slug: Set(draft.slug.clone()),
+                title: Set(draft.title.clone()),
+                thesis: Set(draft.thesis.clone()),
+                point: Set(draft.point.clone()),
+                audience_summary: Set(draft.audience_summary.clone()),
+                audience_roles: Set(roles),
+                reader_need: Set(draft.reader_need.clone()),
+                real_problem: Set(draft.real_problem.clone()),
+                record_matters: Set(draft.record_matters.clone()),
+                smarter_question: Set(draft.smarter_question.clone()),
+                proves: Set(draft.proves.clone()),
+                collection_id: Set(draft.collection_id),
+                proof_record_document_id: Set(draft.proof_record_document_id.clone()),
+                published_at: Set(None),
+                created_at: Set(timestamp),
+                updated_at: Set(timestamp),
+                ..Default::default()
+            };
+            (active.insert(db).await?, Saved::Created, Vec::new())
+        }
+    };
+
+    let sections: Vec<article_section::Model> = draft
+        .sections
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| article_section::Model { id: 0, article_id: row.id, position: i as i32, heading: s.heading, body: s.body })
+        .collect();
+    // A question keeps its identity across re-imports when it stays at the same position.
+    let questions: Vec<question::Model> = draft
+        .questions
+        .into_iter()
+        .enumerate()
+        .map(|(i, q)| question::Model {
+            id: 0,
+            document_id: old_questions.get(i).map(|o| o.document_id.clone()).unwrap_or_else(new_document_id),
+            article_id: row.id,
+            position: i as i32,
+            question: q.question,
+            answer: q.answer,
+        })
+        .collect();
+    let links: Vec<article_link::Model> = draft
+        .related_titles
+        .into_iter()
+        .enumerate()
+        .map(|(i, title)| article_link::Model {
+            id: 0,
+            article_id: row.id,
+            position: i as i32,
+            target_slug: crate::import::slugify(&title),
+            target_title: title,
+        })
+        .collect();
+    insert_children(db, &sections, &questions, &links).await?;
+    search::index_article(db, &row, &sections).await?;
+    Ok((row, saved))
+}
+
+pub(crate) async fn delete_children(db: &impl ConnectionTrait, article_id: i32) -> Result<()> {
+    let question_ids: Vec<i32> = question::Entity::find()
+        .filter(question::Column::ArticleId.eq(article_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|q| q.id)
+        .collect();
+    search::remove(db, search::Kind::Question, &question_ids).await?;
+    search::remove(db, search::Kind::Article, &[article_id]).await?;
+    article_section::Entity::delete_many().filter(article_section::Column::ArticleId.eq(article_id)).exec(db).await?;
+    question::Entity::delete_many().filter(question::Column::ArticleId.eq(article_id)).exec(db).await?;
+    article_link::Entity::delete_many().filter(article_link::Column::ArticleId.eq(article_id)).exec(db).await?;
+    Ok(())
+}
+
+/// Inserts owned rows (ids are assigned by the database; `id` in the models is ignored).
+pub(crate) async fn insert_children(
+    db: &impl ConnectionTrait,
+    sections: &[article_section::Model],
+    questions: &[question::Model],
+    links: &[article_link::Model],
+) -> Result<()> {
+    if !sections.is_empty() {
+        article_section::Entity::insert_many(sections.iter().map(|s| article_section::ActiveModel {
+            article_id: Set(s.article_id),
+            position: Set(s.position),
+            heading: Set(s.heading.clone()),
+            body: Set(s.body.clone()),
+            ..Default::default()
+        }))
+        .exec(db)
+        .await?;
+    }
+    if !questions.is_empty() {
+        question::Entity::insert_many(questions.iter().map(|q| question::ActiveModel {
+            document_id: Set(q.document_id.clone()),
+            article_id: Set(q.article_id),
+            position: Set(q.position),
+            question: Set(q.question.clone()),
+            answer: Set(q.answer.clone()),
+            ..Default::default()
+        }))
+        .exec(db)
+        .await?;
+    }
+    if !links.is_empty() {
+        article_link::Entity::insert_many(links.iter().map(|l| article_link::ActiveModel {
+            article_id: Set(l.article_id),
+            position: Set(l.position),
+            target_title: Set(l.target_title.clone()),
+            target_slug: Set(l.target_slug.clone()),
+            ..Default::default()
+        }))
+        .exec(db)
+        .await?;
+    }
+    Ok(())
+}

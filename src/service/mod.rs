@@ -1,0 +1,67 @@
+//! All database access. Resolvers, the importer and the CLI call these functions;
+//! every read takes the caller's [`Visibility`], the one place that decides which stage it sees.
+
+pub mod article;
+pub mod catalog;
+pub mod pagination;
+pub mod proof_record;
+pub mod publish;
+pub mod question;
+pub mod search;
+pub mod snippet;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use entity::Stage;
+
+pub use pagination::{Page, PageRequest, SortDirection};
+
+/// Who is reading: the public sees the published stage only; preview sees the latest drafts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Visibility {
+    #[default]
+    Public,
+    Preview,
+}
+
+impl Visibility {
+    pub fn stage(self) -> Stage {
+        match self {
+            Visibility::Public => Stage::Published,
+            Visibility::Preview => Stage::Draft,
+        }
+    }
+
+    pub fn is_public(self) -> bool {
+        self == Visibility::Public
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("{field}: {message}")]
+    BadInput { field: String, message: String },
+    #[error("{entity} not found: {key}")]
+    NotFound { entity: &'static str, key: String },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("database error: {0}")]
+    Database(#[from] sea_orm::DbErr),
+}
+
+impl ServiceError {
+    pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ServiceError::BadInput { field: field.into(), message: message.into() }
+    }
+}
+
+pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
+
+/// The current time at the precision both backends store (microseconds), so
+/// values read back compare equal to values written.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+pub fn new_document_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}

@@ -1,0 +1,449 @@
+//! Proof records and their owned rows (observations, BTS assets, reuse channels).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{
+    asset, observation, proof_record, proof_record_channel, reuse_channel, AssetKind, ContentStatus, ObservationKind,
+    ReleaseStatus, Stage,
+};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ActiveModelTrait, ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, JoinType, QueryFilter,
+    QueryOrder, QuerySelect, Select, Set,
+};
+
+use super::article::{group, validate_slug};
+use super::pagination::{self, Ordering, SortValue};
+use super::{catalog, new_document_id, now, search, Page, PageRequest, Result, ServiceError, SortDirection, Visibility};
+
+#[derive(Debug, Clone, Default)]
+pub struct ProofRecordFilter {
+    pub client: Option<String>,
+    pub channel: Option<String>,
+    pub text: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ProofRecordQuery {
+    pub visibility: Visibility,
+    pub filter: ProofRecordFilter,
+    pub order_by_title: bool,
+    pub direction: SortDirection,
+}
+
+fn select_visible(visibility: Visibility) -> Select<proof_record::Entity> {
+    proof_record::Entity::find().filter(proof_record::Column::Stage.eq(visibility.stage()))
+}
+
+/// Proof record rows linked to the reuse channel `slug`.
+fn in_channel(slug: &str) -> sea_orm::sea_query::SimpleExpr {
+    Expr::col((proof_record::Entity, proof_record::Column::Id)).in_subquery(
+        Query::select()
+            .column((proof_record_channel::Entity, proof_record_channel::Column::ProofRecordId))
+            .from(proof_record_channel::Entity)
+            .inner_join(
+                reuse_channel::Entity,
+                Expr::col((reuse_channel::Entity, reuse_channel::Column::Id))
+                    .equals((proof_record_channel::Entity, proof_record_channel::Column::ChannelId)),
+            )
+            .and_where(Expr::col((reuse_channel::Entity, reuse_channel::Column::Slug)).eq(slug))
+            .to_owned(),
+    )
+}
+
+fn filtered(db: &impl ConnectionTrait, query: &ProofRecordQuery) -> Select<proof_record::Entity> {
+    let mut select = select_visible(query.visibility);
+    let f = &query.filter;
+    if let Some(client) = &f.client {
+        select = select.filter(proof_record::Column::Client.eq(client.as_str()));
+    }
+    if let Some(channel) = &f.channel {
+        select = select.filter(in_channel(channel));
+    }
+    if let Some(text) = f.text.as_deref().filter(|t| !t.trim().is_empty()) {
+        select = select.filter(search::row_matches(db.get_database_backend(), search::Kind::ProofRecord, text));
+    }
+    select
+}
+
+fn ordering(query: &ProofRecordQuery) -> Ordering<proof_record::Model> {
+    let id = Expr::col((proof_record::Entity, proof_record::Column::Id)).into();
+    if query.order_by_title {
+        Ordering {
+            key: Some(Expr::col((proof_record::Entity, proof_record::Column::Title)).into()),
+            id,
+            direction: query.direction,
+            key_of: |m| SortValue::Text(m.title.clone()),
+            id_of: |m| m.id,
+        }
+    } else {
+        Ordering {
+            key: Some(
+                sea_orm::sea_query::Func::coalesce([
+                    Expr::col((proof_record::Entity, proof_record::Column::PublishedAt)),
+                    Expr::col((proof_record::Entity, proof_record::Column::CreatedAt)),
+                ])
+                .into(),
+            ),
+            id,
+            direction: query.direction,
+            key_of: |m| SortValue::Time(m.published_at.unwrap_or(m.created_at)),
+            id_of: |m| m.id,
+        }
+    }
+}
+
+pub async fn list(
+    db: &impl ConnectionTrait,
+    query: &ProofRecordQuery,
+    page: &PageRequest,
+) -> Result<Page<proof_record::Model>> {
+    pagination::paginate(db, filtered(db, query), &ordering(query), page).await
+}
+
+pub async fn count(db: &impl ConnectionTrait, query: &ProofRecordQuery) -> Result<i64> {
+    pagination::count(db, filtered(db, query)).await
+}
+
+pub async fn by_slug(db: &impl ConnectionTrait, visibility: Visibility, slug: &str) -> Result<Option<proof_record::Model>> {
+    Ok(select_visible(visibility).filter(proof_record::Column::Slug.eq(slug)).one(db).await?)
+}
+
+pub async fn by_document_id(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+    id: &str,
+) -> Result<Option<proof_record::Model>> {
+    Ok(select_visible(visibility).filter(proof_record::Column::DocumentId.eq(id)).one(db).await?)
+}
+
+pub async fn by_document_ids(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+    ids: &[String],
+) -> Result<Vec<proof_record::Model>> {
+    Ok(select_visible(visibility).filter(proof_record::Column::DocumentId.is_in(ids.iter().cloned())).all(db).await?)
+}
+
+pub async fn by_ids(db: &impl ConnectionTrait, visibility: Visibility, ids: &[i32]) -> Result<Vec<proof_record::Model>> {
+    Ok(select_visible(visibility).filter(proof_record::Column::Id.is_in(ids.iter().copied())).all(db).await?)
+}
+
+pub async fn observations_of(
+    db: &impl ConnectionTrait,
+    proof_record_ids: &[i32],
+) -> Result<HashMap<i32, Vec<observation::Model>>> {
+    let rows = observation::Entity::find()
+        .filter(observation::Column::ProofRecordId.is_in(proof_record_ids.iter().copied()))
+        .order_by_asc(observation::Column::ProofRecordId)
+        .order_by_asc(observation::Column::Position)
+        .all(db)
+        .await?;
+    Ok(group(rows, |r| r.proof_record_id))
+}
+
+/// Assets visible to `visibility`: the public never sees a frame whose release is PENDING or DENIED.
+fn visible_assets(visibility: Visibility) -> Select<asset::Entity> {
+    let select = asset::Entity::find();
+    if visibility.is_public() {
+        select.filter(asset::Column::Release.is_in(ReleaseStatus::PUBLIC.iter().map(|r| r.to_value())))
+    } else {
+        select
+    }
+}
+
+pub async fn assets_of(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+    proof_record_ids: &[i32],
+) -> Result<HashMap<i32, Vec<asset::Model>>> {
+    let rows = visible_assets(visibility)
+        .filter(asset::Column::ProofRecordId.is_in(proof_record_ids.iter().copied()))
+        .order_by_asc(asset::Column::ProofRecordId)
+        .order_by_asc(asset::Column::Position)
+        .all(db)
+        .await?;
+    Ok(group(rows, |r| r.proof_record_id))
+}
+
+pub async fn assets_by_document_ids(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+    ids: &[String],
+) -> Result<Vec<asset::Model>> {
+    Ok(visible_assets(visibility)
+        .filter(asset::Column::DocumentId.is_in(ids.iter().cloned()))
+        .filter(
+            asset::Column::ProofRecordId.in_subquery(
+                Query::select()
+                    .column(proof_record::Column::Id)
+                    .from(proof_record::Entity)
+                    .and_where(proof_record::Column::Stage.eq(visibility.stage()))
+                    .to_owned(),
+            ),
+        )
+        .all(db)
+        .await?)
+}
+
+/// Reuse channels of the given proof record rows.
+pub async fn channels_of(
+    db: &impl ConnectionTrait,
+    proof_record_ids: &[i32],
+) -> Result<HashMap<i32, Vec<reuse_channel::Model>>> {
+    let links = proof_record_channel::Entity::find()
+        .filter(proof_record_channel::Column::ProofRecordId.is_in(proof_record_ids.iter().copied()))
+        .all(db)
+        .await?;
+    let channels: HashMap<i32, reuse_channel::Model> =
+        catalog::channels(db).await?.into_iter().map(|c| (c.id, c)).collect();
+    let mut map: HashMap<i32, Vec<reuse_channel::Model>> = HashMap::new();
+    for link in links {
+        if let Some(channel) = channels.get(&link.channel_id) {
+            map.entry(link.proof_record_id).or_default().push(channel.clone());
+        }
+    }
+    for list in map.values_mut() {
+        list.sort_by_key(|c| c.position);
+    }
+    Ok(map)
+}
+
+/// Cleared (or release-free) assets of visible proof records offered to a channel, for `reuseChannel { assets }`.
+fn channel_assets(visibility: Visibility, channel_id: i32) -> Select<asset::Entity> {
+    visible_assets(visibility)
+        .join(JoinType::InnerJoin, asset_proof_record_relation())
+        .filter(proof_record::Column::Stage.eq(visibility.stage()))
+        .filter(
+            asset::Column::ProofRecordId.in_subquery(
+                Query::select()
+                    .column(proof_record_channel::Column::ProofRecordId)
+                    .from(proof_record_channel::Entity)
+                    .and_where(proof_record_channel::Column::ChannelId.eq(channel_id))
+                    .to_owned(),
+            ),
+        )
+}
+
+fn asset_proof_record_relation() -> sea_orm::RelationDef {
+    asset::Entity::belongs_to(proof_record::Entity)
+        .from(asset::Column::ProofRecordId)
+        .to(proof_record::Column::Id)
+        .into()
+}
+
+fn asset_ordering() -> Ordering<asset::Model> {
+    Ordering {
+        key: None,
+        id: Expr::col((asset::Entity, asset::Column::Id)).into(),
+        direction: SortDirection::Asc,
+        key_of: |_| SortValue::None,
+        id_of: |m| m.id,
+    }
+}
+
+pub async fn list_channel_assets(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+    channel_id: i32,
+    page: &PageRequest,
+) -> Result<Page<asset::Model>> {
+    pagination::paginate(db, channel_assets(visibility, channel_id), &asset_ordering(), page).await
+}
+
+pub async fn count_channel_assets(db: &impl ConnectionTrait, visibility: Visibility, channel_id: i32) -> Result<i64> {
+    pagination::count(db, channel_assets(visibility, channel_id)).await
+}
+
+#[derive(Debug, Clone)]
+pub struct ObservationInput {
+    pub kind: ObservationKind,
+    pub title: String,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AssetInput {
+    pub url: String,
+    pub kind: AssetKind,
+    pub alt: Option<String>,
+    pub caption: Option<String>,
+    pub credit: Option<String>,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    pub shows: Vec<ObservationKind>,
+    pub release: ReleaseStatus,
+    pub captured_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ProofRecordDraft {
+    pub slug: String,
+    pub title: String,
+    pub client: Option<String>,
+    pub deliverable: Option<String>,
+    pub problem_solved: Option<String>,
+    pub summary: Option<String>,
+    pub captured_on: Option<NaiveDate>,
+    pub location: Option<String>,
+    pub observations: Vec<ObservationInput>,
+    pub assets: Vec<AssetInput>,
+    /// Reuse channel slugs.
+    pub channels: Vec<String>,
+}
+
+/// The document id of the draft proof record with `slug`, creating an empty DRAFT titled `title` if there is none.
+pub async fn ensure_draft(db: &impl ConnectionTrait, slug: &str, title: &str) -> Result<String> {
+    if let Some(existing) = by_slug(db, Visibility::Preview, slug).await? {
+        return Ok(existing.document_id);
+    }
+    let draft = ProofRecordDraft { slug: slug.to_string(), title: title.to_string(), ..Default::default() };
+    Ok(save_draft(db, draft).await?.document_id)
+}
+
+pub fn shows_to_string(shows: &[ObservationKind]) -> String {
+    shows.iter().map(|k| k.to_value()).collect::<Vec<_>>().join(",")
+}
+
+pub fn shows_from_string(shows: &str) -> Vec<ObservationKind> {
+    shows.split(',').filter_map(|s| ObservationKind::try_from_value(&s.to_string()).ok()).collect()
+}
+
+/// Creates or replaces the draft stage of the proof record with `draft.slug`. Call inside a transaction.
+pub async fn save_draft(db: &impl ConnectionTrait, draft: ProofRecordDraft) -> Result<proof_record::Model> {
+    validate_slug("slug", &draft.slug)?;
+    if draft.title.trim().is_empty() {
+        return Err(ServiceError::bad_input("title", "must not be empty"));
+    }
+    let channel_ids = catalog::channel_ids(db, &draft.channels).await?;
+    let timestamp = now();
+    let row = match by_slug(db, Visibility::Preview, &draft.slug).await? {
+        Some(model) => {
+            delete_children(db, model.id).await?;
+            let mut active = model.into_active_model();
+            active.title = Set(draft.title.clone());
+            active.client = Set(draft.client.clone());
+            active.deliverable = Set(draft.deliverable.clone());
+            active.problem_solved = Set(draft.problem_solved.clone());
+            active.summary = Set(draft.summary.clone());
+            active.captured_on = Set(draft.captured_on);
+            active.location = Set(draft.location.clone());
+            active.updated_at = Set(timestamp);
+            active.update(db).await?
+        }
+        None => {
+            proof_record::ActiveModel {
+                document_id: Set(new_document_id()),
+                stage: Set(Stage::Draft),
+                status: Set(ContentStatus::Draft),
+                slug: Set(draft.slug.clone()),
+                title: Set(draft.title.clone()),
+                client: Set(draft.client.clone()),
+                deliverable: Set(draft.deliverable.clone()),
+                problem_solved: Set(draft.problem_solved.clone()),
+                summary: Set(draft.summary.clone()),
+                captured_on: Set(draft.captured_on),
+                location: Set(draft.location.clone()),
+                published_at: Set(None),
+                created_at: Set(timestamp),
+                updated_at: Set(timestamp),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?
+        }
+    };
+    let observations: Vec<observation::Model> = draft
+        .observations
+        .into_iter()
+        .enumerate()
+        .map(|(i, o)| observation::Model {
+            id: 0,
+            proof_record_id: row.id,
+            position: i as i32,
+            kind: o.kind,
+            title: o.title,
+            detail: o.detail,
+        })
+        .collect();
+    let assets: Vec<asset::Model> = draft
+        .assets
+        .into_iter()
+        .enumerate()
+        .map(|(i, a)| asset::Model {
+            id: 0,
+            document_id: new_document_id(),
+            proof_record_id: row.id,
+            position: i as i32,
+            url: a.url,
+            kind: a.kind,
+            alt: a.alt,
+            caption: a.caption,
+            credit: a.credit,
+            width: a.width,
+            height: a.height,
+            shows: shows_to_string(&a.shows),
+            release: a.release,
+            captured_at: a.captured_at,
+        })
+        .collect();
+    insert_children(db, row.id, &observations, &assets, &channel_ids).await?;
+    search::index_proof_record(db, &row, &observations).await?;
+    Ok(row)
+}
+
+pub(crate) async fn delete_children(db: &impl ConnectionTrait, proof_record_id: i32) -> Result<()> {
+    search::remove(db, search::Kind::ProofRecord, &[proof_record_id]).await?;
+    observation::Entity::delete_many().filter(observation::Column::ProofRecordId.eq(proof_record_id)).exec(db).await?;
+    asset::Entity::delete_many().filter(asset::Column::ProofRecordId.eq(proof_record_id)).exec(db).await?;
+    proof_record_channel::Entity::delete_many()
+        .filter(proof_record_channel::Column::ProofRecordId.eq(proof_record_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Inserts owned rows under `proof_record_id` (the models' own `id` and `proof_record_id` are ignored).
+pub(crate) async fn insert_children(
+    db: &impl ConnectionTrait,
+    proof_record_id: i32,
+    observations: &[observation::Model],
+    assets: &[asset::Model],
+    channel_ids: &[i32],
+) -> Result<()> {
+    if !observations.is_empty() {
+        observation::Entity::insert_many(observations.iter().map(|o| observation::ActiveModel {
+            proof_record_id: Set(proof_record_id),
+            position: Set(o.position),
+            kind: Set(o.kind),
+            title: Set(o.title.clone()),
+            detail: Set(o.detail.clone()),
+            ..Default::default()
+        }))
+        .exec(db)
+        .await?;
+    }
+    if !assets.is_empty() {
+        asset::Entity::insert_many(assets.iter().map(|a| {
+            let mut active = a.clone().into_active_model();
+            active.id = sea_orm::NotSet;
+            active.proof_record_id = Set(proof_record_id);
+            active
+        }))
+        .exec(db)
+        .await?;
+    }
+    if !channel_ids.is_empty() {
+        proof_record_channel::Entity::insert_many(channel_ids.iter().map(|&channel_id| {
+            proof_record_channel::ActiveModel {
+                proof_record_id: Set(proof_record_id),
+                channel_id: Set(channel_id),
+                ..Default::default()
+            }
+        }))
+        .exec(db)
+        .await?;
+    }
+    Ok(())
+}

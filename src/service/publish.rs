@@ -1,0 +1,108 @@
+//! Publishing: copy a document's draft stage over its published stage. Callers run these inside a transaction.
+
+use entity::{article, proof_record, proof_snippet, ContentStatus, Stage};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
+
+use super::{article as articles, now, proof_record as proof_records, search, Result, ServiceError, Visibility};
+
+fn missing(entity: &'static str, id: &str) -> ServiceError {
+    ServiceError::NotFound { entity, key: id.to_string() }
+}
+
+pub async fn publish_article(db: &impl ConnectionTrait, document_id: &str) -> Result<article::Model> {
+    let draft = articles::by_document_id(db, Visibility::Preview, document_id)
+        .await?
+        .ok_or_else(|| missing("article", document_id))?;
+    let previous = articles::by_document_id(db, Visibility::Public, document_id).await?;
+    let published_at = previous.as_ref().and_then(|p| p.published_at).or(draft.published_at).unwrap_or_else(now);
+    if let Some(previous) = previous {
+        articles::delete_children(db, previous.id).await?;
+        article::Entity::delete_by_id(previous.id).exec(db).await?;
+    }
+    let mut copy = draft.clone().into_active_model();
+    copy.id = sea_orm::NotSet;
+    copy.stage = Set(Stage::Published);
+    copy.status = Set(ContentStatus::Published);
+    copy.published_at = Set(Some(published_at));
+    let copy = copy.insert(db).await?;
+
+    let mut sections = articles::sections_of(db, &[draft.id]).await?.remove(&draft.id).unwrap_or_default();
+    let mut questions = articles::questions_of(db, &[draft.id]).await?.remove(&draft.id).unwrap_or_default();
+    let mut links = articles::links_of(db, &[draft.id]).await?.remove(&draft.id).unwrap_or_default();
+    sections.iter_mut().for_each(|s| s.article_id = copy.id);
+    questions.iter_mut().for_each(|q| q.article_id = copy.id);
+    links.iter_mut().for_each(|l| l.article_id = copy.id);
+    articles::insert_children(db, &sections, &questions, &links).await?;
+    search::index_article(db, &copy, &sections).await?;
+
+    let mut draft = draft.into_active_model();
+    draft.status = Set(ContentStatus::Published);
+    draft.published_at = Set(Some(published_at));
+    draft.update(db).await?;
+    Ok(copy)
+}
+
+pub async fn publish_proof_record(db: &impl ConnectionTrait, document_id: &str) -> Result<proof_record::Model> {
+    let draft = proof_records::by_document_id(db, Visibility::Preview, document_id)
+        .await?
+        .ok_or_else(|| missing("proof record", document_id))?;
+    let previous = proof_records::by_document_id(db, Visibility::Public, document_id).await?;
+    let published_at = previous.as_ref().and_then(|p| p.published_at).or(draft.published_at).unwrap_or_else(now);
+    if let Some(previous) = previous {
+        proof_records::delete_children(db, previous.id).await?;
+        proof_record::Entity::delete_by_id(previous.id).exec(db).await?;
+    }
+    let mut copy = draft.clone().into_active_model();
+    copy.id = sea_orm::NotSet;
+    copy.stage = Set(Stage::Published);
+    copy.status = Set(ContentStatus::Published);
+    copy.published_at = Set(Some(published_at));
+    let copy = copy.insert(db).await?;
+
+    let observations = proof_records::observations_of(db, &[draft.id]).await?.remove(&draft.id).unwrap_or_default();
+    let assets = proof_records::assets_of(db, Visibility::Preview, &[draft.id]).await?.remove(&draft.id).unwrap_or_default();
+    let channel_ids: Vec<i32> = proof_records::channels_of(db, &[draft.id])
+        .await?
+        .remove(&draft.id)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    proof_records::insert_children(db, copy.id, &observations, &assets, &channel_ids).await?;
+    search::index_proof_record(db, &copy, &observations).await?;
+
+    let mut draft = draft.into_active_model();
+    draft.status = Set(ContentStatus::Published);
+    draft.published_at = Set(Some(published_at));
+    draft.update(db).await?;
+    Ok(copy)
+}
+
+pub async fn publish_snippet(db: &impl ConnectionTrait, document_id: &str) -> Result<proof_snippet::Model> {
+    let draft = proof_snippet::Entity::find()
+        .filter(proof_snippet::Column::DocumentId.eq(document_id))
+        .filter(proof_snippet::Column::Stage.eq(Stage::Draft))
+        .one(db)
+        .await?
+        .ok_or_else(|| missing("proof snippet", document_id))?;
+    let previous = proof_snippet::Entity::find()
+        .filter(proof_snippet::Column::DocumentId.eq(document_id))
+        .filter(proof_snippet::Column::Stage.eq(Stage::Published))
+        .one(db)
+        .await?;
+    let published_at = previous.as_ref().and_then(|p| p.published_at).unwrap_or_else(now);
+    if let Some(previous) = previous {
+        proof_snippet::Entity::delete_by_id(previous.id).exec(db).await?;
+    }
+    let mut copy = draft.clone().into_active_model();
+    copy.id = sea_orm::NotSet;
+    copy.stage = Set(Stage::Published);
+    copy.status = Set(ContentStatus::Published);
+    copy.published_at = Set(Some(published_at));
+    let copy = copy.insert(db).await?;
+    let mut draft = draft.into_active_model();
+    draft.status = Set(ContentStatus::Published);
+    draft.published_at = Set(Some(published_at));
+    draft.update(db).await?;
+    Ok(copy)
+}

@@ -1,0 +1,201 @@
+//! Full-text search behind one interface: FTS5 (bm25) on SQLite, a weighted tsvector (ts_rank) on PostgreSQL.
+//! `search_documents` holds one text per staged row; triggers (SQLite) or a generated column (PostgreSQL) keep the index.
+
+use entity::{article, article_section, observation, proof_record, question, search_document};
+use sea_orm::sea_query::{Expr, SimpleExpr};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, Set, Statement};
+
+use super::{Result, ServiceError, Visibility};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Article,
+    ProofRecord,
+    Question,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Article => "article",
+            Kind::ProofRecord => "proof_record",
+            Kind::Question => "question",
+        }
+    }
+
+    fn table(self) -> &'static str {
+        match self {
+            Kind::Article => "articles",
+            Kind::ProofRecord => "proof_records",
+            Kind::Question => "questions",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Kind> {
+        [Kind::Article, Kind::ProofRecord, Kind::Question].into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+pub const MAX_HITS: i32 = 100;
+
+/// Words of the user's query, stripped of every operator character so no input can break the index's syntax.
+fn terms(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.to_lowercase())
+        .take(16)
+        .collect()
+}
+
+/// Every word must match, each as a prefix (`proof` finds "proofs").
+fn match_expression(backend: DbBackend, terms: &[String]) -> String {
+    match backend {
+        DbBackend::Postgres => terms.iter().map(|t| format!("{t}:*")).collect::<Vec<_>>().join(" & "),
+        _ => terms.iter().map(|t| format!("\"{t}\"*")).collect::<Vec<_>>().join(" "),
+    }
+}
+
+/// A WHERE condition: the row of `kind`'s table is among the rows whose text matches `text`.
+pub fn row_matches(backend: DbBackend, kind: Kind, text: &str) -> SimpleExpr {
+    let terms = terms(text);
+    if terms.is_empty() {
+        return Expr::cust("1 = 1");
+    }
+    let expr = match_expression(backend, &terms);
+    let column = format!("\"{}\".\"id\"", kind.table());
+    match backend {
+        DbBackend::Postgres => Expr::cust_with_values(
+            format!(
+                "{column} IN (SELECT row_id FROM search_documents WHERE kind = '{}' AND tsv @@ to_tsquery('english', $1))",
+                kind.as_str()
+            ),
+            [expr],
+        ),
+        _ => Expr::cust_with_values(
+            format!(
+                "{column} IN (SELECT d.row_id FROM search_fts JOIN search_documents d ON d.id = search_fts.rowid \
+                 WHERE search_fts MATCH ? AND d.kind = '{}')",
+                kind.as_str()
+            ),
+            [expr],
+        ),
+    }
+}
+
+#[derive(Debug, FromQueryResult)]
+struct HitRow {
+    kind: String,
+    row_id: i32,
+}
+
+/// Ranked (kind, row id) pairs visible to `visibility`, best first.
+pub async fn hits(db: &impl ConnectionTrait, visibility: Visibility, text: &str, first: i32) -> Result<Vec<(Kind, i32)>> {
+    if !(1..=MAX_HITS).contains(&first) {
+        return Err(ServiceError::bad_input("first", format!("must be between 1 and {MAX_HITS} (got {first})")));
+    }
+    let terms = terms(text);
+    if terms.is_empty() {
+        return Err(ServiceError::bad_input("query", "must contain at least one word"));
+    }
+    let backend = db.get_database_backend();
+    let expr = match_expression(backend, &terms);
+    let stage: String = match visibility.stage() {
+        entity::Stage::Draft => "draft".into(),
+        entity::Stage::Published => "published".into(),
+    };
+    let stmt = match backend {
+        DbBackend::Postgres => Statement::from_sql_and_values(
+            backend,
+            "SELECT kind, row_id FROM search_documents, to_tsquery('english', $1) q \
+             WHERE tsv @@ q AND stage = $2 ORDER BY ts_rank(tsv, q) DESC, id LIMIT $3",
+            [expr.into(), stage.into(), first.into()],
+        ),
+        _ => Statement::from_sql_and_values(
+            backend,
+            "SELECT d.kind AS kind, d.row_id AS row_id FROM search_fts JOIN search_documents d ON d.id = search_fts.rowid \
+             WHERE search_fts MATCH ? AND d.stage = ? ORDER BY bm25(search_fts, 10.0, 1.0), d.id LIMIT ?",
+            [expr.into(), stage.into(), first.into()],
+        ),
+    };
+    let rows = HitRow::find_by_statement(stmt).all(db).await?;
+    Ok(rows.into_iter().filter_map(|r| Kind::parse(&r.kind).map(|k| (k, r.row_id))).collect())
+}
+
+pub async fn remove(db: &impl ConnectionTrait, kind: Kind, row_ids: &[i32]) -> Result<()> {
+    if row_ids.is_empty() {
+        return Ok(());
+    }
+    search_document::Entity::delete_many()
+        .filter(search_document::Column::Kind.eq(kind.as_str()))
+        .filter(search_document::Column::RowId.is_in(row_ids.iter().copied()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+fn doc(kind: Kind, stage: entity::Stage, row_id: i32, title: &str, body: String) -> search_document::ActiveModel {
+    search_document::ActiveModel {
+        kind: Set(kind.as_str().to_string()),
+        stage: Set(stage),
+        row_id: Set(row_id),
+        title: Set(title.to_string()),
+        body: Set(body),
+        ..Default::default()
+    }
+}
+
+fn joined<'a>(parts: impl IntoIterator<Item = Option<&'a str>>) -> String {
+    parts.into_iter().flatten().collect::<Vec<_>>().join("\n")
+}
+
+/// (Re)indexes an article row and its questions; the previous entries must have been removed.
+pub async fn index_article(
+    db: &impl ConnectionTrait,
+    row: &article::Model,
+    sections: &[article_section::Model],
+) -> Result<()> {
+    let questions = question::Entity::find().filter(question::Column::ArticleId.eq(row.id)).all(db).await?;
+    let mut body_parts = vec![
+        row.thesis.as_deref(),
+        row.point.as_deref(),
+        row.audience_summary.as_deref(),
+        row.real_problem.as_deref(),
+        row.record_matters.as_deref(),
+        row.smarter_question.as_deref(),
+        row.proves.as_deref(),
+    ];
+    for s in sections {
+        body_parts.push(Some(&s.heading));
+        body_parts.push(Some(&s.body));
+    }
+    let mut docs = vec![doc(Kind::Article, row.stage, row.id, &row.title, joined(body_parts))];
+    docs.extend(
+        questions
+            .iter()
+            .map(|q| doc(Kind::Question, row.stage, q.id, &q.question, q.answer.clone())),
+    );
+    search_document::Entity::insert_many(docs).exec(db).await?;
+    Ok(())
+}
+
+pub async fn index_proof_record(
+    db: &impl ConnectionTrait,
+    row: &proof_record::Model,
+    observations: &[observation::Model],
+) -> Result<()> {
+    let mut body_parts = vec![
+        row.client.as_deref(),
+        row.deliverable.as_deref(),
+        row.problem_solved.as_deref(),
+        row.summary.as_deref(),
+        row.location.as_deref(),
+    ];
+    for o in observations {
+        body_parts.push(Some(&o.title));
+        body_parts.push(o.detail.as_deref());
+    }
+    search_document::Entity::insert(doc(Kind::ProofRecord, row.stage, row.id, &row.title, joined(body_parts)))
+        .exec(db)
+        .await?;
+    Ok(())
+}
