@@ -1,0 +1,188 @@
+//! TestApp: the production router on a fresh database of its own, on SQLite or PostgreSQL.
+//!
+//! The backend comes from `BACKLOT_TEST_POSTGRES_URL`: when set (an admin URL such as
+//! `postgres://backlot@127.0.0.1:5433/postgres`), every test creates its own database there;
+//! otherwise each test gets a SQLite file in a temporary directory.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::Output;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+pub const SEED: &str = include_str!("../../demo/behind-the-scenes-production-as-brand-proof.txt");
+pub const WEBSITE_DIRECTION: &str = include_str!("../../demo/website-direction.txt");
+pub const ORIGINAL_SLUG: &str = "behind-the-scenes-production-as-brand-proof";
+
+pub struct TestApp {
+    pub db: DatabaseConnection,
+    pub url: String,
+    pub router: axum::Router,
+    pub statements: Arc<AtomicUsize>,
+    pub dir: tempfile::TempDir,
+    pub backend: &'static str,
+}
+
+pub struct HttpResponse {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+impl HttpResponse {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+    pub fn content_type(&self) -> &str {
+        self.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+}
+
+async fn create_postgres_database(admin_url: &str) -> String {
+    let name = format!("backlot_test_{}", uuid::Uuid::new_v4().simple());
+    let admin = sea_orm::Database::connect(admin_url).await.expect("connect to the PostgreSQL test server");
+    admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+    admin.close().await.ok();
+    let base = admin_url.rsplit_once('/').map(|(base, _)| base).unwrap_or(admin_url);
+    format!("{base}/{name}")
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (url, backend) = match std::env::var("BACKLOT_TEST_POSTGRES_URL") {
+            Ok(admin) if !admin.is_empty() => (create_postgres_database(&admin).await, "postgres"),
+            _ => (format!("sqlite://{}", dir.path().join("test.db").display()), "sqlite"),
+        };
+        let mut db = backlot::app::connect(&url).await.expect("connect");
+        let statements = Arc::new(AtomicUsize::new(0));
+        let counter = statements.clone();
+        db.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::SeqCst);
+        });
+        backlot::app::migrate(&db).await.expect("migrate");
+        let router = backlot::app::router(db.clone());
+        TestApp { db, url, router, statements, dir, backend }
+    }
+
+    /// A fresh app with the demo data set loaded.
+    pub async fn with_demo() -> TestApp {
+        let app = TestApp::new().await;
+        backlot::demo::load(&app.db).await.expect("demo loads").expect("database was empty");
+        app
+    }
+
+    pub async fn request(&self, request: Request<Body>) -> HttpResponse {
+        let response = self.router.clone().oneshot(request).await.expect("router answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        HttpResponse { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+
+    pub async fn post_json(&self, body: Value) -> HttpResponse {
+        self.request(
+            Request::post("/graphql")
+                .header("content-type", "application/json")
+                .header("accept", "application/graphql-response+json, application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// Runs a query; returns the whole response body (`data` and `errors`).
+    pub async fn graphql(&self, query: &str, variables: Value) -> Value {
+        let response = self.post_json(json!({ "query": query, "variables": variables })).await;
+        response.json()
+    }
+
+    /// Runs a query that must succeed; returns `data`.
+    pub async fn data(&self, query: &str, variables: Value) -> Value {
+        let body = self.graphql(query, variables).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
+        body["data"].clone()
+    }
+
+    /// SQL statements run by `f`.
+    pub async fn count_statements<F: std::future::Future<Output = T>, T>(&self, f: F) -> (T, usize) {
+        let before = self.statements.load(Ordering::SeqCst);
+        let out = f.await;
+        (out, self.statements.load(Ordering::SeqCst) - before)
+    }
+
+    /// Runs the real `backlot` binary against this test's database.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_backlot"))
+            .args(args)
+            .env("DATABASE_URL", &self.url)
+            .env("RUST_LOG", "warn")
+            .current_dir(self.dir.path())
+            .output()
+            .expect("run backlot")
+    }
+
+    pub fn write_page(&self, name: &str, text: &str) -> String {
+        let path = self.dir.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    }
+
+    /// Imports `text` as a page through the CLI; panics unless it succeeds.
+    pub fn import(&self, name: &str, text: &str, publish: bool) -> String {
+        let path = self.write_page(name, text);
+        let mut args = vec!["import", path.as_str()];
+        if publish {
+            args.push("--publish");
+        }
+        let out = self.cli(&args);
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "import failed: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+        stdout
+    }
+
+    pub fn path(&self, name: &str) -> std::path::PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+pub fn error_code(body: &Value) -> String {
+    body["errors"][0]["extensions"]["code"].as_str().unwrap_or("<none>").to_string()
+}
+
+/// A page in the import format, for tests that need many distinct pages.
+pub fn page(title: &str, extra: &str) -> String {
+    format!(
+        "{title} is a test page about {extra}. The point is to exercise Backlot.\n\
+Who this helps\n\
+This article is for testers, editors, and robots who need pages.\n\
+The real problem\n\
+Pages are needed in bulk about {extra}.\n\
+The production record matters because tests need records.\n\
+Section one\n\
+First body paragraph about {extra}.\n\
+Section two\n\
+Second body paragraph.\n\
+Questions this page should help you ask\n\
+Is this a test about {extra}?\n\
+Yes, it is a test.\n\
+What else?\n\
+Nothing else.\n\
+Next: review the paired Proof record, browse Proof.\n"
+    )
+}
+
+pub fn exists(path: &Path) -> bool {
+    path.exists()
+}

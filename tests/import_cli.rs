@@ -1,0 +1,182 @@
+//! `backlot import` as a user runs it, checked through the public GraphQL API.
+
+mod common;
+
+use common::{error_code, page, TestApp, ORIGINAL_SLUG, SEED, WEBSITE_DIRECTION};
+use serde_json::json;
+
+const ARTICLE_PAGE: &str = r#"query($slug: String!) {
+  article(slug: $slug) {
+    title slug thesis point status
+    audience { summary roles readerNeed }
+    realProblem recordMatters smarterQuestion proves
+    sections { position heading body paragraphs }
+    questions { position question answer }
+    collection { slug name }
+    proofRecord { slug status }
+    relatedLinks { title slug article { slug } }
+    relatedArticles { slug }
+  }
+}"#;
+
+#[tokio::test]
+async fn importing_the_original_page_gives_every_typed_field() {
+    let app = TestApp::new().await;
+    let out = app.import("original.txt", SEED, true);
+    assert!(out.contains(&format!("created {ORIGINAL_SLUG} (published)")), "{out}");
+    assert!(out.contains("imported 1 of 1 pages: 1 created, 0 updated, 0 failed"), "{out}");
+
+    let data = app.data(ARTICLE_PAGE, json!({ "slug": ORIGINAL_SLUG })).await;
+    let a = &data["article"];
+    assert_eq!(a["title"], "Behind-the-Scenes Production as Brand Proof");
+    assert_eq!(a["slug"], ORIGINAL_SLUG);
+    assert_eq!(a["status"], "PUBLISHED");
+    assert_eq!(a["thesis"], "Behind-the-Scenes Production as Brand Proof is behind-the-scenes production systems proof.");
+    assert!(a["point"].as_str().unwrap().starts_with("The point is not to preserve an artifact"));
+    assert_eq!(a["audience"]["roles"], json!(["brand leads", "founders", "production teams", "creators"]));
+    assert!(a["audience"]["summary"].as_str().unwrap().starts_with("This article is for brand leads"));
+    assert!(a["audience"]["readerNeed"].as_str().unwrap().starts_with("It is written for readers"));
+    assert_eq!(
+        a["realProblem"],
+        "Behind-the-scenes content gets treated as filler when it should explain the production system behind the finished asset."
+    );
+    assert!(a["recordMatters"].as_str().unwrap().starts_with("The production record matters because"));
+    assert!(a["smarterQuestion"].as_str().unwrap().starts_with("What should the viewer understand"));
+    assert_eq!(a["proves"], "This proves that process visibility can become brand proof when the capture is intentional.");
+
+    let sections = a["sections"].as_array().unwrap();
+    assert_eq!(sections.len(), 2);
+    assert_eq!(sections[0]["heading"], "BTS is process architecture, not filler");
+    assert_eq!(sections[1]["heading"], "Work smart, not hard");
+    assert_eq!(sections[1]["paragraphs"].as_array().unwrap().len(), 2);
+    assert!(sections[1]["paragraphs"][1].as_str().unwrap().starts_with("Working smart means"));
+
+    let questions = a["questions"].as_array().unwrap();
+    assert_eq!(questions.len(), 3);
+    assert_eq!(questions[0]["question"], "What makes behind-the-scenes content useful instead of filler?");
+    assert_eq!(questions[1]["question"], "What business problem does BTS content solve?");
+    assert_eq!(questions[2]["question"], "Where can BTS content be reused?");
+    assert!(questions[2]["answer"].as_str().unwrap().starts_with("It can support case studies"));
+    assert_eq!(questions.iter().map(|q| q["position"].as_i64().unwrap()).collect::<Vec<_>>(), vec![0, 1, 2]);
+
+    assert_eq!(a["collection"], json!({ "slug": "proof", "name": "Proof" }));
+    // The paired proof record exists as a DRAFT, so the public does not see it.
+    assert_eq!(a["proofRecord"], json!(null));
+    assert_eq!(a["relatedLinks"], json!([{ "title": "Website Direction", "slug": "website-direction", "article": null }]));
+    assert_eq!(a["relatedArticles"], json!([]));
+}
+
+#[tokio::test]
+async fn a_pending_related_link_resolves_when_its_page_arrives() {
+    let app = TestApp::new().await;
+    app.import("original.txt", SEED, true);
+    app.import("website-direction.txt", WEBSITE_DIRECTION, true);
+    let data = app.data(ARTICLE_PAGE, json!({ "slug": ORIGINAL_SLUG })).await;
+    assert_eq!(data["article"]["relatedArticles"], json!([{ "slug": "website-direction" }]));
+    assert_eq!(data["article"]["relatedLinks"][0]["article"], json!({ "slug": "website-direction" }));
+}
+
+#[tokio::test]
+async fn imports_are_drafts_unless_published_and_reimport_updates_in_place() {
+    let app = TestApp::new().await;
+    let out = app.import("original.txt", SEED, false);
+    assert!(out.contains("(draft)"), "{out}");
+    let data = app.data(ARTICLE_PAGE, json!({ "slug": ORIGINAL_SLUG })).await;
+    assert_eq!(data["article"], json!(null), "a draft must not be public");
+    let count = app.data("{ articles { totalCount } questions { totalCount } }", json!({})).await;
+    assert_eq!(count, json!({ "articles": { "totalCount": 0 }, "questions": { "totalCount": 0 } }));
+
+    let out = app.import("original.txt", SEED, true);
+    assert!(out.contains(&format!("updated {ORIGINAL_SLUG} (published)")), "{out}");
+    let out = app.import("original.txt", SEED, true);
+    assert!(out.contains("0 created, 1 updated"), "{out}");
+    let count = app.data("{ articles { totalCount } questions { totalCount } }", json!({})).await;
+    assert_eq!(count, json!({ "articles": { "totalCount": 1 }, "questions": { "totalCount": 3 } }));
+    let sections = app.data(ARTICLE_PAGE, json!({ "slug": ORIGINAL_SLUG })).await;
+    assert_eq!(sections["article"]["sections"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_file_that_does_not_parse_names_file_and_line_and_writes_nothing() {
+    let app = TestApp::new().await;
+    app.write_page("pages/a-good.txt", &page("Good Page", "goodness"));
+    let bad = app.write_page(
+        "pages/b-bad.txt",
+        "Broken Page is broken. The point is errors.\nWho this helps\nThis article is for testers.\nQuestions this page should help you ask\nWhere is the answer?\n",
+    );
+    let out = app.cli(&["import", app.path("pages").to_str().unwrap(), "--publish"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(4), "stdout: {stdout}\nstderr: {stderr}");
+    assert!(stderr.contains(&bad) && stderr.contains("line 5"), "{stderr}");
+    assert!(stdout.contains("created good-page"), "{stdout}");
+    assert!(stdout.contains("1 created, 0 updated, 1 failed"), "{stdout}");
+    let data = app.data("{ a: article(slug: \"broken-page\") { slug } b: article(slug: \"good-page\") { slug } }", json!({})).await;
+    assert_eq!(data, json!({ "a": null, "b": { "slug": "good-page" } }));
+}
+
+#[tokio::test]
+async fn a_page_that_fails_while_writing_leaves_the_database_as_it_was() {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let app = TestApp::new().await;
+    // Parses, but its slug is too long to store: the error comes after the paired proof record was written.
+    let long_title = format!("Long {}", "word ".repeat(50));
+    let out = app.cli(&["import", &app.write_page("long.txt", &page(long_title.trim(), "length"))]);
+    assert_eq!(out.status.code(), Some(4), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("slug"));
+    assert_eq!(entity::proof_record::Entity::find().count(&app.db).await.unwrap(), 0);
+    assert_eq!(entity::collection::Entity::find().count(&app.db).await.unwrap(), 0);
+    assert_eq!(entity::article::Entity::find().count(&app.db).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn missing_files_and_invalid_utf8_fail_with_clear_messages() {
+    let app = TestApp::new().await;
+    let out = app.cli(&["import", "no-such-file.txt"]);
+    assert_eq!(out.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-file.txt: no such file or directory"));
+
+    let path = app.path("latin1.txt");
+    std::fs::write(&path, b"Caf\xe9 Page is a page. The point is bytes.\n").unwrap();
+    let out = app.cli(&["import", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 1: not valid UTF-8"));
+}
+
+#[tokio::test]
+async fn non_ascii_titles_get_ascii_slugs() {
+    let app = TestApp::new().await;
+    let out = app.import("cafe.txt", &page("Café Crème Brûlée Shoot", "desserts"), true);
+    assert!(out.contains("created cafe-creme-brulee-shoot"), "{out}");
+    let data = app.data("{ article(slug: \"cafe-creme-brulee-shoot\") { title } }", json!({})).await;
+    assert_eq!(data["article"]["title"], "Café Crème Brûlée Shoot");
+}
+
+#[tokio::test]
+async fn migrate_schema_and_help_work_from_the_command_line() {
+    let app = TestApp::new().await;
+    let out = app.cli(&["migrate"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("migrations applied"));
+
+    let out = app.cli(&["schema"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("type Article implements Node"));
+
+    let out = app.cli(&["--help"]);
+    let help = String::from_utf8_lossy(&out.stdout);
+    for word in ["serve", "import", "migrate", "schema", "Exit codes", "DATABASE_URL"] {
+        assert!(help.contains(word), "--help lacks {word}: {help}");
+    }
+    let out = app.cli(&["import"]);
+    assert_eq!(out.status.code(), Some(2), "missing PATH is a usage error");
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_backlot"))
+        .args(["migrate", "--database-url", "postgres://nobody:secret@127.0.0.1:1/none"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cannot open the database") && !stderr.contains("secret"), "{stderr}");
+    let _ = error_code;
+}
