@@ -7,7 +7,7 @@ use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 
 use crate::graphql::build_schema;
-use crate::http::{build_router, AppState};
+use crate::http::{AppState, build_router};
 
 /// SQLite URLs get `mode=rwc` so a fresh clone creates its database file on first run.
 fn normalise_url(url: &str) -> String {

@@ -164,9 +164,7 @@ async fn import_one(db: &sea_orm::DatabaseConnection, path: &Path, publish: bool
     let text = read_page(path)?;
     let page = import::parse_page(&text).map_err(|e| input_error(path, &e.to_string()))?;
     import::import_page(db, page, publish).await.map_err(|e| match e {
-        crate::service::ServiceError::BadInput { field, message } => {
-            input_error(path, &format!("{field}: {message}"))
-        }
+        crate::service::ServiceError::BadInput { field, message } => input_error(path, &format!("{field}: {message}")),
         other => CliError::Service(other),
     })
 }

@@ -9,25 +9,73 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use crate::import::{parse_page, writer};
 use crate::service::proof_record::{self, AssetInput, ObservationInput, ProofRecordDraft};
 use crate::service::snippet::{self, SnippetDraft};
-use crate::service::{catalog, publish, Result, ServiceError};
+use crate::service::{Result, ServiceError, catalog, publish};
 
 const ORIGINAL: &str = include_str!("../demo/behind-the-scenes-production-as-brand-proof.txt");
 const WEBSITE_DIRECTION: &str = include_str!("../demo/website-direction.txt");
 
 /// (title, definition, problem) for the generated pages.
 const TOPICS: [(&str, &str, &str); 12] = [
-    ("Casting Notes as Brand Proof", "the record of who was chosen and why", "Casting decisions vanish once the campaign ships."),
-    ("Shot Lists That Explain Themselves", "a plan that shows the thinking behind each frame", "Shot lists are thrown away after the shoot."),
-    ("Location Scouting Records", "evidence of how a place was chosen for the work", "Scouting photos sit in a folder nobody opens again."),
-    ("Lighting Decisions on Set", "the reasoning behind how a scene was lit", "Lighting is judged only by the final image."),
-    ("Edit Room Choices", "the record of what was cut and what was kept", "The cuts that shaped the story are never shown."),
-    ("Client Review Rounds", "proof of how feedback changed the work", "Review rounds look like delay instead of judgment."),
-    ("Budget Constraints in Production", "the record of trade-offs made under a fixed budget", "Constraints are hidden as if they were failures."),
-    ("Crew Rhythm on Long Shoots", "how a team paced a demanding production", "The working rhythm of a crew is invisible in the result."),
-    ("Product Photography Process", "the steps behind a clean product frame", "Clean product shots hide the craft that made them."),
-    ("Campaign Launch Recaps", "a record of what happened between brief and launch", "Launch recaps list outputs instead of decisions."),
-    ("Hiring With Process Proof", "showing candidates how the work really gets made", "Job posts describe culture without showing it."),
-    ("Sales Decks With Real Frames", "decks that use production evidence as proof", "Sales decks rely on polished claims buyers discount."),
+    (
+        "Casting Notes as Brand Proof",
+        "the record of who was chosen and why",
+        "Casting decisions vanish once the campaign ships.",
+    ),
+    (
+        "Shot Lists That Explain Themselves",
+        "a plan that shows the thinking behind each frame",
+        "Shot lists are thrown away after the shoot.",
+    ),
+    (
+        "Location Scouting Records",
+        "evidence of how a place was chosen for the work",
+        "Scouting photos sit in a folder nobody opens again.",
+    ),
+    (
+        "Lighting Decisions on Set",
+        "the reasoning behind how a scene was lit",
+        "Lighting is judged only by the final image.",
+    ),
+    (
+        "Edit Room Choices",
+        "the record of what was cut and what was kept",
+        "The cuts that shaped the story are never shown.",
+    ),
+    (
+        "Client Review Rounds",
+        "proof of how feedback changed the work",
+        "Review rounds look like delay instead of judgment.",
+    ),
+    (
+        "Budget Constraints in Production",
+        "the record of trade-offs made under a fixed budget",
+        "Constraints are hidden as if they were failures.",
+    ),
+    (
+        "Crew Rhythm on Long Shoots",
+        "how a team paced a demanding production",
+        "The working rhythm of a crew is invisible in the result.",
+    ),
+    (
+        "Product Photography Process",
+        "the steps behind a clean product frame",
+        "Clean product shots hide the craft that made them.",
+    ),
+    (
+        "Campaign Launch Recaps",
+        "a record of what happened between brief and launch",
+        "Launch recaps list outputs instead of decisions.",
+    ),
+    (
+        "Hiring With Process Proof",
+        "showing candidates how the work really gets made",
+        "Job posts describe culture without showing it.",
+    ),
+    (
+        "Sales Decks With Real Frames",
+        "decks that use production evidence as proof",
+        "Sales decks rely on polished claims buyers discount.",
+    ),
 ];
 
 fn generated_page(title: &str, definition: &str, problem: &str) -> String {
@@ -148,9 +196,18 @@ async fn fill_original_proof_record(db: &impl ConnectionTrait) -> Result<()> {
     let snippets = [
         ("social-posts", "No presenter, no script: the head roaster explained every step while the roast kept going."),
         ("social-posts", "Shot in 14-minute roast cycles so the roastery never stopped working."),
-        ("sales-decks", "The BTS record showed buyers the sourcing and roasting work behind the price before they tasted a cup."),
-        ("case-studies", "A one-day shoot in a working roastery produced a launch film, twelve stills and a reusable record of how the coffee is made, captured with reuse in mind from the first call sheet."),
-        ("hiring-materials", "Our crew works around the client's schedule, not the other way round: the roast set the rhythm of the day."),
+        (
+            "sales-decks",
+            "The BTS record showed buyers the sourcing and roasting work behind the price before they tasted a cup.",
+        ),
+        (
+            "case-studies",
+            "A one-day shoot in a working roastery produced a launch film, twelve stills and a reusable record of how the coffee is made, captured with reuse in mind from the first call sheet.",
+        ),
+        (
+            "hiring-materials",
+            "Our crew works around the client's schedule, not the other way round: the roast set the rhythm of the day.",
+        ),
         ("launch-recaps", "Launch week used six BTS frames and one timelapse across site, social and sales."),
     ];
     for (channel, body) in snippets {
@@ -193,8 +250,16 @@ async fn fill_website_direction_proof_record(db: &impl ConnectionTrait) -> Resul
             captured_on: NaiveDate::from_ymd_opt(2026, 5, 2),
             location: Some("Client office (demo)".into()),
             observations: vec![
-                observation(K::Decision, "One promise on the homepage", "Three candidate promises were tested; one survived."),
-                observation(K::Collaboration, "Sales team in the workshop", "Sales named the questions buyers actually ask."),
+                observation(
+                    K::Decision,
+                    "One promise on the homepage",
+                    "Three candidate promises were tested; one survived.",
+                ),
+                observation(
+                    K::Collaboration,
+                    "Sales team in the workshop",
+                    "Sales named the questions buyers actually ask.",
+                ),
             ],
             assets: vec![frame(7, "Workshop wall with the rejected homepages", &[K::Decision], R::Cleared)],
             channels: vec!["case-studies".into(), "proof-pages".into()],

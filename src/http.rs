@@ -8,17 +8,17 @@ use std::sync::atomic::Ordering;
 
 use async_graphql::parser::types::OperationType;
 use async_graphql::{ErrorExtensionValues, Response, ServerError};
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
-use axum::Router;
 use sea_orm::DatabaseConnection;
 use serde_json::json;
 
 use crate::error::code;
-use crate::graphql::{new_loader, BacklotSchema, ExecutionStarted, RequestScope};
+use crate::graphql::{BacklotSchema, ExecutionStarted, RequestScope, new_loader};
 use crate::service::Visibility;
 
 #[derive(Clone)]
@@ -89,7 +89,11 @@ fn finish_errors(response: &mut Response, executed: bool) {
                 code::GRAPHQL_VALIDATION_FAILED
             };
             with_code(error, code);
-        } else if error.path.is_empty() {
+        } else if error.path.is_empty()
+            || error.message.starts_with("Failed to parse")
+            || error.message.starts_with("Invalid value for argument")
+        {
+            // async-graphql's own argument coercion errors: the client's input, safe to show.
             with_code(error, code::BAD_USER_INPUT);
         } else {
             let masked = crate::error::internal(&error.message);
@@ -102,10 +106,8 @@ fn finish_errors(response: &mut Response, executed: bool) {
 async fn execute(state: &AppState, media: &'static str, request: async_graphql::Request) -> axum::response::Response {
     let started = Arc::new(ExecutionStarted::default());
     let visibility = Visibility::Public;
-    let request = request
-        .data(RequestScope { visibility })
-        .data(new_loader(state.db.clone(), visibility))
-        .data(started.clone());
+    let request =
+        request.data(RequestScope { visibility }).data(new_loader(state.db.clone(), visibility)).data(started.clone());
     let mut response = state.schema.execute(request).await;
     let executed = started.0.load(Ordering::Relaxed);
     finish_errors(&mut response, executed);
@@ -186,7 +188,9 @@ fn query_params(raw: &str) -> Result<serde_json::Map<String, serde_json::Value>,
     let mut params = serde_json::Map::new();
     for (key, value) in pairs {
         let value = match key.as_str() {
-            "variables" | "extensions" => serde_json::from_str(&value).map_err(|e| format!("{key}: is not valid JSON: {e}"))?,
+            "variables" | "extensions" => {
+                serde_json::from_str(&value).map_err(|e| format!("{key}: is not valid JSON: {e}"))?
+            }
             _ => serde_json::Value::String(value),
         };
         params.insert(key, value);
@@ -214,10 +218,7 @@ async fn graphql_get(
     RawQuery(raw): RawQuery,
 ) -> axum::response::Response {
     let raw = raw.unwrap_or_default();
-    let wants_html = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.contains("text/html"));
+    let wants_html = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
     if wants_html && !raw.split('&').any(|p| p.starts_with("query=")) {
         return Html(GRAPHIQL_HTML).into_response();
     }
@@ -301,9 +302,5 @@ async fn graphiql_asset(Path(file): Path<String>) -> axum::response::Response {
         }
         _ => return not_found().await,
     };
-    (
-        [(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=86400")],
-        body,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=86400")], body).into_response()
 }

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{error_code, page, TestApp, ORIGINAL_SLUG, SEED, WEBSITE_DIRECTION};
+use common::{ORIGINAL_SLUG, SEED, TestApp, WEBSITE_DIRECTION, error_code, page};
 use serde_json::json;
 
 const ARTICLE_PAGE: &str = r#"query($slug: String!) {
@@ -31,7 +31,10 @@ async fn importing_the_original_page_gives_every_typed_field() {
     assert_eq!(a["title"], "Behind-the-Scenes Production as Brand Proof");
     assert_eq!(a["slug"], ORIGINAL_SLUG);
     assert_eq!(a["status"], "PUBLISHED");
-    assert_eq!(a["thesis"], "Behind-the-Scenes Production as Brand Proof is behind-the-scenes production systems proof.");
+    assert_eq!(
+        a["thesis"],
+        "Behind-the-Scenes Production as Brand Proof is behind-the-scenes production systems proof."
+    );
     assert!(a["point"].as_str().unwrap().starts_with("The point is not to preserve an artifact"));
     assert_eq!(a["audience"]["roles"], json!(["brand leads", "founders", "production teams", "creators"]));
     assert!(a["audience"]["summary"].as_str().unwrap().starts_with("This article is for brand leads"));
@@ -42,7 +45,10 @@ async fn importing_the_original_page_gives_every_typed_field() {
     );
     assert!(a["recordMatters"].as_str().unwrap().starts_with("The production record matters because"));
     assert!(a["smarterQuestion"].as_str().unwrap().starts_with("What should the viewer understand"));
-    assert_eq!(a["proves"], "This proves that process visibility can become brand proof when the capture is intentional.");
+    assert_eq!(
+        a["proves"],
+        "This proves that process visibility can become brand proof when the capture is intentional."
+    );
 
     let sections = a["sections"].as_array().unwrap();
     assert_eq!(sections.len(), 2);
@@ -62,7 +68,10 @@ async fn importing_the_original_page_gives_every_typed_field() {
     assert_eq!(a["collection"], json!({ "slug": "proof", "name": "Proof" }));
     // The paired proof record exists as a DRAFT, so the public does not see it.
     assert_eq!(a["proofRecord"], json!(null));
-    assert_eq!(a["relatedLinks"], json!([{ "title": "Website Direction", "slug": "website-direction", "article": null }]));
+    assert_eq!(
+        a["relatedLinks"],
+        json!([{ "title": "Website Direction", "slug": "website-direction", "article": null }])
+    );
     assert_eq!(a["relatedArticles"], json!([]));
 }
 
@@ -111,7 +120,9 @@ async fn a_file_that_does_not_parse_names_file_and_line_and_writes_nothing() {
     assert!(stderr.contains(&bad) && stderr.contains("line 5"), "{stderr}");
     assert!(stdout.contains("created good-page"), "{stdout}");
     assert!(stdout.contains("1 created, 0 updated, 1 failed"), "{stdout}");
-    let data = app.data("{ a: article(slug: \"broken-page\") { slug } b: article(slug: \"good-page\") { slug } }", json!({})).await;
+    let data = app
+        .data("{ a: article(slug: \"broken-page\") { slug } b: article(slug: \"good-page\") { slug } }", json!({}))
+        .await;
     assert_eq!(data, json!({ "a": null, "b": { "slug": "good-page" } }));
 }
 

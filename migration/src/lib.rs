@@ -10,9 +10,6 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![
-            Box::new(m20261125_000001_create_content::Migration),
-            Box::new(m20261125_000002_search_index::Migration),
-        ]
+        vec![Box::new(m20261125_000001_create_content::Migration), Box::new(m20261125_000002_search_index::Migration)]
     }
 }

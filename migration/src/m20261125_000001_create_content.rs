@@ -173,7 +173,12 @@ enum SearchDocuments {
 const CHANNELS: [(&str, &str, &str, Option<i32>); 6] = [
     ("case-studies", "Case studies", "Long-form write-ups of a project and what it solved.", None),
     ("social-posts", "Social posts", "Short captions for social feeds.", Some(280)),
-    ("sales-decks", "Sales decks", "Slides that give buyers confidence before they can judge the deliverable.", Some(400)),
+    (
+        "sales-decks",
+        "Sales decks",
+        "Slides that give buyers confidence before they can judge the deliverable.",
+        Some(400),
+    ),
     ("hiring-materials", "Hiring materials", "Pages and posts that show candidates how the team works.", Some(600)),
     ("launch-recaps", "Launch recaps", "Recaps published after a launch or campaign.", Some(1000)),
     ("proof-pages", "Proof pages", "Pages on the brand's own site that show the work behind the work.", None),
@@ -208,14 +213,16 @@ fn parent(col: impl IntoIden) -> ColumnDef {
 }
 
 fn cascade(from: (impl IntoIden, impl IntoIden), to: (impl IntoIden, impl IntoIden)) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(from.0, from.1)
-        .to(to.0, to.1)
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
+    ForeignKey::create().from(from.0, from.1).to(to.0, to.1).on_delete(ForeignKeyAction::Cascade).to_owned()
 }
 
-async fn index(manager: &SchemaManager<'_>, name: &str, table: impl IntoIden, cols: &[&str], unique: bool) -> Result<(), DbErr> {
+async fn index(
+    manager: &SchemaManager<'_>,
+    name: &str,
+    table: impl IntoIden,
+    cols: &[&str],
+    unique: bool,
+) -> Result<(), DbErr> {
     let mut stmt = Index::create();
     stmt.name(name).table(table);
     for col in cols {
@@ -294,7 +301,8 @@ impl MigrationTrait for Migration {
         index(manager, "ix_articles_stage_published", Articles::Table, &["stage", "published_at", "id"], false).await?;
         index(manager, "ix_articles_stage_title", Articles::Table, &["stage", "title", "id"], false).await?;
         index(manager, "ix_articles_collection", Articles::Table, &["collection_id", "stage"], false).await?;
-        index(manager, "ix_articles_proof_record", Articles::Table, &["proof_record_document_id", "stage"], false).await?;
+        index(manager, "ix_articles_proof_record", Articles::Table, &["proof_record_document_id", "stage"], false)
+            .await?;
 
         manager
             .create_table(
@@ -312,7 +320,8 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(manager, "ix_article_sections_article", ArticleSections::Table, &["article_id", "position"], false).await?;
+        index(manager, "ix_article_sections_article", ArticleSections::Table, &["article_id", "position"], false)
+            .await?;
 
         manager
             .create_table(
@@ -324,7 +333,10 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Questions::Position).integer().not_null())
                     .col(text(Questions::Question))
                     .col(text(Questions::Answer))
-                    .foreign_key(&mut cascade((Questions::Table, Questions::ArticleId), (Articles::Table, Articles::Id)))
+                    .foreign_key(&mut cascade(
+                        (Questions::Table, Questions::ArticleId),
+                        (Articles::Table, Articles::Id),
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -373,8 +385,14 @@ impl MigrationTrait for Migration {
             .await?;
         index(manager, "ux_proof_records_document_stage", ProofRecords::Table, &["document_id", "stage"], true).await?;
         index(manager, "ux_proof_records_slug_stage", ProofRecords::Table, &["slug", "stage"], true).await?;
-        index(manager, "ix_proof_records_stage_published", ProofRecords::Table, &["stage", "published_at", "id"], false)
-            .await?;
+        index(
+            manager,
+            "ix_proof_records_stage_published",
+            ProofRecords::Table,
+            &["stage", "published_at", "id"],
+            false,
+        )
+        .await?;
 
         manager
             .create_table(
@@ -475,8 +493,10 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(manager, "ux_proof_snippets_document_stage", ProofSnippets::Table, &["document_id", "stage"], true).await?;
-        index(manager, "ix_proof_snippets_channel", ProofSnippets::Table, &["channel_id", "stage", "id"], false).await?;
+        index(manager, "ux_proof_snippets_document_stage", ProofSnippets::Table, &["document_id", "stage"], true)
+            .await?;
+        index(manager, "ix_proof_snippets_channel", ProofSnippets::Table, &["channel_id", "stage", "id"], false)
+            .await?;
         index(
             manager,
             "ix_proof_snippets_proof_record",

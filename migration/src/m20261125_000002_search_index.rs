@@ -31,10 +31,8 @@ const POSTGRES_UP: &[&str] = &[
     "CREATE INDEX ix_search_documents_tsv ON search_documents USING GIN (tsv)",
 ];
 
-const POSTGRES_DOWN: &[&str] = &[
-    "DROP INDEX IF EXISTS ix_search_documents_tsv",
-    "ALTER TABLE search_documents DROP COLUMN IF EXISTS tsv",
-];
+const POSTGRES_DOWN: &[&str] =
+    &["DROP INDEX IF EXISTS ix_search_documents_tsv", "ALTER TABLE search_documents DROP COLUMN IF EXISTS tsv"];
 
 async fn run_all(manager: &SchemaManager<'_>, sql: &[&str]) -> Result<(), DbErr> {
     let db = manager.get_connection();

@@ -1,11 +1,11 @@
 //! Article, its sections and audience, and the `article` / `articles` queries.
 
-use async_graphql::{ComplexObject, Context, InputObject, Object, Result, SimpleObject, ID};
+use async_graphql::{ComplexObject, Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{article, article_section};
 
 use super::collection::Collection;
-use super::connection::{connection, page_request, Count, CountedConnection};
+use super::connection::{Count, CountedConnection, connection, page_request};
 use super::enums::{ContentStatus, OrderDirection};
 use super::loaders::{ArticleSlug, CollectionRow, LinksOf, ProofRecordDoc, QuestionsOf, SectionsOf};
 use super::node::global_id;
@@ -110,12 +110,12 @@ impl Article {
     }
     async fn collection(&self, ctx: &Context<'_>) -> Result<Option<Collection>> {
         let Some(id) = self.0.collection_id else { return Ok(None) };
-        Ok(super::loader(ctx).load_one(CollectionRow(id)).await?.map(Collection))
+        Ok(super::loader(ctx).load_one(CollectionRow(id)).await?.flatten().map(Collection))
     }
     /// The paired proof record; null until it is published.
     async fn proof_record(&self, ctx: &Context<'_>) -> Result<Option<ProofRecord>> {
         let Some(doc) = &self.0.proof_record_document_id else { return Ok(None) };
-        Ok(super::loader(ctx).load_one(ProofRecordDoc(doc.clone())).await?.map(ProofRecord))
+        Ok(super::loader(ctx).load_one(ProofRecordDoc(doc.clone())).await?.flatten().map(ProofRecord))
     }
     /// Linked articles you can read, in the order the page names them.
     async fn related_articles(&self, ctx: &Context<'_>) -> Result<Vec<Article>> {
@@ -129,7 +129,7 @@ impl Article {
         Ok(links
             .into_iter()
             .map(|l| RelatedLink {
-                article: targets.get(&ArticleSlug(l.target_slug.clone())).cloned().map(Article),
+                article: targets.get(&ArticleSlug(l.target_slug.clone())).cloned().flatten().map(Article),
                 title: l.target_title,
                 slug: l.target_slug,
             })
@@ -204,6 +204,8 @@ pub(crate) async fn article_connection(
     page: crate::service::PageRequest,
 ) -> Result<CountedConnection<Article>> {
     let page = service::list(super::db(ctx), &query, &page).await.gql()?;
+    let rows: Vec<article::Model> = page.items.iter().map(|(_, m)| m.clone()).collect();
+    super::prefetch::articles(ctx, &super::prefetch::connection_nodes(ctx), &rows).await?;
     Ok(connection(page, Count::Articles(query), Article))
 }
 
@@ -214,7 +216,11 @@ pub struct ArticleQuery;
 impl ArticleQuery {
     /// An article by slug; null if there is none you may see.
     async fn article(&self, ctx: &Context<'_>, slug: String) -> Result<Option<Article>> {
-        Ok(service::by_slug(super::db(ctx), super::visibility(ctx), &slug).await.gql()?.map(Article))
+        let found = service::by_slug(super::db(ctx), super::visibility(ctx), &slug).await.gql()?;
+        if let Some(row) = &found {
+            super::prefetch::articles(ctx, &[ctx.look_ahead()], std::slice::from_ref(row)).await?;
+        }
+        Ok(found.map(Article))
     }
 
     /// Articles, newest first unless `orderBy` says otherwise. `first`/`last` are capped at 100.

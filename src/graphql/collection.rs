@@ -1,10 +1,10 @@
 //! Collections: browsable shelves of articles.
 
-use async_graphql::{Context, Object, Result, ID};
+use async_graphql::{Context, ID, Object, Result};
 use entity::collection;
 
-use super::article::{article_connection, article_query, Article, ArticleFilter, ArticleOrder};
-use super::connection::{page_request, CountedConnection};
+use super::article::{Article, ArticleFilter, ArticleOrder, article_connection, article_query};
+use super::connection::{CountedConnection, page_request};
 use super::node::global_id;
 use crate::error::GqlResult;
 use crate::service::catalog;

@@ -4,7 +4,10 @@ use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, Object, OutputType, Result};
 
 use crate::error::GqlResult;
-use crate::service::{self, article::ArticleQuery, proof_record::ProofRecordQuery, question::QuestionFilter, Page, PageRequest, Visibility};
+use crate::service::{
+    self, Page, PageRequest, Visibility, article::ArticleQuery, proof_record::ProofRecordQuery,
+    question::QuestionFilter,
+};
 
 /// What `totalCount` counts; it runs only when a client asks for it.
 pub enum Count {
@@ -35,7 +38,12 @@ impl TotalCount {
 
 pub type CountedConnection<N> = Connection<String, N, TotalCount, EmptyFields>;
 
-pub fn page_request(first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>) -> PageRequest {
+pub fn page_request(
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> PageRequest {
     PageRequest { first, after, last, before }
 }
 

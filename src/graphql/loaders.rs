@@ -2,14 +2,14 @@
 
 use std::collections::HashMap;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{
     article, article_link, article_section, asset, collection, observation, proof_record, proof_snippet, question,
     reuse_channel,
 };
 use sea_orm::DatabaseConnection;
 
-use crate::service::{self, article as articles, catalog, proof_record as proof_records, snippet, Visibility};
+use crate::service::{self, Visibility, article as articles, catalog, proof_record as proof_records, snippet};
 
 /// Loads for one request at one visibility.
 pub struct Loaders {
@@ -17,27 +17,32 @@ pub struct Loaders {
     visibility: Visibility,
 }
 
-pub type BacklotLoader = DataLoader<Loaders>;
+pub type BacklotLoader = DataLoader<Loaders, HashMapCache>;
 
 pub fn new_loader(db: DatabaseConnection, visibility: Visibility) -> BacklotLoader {
-    DataLoader::new(Loaders { db, visibility }, tokio::spawn)
+    // Cached per request, so prefetched relations are served without another query.
+    DataLoader::with_cache(Loaders { db, visibility }, tokio::spawn, HashMapCache::default())
 }
 
 type LoadResult<K, V> = Result<HashMap<K, V>, async_graphql::Error>;
 
-fn by<K: std::hash::Hash + Eq, M>(rows: Vec<M>, key: impl Fn(&M) -> K) -> HashMap<K, M> {
-    rows.into_iter().map(|m| (key(&m), m)).collect()
+fn by<K: std::hash::Hash + Eq, M>(rows: Vec<M>, key: impl Fn(&M) -> K) -> HashMap<K, Option<M>> {
+    rows.into_iter().map(|m| (key(&m), Some(m))).collect()
 }
 
 fn ids<K: Clone>(keys: &[impl KeyOf<K>]) -> Vec<K> {
     keys.iter().map(|k| k.inner().clone()).collect()
 }
 
-fn rekey<K: Clone + std::hash::Hash + Eq, N: std::hash::Hash + Eq + Copy + KeyOf<K>, V>(
-    keys: &[N],
-    mut map: HashMap<K, V>,
-) -> HashMap<N, V> {
-    keys.iter().filter_map(|k| map.remove(k.inner()).map(|v| (*k, v))).collect()
+/// An entry for every requested key (empty or `None` when nothing matched), so the per-request
+/// cache also remembers misses and a later `load_one` never queries again.
+fn fill<K, N, V>(keys: &[N], map: HashMap<K, V>) -> HashMap<N, V>
+where
+    K: std::hash::Hash + Eq,
+    N: Clone + std::hash::Hash + Eq + KeyOf<K>,
+    V: Clone + Default,
+{
+    keys.iter().map(|k| (k.clone(), map.get(k.inner()).cloned().unwrap_or_default())).collect()
 }
 
 trait KeyOf<K> {
@@ -74,21 +79,6 @@ keys! {
     ChannelRow(i32),
 }
 
-impl Copy for SectionsOf {}
-impl Copy for QuestionsOf {}
-impl Copy for LinksOf {}
-impl Copy for ArticleRow {}
-impl Copy for ProofRecordRow {}
-impl Copy for ObservationsOf {}
-impl Copy for AssetsOf {}
-impl Copy for ChannelsOf {}
-impl Copy for CollectionRow {}
-impl Copy for ChannelRow {}
-
-fn restring<N: Clone + std::hash::Hash + Eq + KeyOf<String>, V>(keys: &[N], mut map: HashMap<String, V>) -> HashMap<N, V> {
-    keys.iter().filter_map(|k| map.remove(k.inner()).map(|v| (k.clone(), v))).collect()
-}
-
 fn gql(e: service::ServiceError) -> async_graphql::Error {
     crate::error::to_graphql_error(e)
 }
@@ -97,7 +87,7 @@ impl Loader<SectionsOf> for Loaders {
     type Value = Vec<article_section::Model>;
     type Error = async_graphql::Error;
     async fn load(&self, keys: &[SectionsOf]) -> LoadResult<SectionsOf, Self::Value> {
-        Ok(rekey(keys, articles::sections_of(&self.db, &ids(keys)).await.map_err(gql)?))
+        Ok(fill(keys, articles::sections_of(&self.db, &ids(keys)).await.map_err(gql)?))
     }
 }
 
@@ -105,7 +95,7 @@ impl Loader<QuestionsOf> for Loaders {
     type Value = Vec<question::Model>;
     type Error = async_graphql::Error;
     async fn load(&self, keys: &[QuestionsOf]) -> LoadResult<QuestionsOf, Self::Value> {
-        Ok(rekey(keys, articles::questions_of(&self.db, &ids(keys)).await.map_err(gql)?))
+        Ok(fill(keys, articles::questions_of(&self.db, &ids(keys)).await.map_err(gql)?))
     }
 }
 
@@ -113,34 +103,34 @@ impl Loader<LinksOf> for Loaders {
     type Value = Vec<article_link::Model>;
     type Error = async_graphql::Error;
     async fn load(&self, keys: &[LinksOf]) -> LoadResult<LinksOf, Self::Value> {
-        Ok(rekey(keys, articles::links_of(&self.db, &ids(keys)).await.map_err(gql)?))
+        Ok(fill(keys, articles::links_of(&self.db, &ids(keys)).await.map_err(gql)?))
     }
 }
 
 impl Loader<ArticleRow> for Loaders {
-    type Value = article::Model;
+    type Value = Option<article::Model>;
     type Error = async_graphql::Error;
     async fn load(&self, keys: &[ArticleRow]) -> LoadResult<ArticleRow, Self::Value> {
         let rows = articles::by_ids(&self.db, self.visibility, &ids(keys)).await.map_err(gql)?;
-        Ok(rekey(keys, by(rows, |m| m.id)))
+        Ok(fill(keys, by(rows, |m| m.id)))
     }
 }
 
 impl Loader<ArticleSlug> for Loaders {
-    type Value = article::Model;
+    type Value = Option<article::Model>;
     type Error = async_graphql::Error;
     async fn load(&self, keys: &[ArticleSlug]) -> LoadResult<ArticleSlug, Self::Value> {
         let rows = articles::by_slugs(&self.db, self.visibility, &ids(keys)).await.map_err(gql)?;
-        Ok(restring(keys, by(rows, |m| m.slug.clone())))
+        Ok(fill(keys, by(rows, |m| m.slug.clone())))
     }
 }
 
 impl Loader<ArticleDoc> for Loaders {
-    type Value = article::Model;
+    type Value = Option<article::Model>;
     type Error = async_graphql::Error;
     async fn load(&self, keys: &[ArticleDoc]) -> LoadResult<ArticleDoc, Self::Value> {
         let rows = articles::by_document_ids(&self.db, self.visibility, &ids(keys)).await.map_err(gql)?;
-        Ok(restring(keys, by(rows, |m| m.document_id.clone())))
+        Ok(fill(keys, by(rows, |m| m.document_id.clone())))
     }
 }
 
@@ -150,25 +140,25 @@ impl Loader<ArticlesOfProofRecord> for Loaders {
     async fn load(&self, keys: &[ArticlesOfProofRecord]) -> LoadResult<ArticlesOfProofRecord, Self::Value> {
         let rows = articles::by_proof_record_documents(&self.db, self.visibility, &ids(keys)).await.map_err(gql)?;
         let grouped = articles::group(rows, |m| m.proof_record_document_id.clone().unwrap_or_default());
-        Ok(restring(keys, grouped))
+        Ok(fill(keys, grouped))
     }
 }
 
 impl Loader<ProofRecordDoc> for Loaders {
-    type Value = proof_record::Model;
+    type Value = Option<proof_record::Model>;
     type Error = async_graphql::Error;
     async fn load(&self, keys: &[ProofRecordDoc]) -> LoadResult<ProofRecordDoc, Self::Value> {
         let rows = proof_records::by_document_ids(&self.db, self.visibility, &ids(keys)).await.map_err(gql)?;
-        Ok(restring(keys, by(rows, |m| m.document_id.clone())))
+        Ok(fill(keys, by(rows, |m| m.document_id.clone())))
     }
 }
 
 impl Loader<ProofRecordRow> for Loaders {
-    type Value = proof_record::Model;
+    type Value = Option<proof_record::Model>;
     type Error = async_graphql::Error;
     async fn load(&self, keys: &[ProofRecordRow]) -> LoadResult<ProofRecordRow, Self::Value> {
         let rows = proof_records::by_ids(&self.db, self.visibility, &ids(keys)).await.map_err(gql)?;
-        Ok(rekey(keys, by(rows, |m| m.id)))
+        Ok(fill(keys, by(rows, |m| m.id)))
     }
 }
 
@@ -176,7 +166,7 @@ impl Loader<ObservationsOf> for Loaders {
     type Value = Vec<observation::Model>;
     type Error = async_graphql::Error;
     async fn load(&self, keys: &[ObservationsOf]) -> LoadResult<ObservationsOf, Self::Value> {
-        Ok(rekey(keys, proof_records::observations_of(&self.db, &ids(keys)).await.map_err(gql)?))
+        Ok(fill(keys, proof_records::observations_of(&self.db, &ids(keys)).await.map_err(gql)?))
     }
 }
 
@@ -184,7 +174,7 @@ impl Loader<AssetsOf> for Loaders {
     type Value = Vec<asset::Model>;
     type Error = async_graphql::Error;
     async fn load(&self, keys: &[AssetsOf]) -> LoadResult<AssetsOf, Self::Value> {
-        Ok(rekey(keys, proof_records::assets_of(&self.db, self.visibility, &ids(keys)).await.map_err(gql)?))
+        Ok(fill(keys, proof_records::assets_of(&self.db, self.visibility, &ids(keys)).await.map_err(gql)?))
     }
 }
 
@@ -192,7 +182,7 @@ impl Loader<ChannelsOf> for Loaders {
     type Value = Vec<reuse_channel::Model>;
     type Error = async_graphql::Error;
     async fn load(&self, keys: &[ChannelsOf]) -> LoadResult<ChannelsOf, Self::Value> {
-        Ok(rekey(keys, proof_records::channels_of(&self.db, &ids(keys)).await.map_err(gql)?))
+        Ok(fill(keys, proof_records::channels_of(&self.db, &ids(keys)).await.map_err(gql)?))
     }
 }
 
@@ -200,24 +190,24 @@ impl Loader<SnippetsOf> for Loaders {
     type Value = Vec<proof_snippet::Model>;
     type Error = async_graphql::Error;
     async fn load(&self, keys: &[SnippetsOf]) -> LoadResult<SnippetsOf, Self::Value> {
-        Ok(restring(keys, snippet::of_proof_records(&self.db, self.visibility, &ids(keys)).await.map_err(gql)?))
+        Ok(fill(keys, snippet::of_proof_records(&self.db, self.visibility, &ids(keys)).await.map_err(gql)?))
     }
 }
 
 impl Loader<CollectionRow> for Loaders {
-    type Value = collection::Model;
+    type Value = Option<collection::Model>;
     type Error = async_graphql::Error;
     async fn load(&self, keys: &[CollectionRow]) -> LoadResult<CollectionRow, Self::Value> {
         let rows = catalog::collections_by_ids(&self.db, &ids(keys)).await.map_err(gql)?;
-        Ok(rekey(keys, by(rows, |m| m.id)))
+        Ok(fill(keys, by(rows, |m| m.id)))
     }
 }
 
 impl Loader<ChannelRow> for Loaders {
-    type Value = reuse_channel::Model;
+    type Value = Option<reuse_channel::Model>;
     type Error = async_graphql::Error;
     async fn load(&self, keys: &[ChannelRow]) -> LoadResult<ChannelRow, Self::Value> {
         let rows = catalog::channels_by_ids(&self.db, &ids(keys)).await.map_err(gql)?;
-        Ok(rekey(keys, by(rows, |m| m.id)))
+        Ok(fill(keys, by(rows, |m| m.id)))
     }
 }

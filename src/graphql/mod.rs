@@ -6,6 +6,7 @@ pub mod connection;
 pub mod enums;
 pub mod loaders;
 pub mod node;
+pub mod prefetch;
 pub mod proof_record;
 pub mod question;
 pub mod reuse_channel;
@@ -16,11 +17,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute};
-use async_graphql::{Context, EmptyMutation, Response, EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{Context, EmptyMutation, EmptySubscription, MergedObject, Response, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
 use crate::service::Visibility;
-pub use loaders::{new_loader, BacklotLoader};
+pub use loaders::{BacklotLoader, new_loader};
 
 pub type BacklotSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
 
@@ -41,7 +42,9 @@ pub struct QueryRoot(
 pub const MAX_DEPTH: usize = 16;
 
 fn builder() -> SchemaBuilder<QueryRoot, EmptyMutation, EmptySubscription> {
-    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription).limit_depth(MAX_DEPTH).extension(ExecutionMarker)
+    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
+        .limit_depth(MAX_DEPTH)
+        .extension(ExecutionMarker)
 }
 
 /// The schema that `serve` and the tests run.
@@ -86,12 +89,15 @@ impl ExtensionFactory for ExecutionMarker {
 
 #[async_graphql::async_trait::async_trait]
 impl Extension for ExecutionMarker {
-    async fn execute(&self, ctx: &ExtensionContext<'_>, operation_name: Option<&str>, next: NextExecute<'_>) -> Response {
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
         if let Some(flag) = ctx.data_opt::<Arc<ExecutionStarted>>() {
             flag.0.store(true, Ordering::Relaxed);
         }
         next.run(ctx, operation_name).await
     }
 }
-
-

@@ -1,6 +1,6 @@
 //! Relay global object identification: opaque IDs ("Type:key" in base64url) and `node(id:)`.
 
-use async_graphql::{Context, Interface, Object, Result, ID};
+use async_graphql::{Context, ID, Interface, Object, Result};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -49,10 +49,13 @@ impl NodeQuery {
         let v = super::visibility(ctx);
         let node = match type_name.as_str() {
             "Article" => service::article::by_document_id(db, v, &key).await.gql()?.map(|m| Node::Article(Article(m))),
-            "ProofRecord" => {
-                service::proof_record::by_document_id(db, v, &key).await.gql()?.map(|m| Node::ProofRecord(ProofRecord(m)))
+            "ProofRecord" => service::proof_record::by_document_id(db, v, &key)
+                .await
+                .gql()?
+                .map(|m| Node::ProofRecord(ProofRecord(m))),
+            "Question" => {
+                service::question::by_document_id(db, v, &key).await.gql()?.map(|m| Node::Question(Question(m)))
             }
-            "Question" => service::question::by_document_id(db, v, &key).await.gql()?.map(|m| Node::Question(Question(m))),
             "Asset" => service::proof_record::assets_by_document_ids(db, v, &[key])
                 .await
                 .gql()?
@@ -63,7 +66,9 @@ impl NodeQuery {
                 service::snippet::by_document_id(db, v, &key).await.gql()?.map(|m| Node::ProofSnippet(ProofSnippet(m)))
             }
             "Collection" => catalog::collection_by_slug(db, &key).await.gql()?.map(|m| Node::Collection(Collection(m))),
-            "ReuseChannel" => catalog::channel_by_slug(db, &key).await.gql()?.map(|m| Node::ReuseChannel(ReuseChannel(m))),
+            "ReuseChannel" => {
+                catalog::channel_by_slug(db, &key).await.gql()?.map(|m| Node::ReuseChannel(ReuseChannel(m)))
+            }
             _ => None,
         };
         Ok(node)

@@ -1,18 +1,20 @@
 //! Proof records, their observations and BTS assets, and the `proofRecord(s)` queries.
 
-use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{asset, observation, proof_record};
 
 use super::article::Article;
-use super::connection::{connection, page_request, Count, CountedConnection};
+use super::connection::{Count, CountedConnection, connection, page_request};
 use super::enums::{AssetKind, ContentStatus, ObservationKind, OrderDirection, ReleaseStatus};
-use super::loaders::{ArticlesOfProofRecord, AssetsOf, ChannelRow, ChannelsOf, ObservationsOf, ProofRecordRow, SnippetsOf};
+use super::loaders::{
+    ArticlesOfProofRecord, AssetsOf, ChannelRow, ChannelsOf, ObservationsOf, ProofRecordRow, SnippetsOf,
+};
 use super::node::global_id;
 use super::reuse_channel::ReuseChannel;
 use super::snippet::ProofSnippet;
 use crate::error::GqlResult;
-use crate::service::proof_record::{self as service, shows_from_string, ProofRecordFilter as Filter};
+use crate::service::proof_record::{self as service, ProofRecordFilter as Filter, shows_from_string};
 
 /// The production record paired with an article.
 pub struct ProofRecord(pub proof_record::Model);
@@ -73,7 +75,7 @@ impl Asset {
         self.0.captured_at
     }
     async fn proof_record(&self, ctx: &Context<'_>) -> Result<Option<ProofRecord>> {
-        Ok(super::loader(ctx).load_one(ProofRecordRow(self.0.proof_record_id)).await?.map(ProofRecord))
+        Ok(super::loader(ctx).load_one(ProofRecordRow(self.0.proof_record_id)).await?.flatten().map(ProofRecord))
     }
 }
 
@@ -133,7 +135,11 @@ impl ProofRecord {
             Some(slug) => {
                 let channels = loader.load_many(rows.iter().map(|s| ChannelRow(s.channel_id))).await?;
                 rows.into_iter()
-                    .filter(|s| channels.get(&ChannelRow(s.channel_id)).is_some_and(|c| c.slug == slug))
+                    .filter(|s| {
+                        channels
+                            .get(&ChannelRow(s.channel_id))
+                            .is_some_and(|c| c.as_ref().is_some_and(|c| c.slug == slug))
+                    })
                     .collect()
             }
         };
@@ -195,6 +201,8 @@ pub(crate) async fn proof_record_connection(
         direction: direction.into(),
     };
     let page = service::list(super::db(ctx), &query, &page).await.gql()?;
+    let rows: Vec<proof_record::Model> = page.items.iter().map(|(_, m)| m.clone()).collect();
+    super::prefetch::proof_records(ctx, &super::prefetch::connection_nodes(ctx), &rows).await?;
     Ok(connection(page, Count::ProofRecords(query), ProofRecord))
 }
 

@@ -1,10 +1,10 @@
 //! Questions with their answers, across all visible articles.
 
-use async_graphql::{Context, InputObject, Object, Result, ID};
+use async_graphql::{Context, ID, InputObject, Object, Result};
 use entity::question;
 
 use super::article::Article;
-use super::connection::{connection, page_request, Count, CountedConnection};
+use super::connection::{Count, CountedConnection, connection, page_request};
 use super::loaders::ArticleRow;
 use super::node::global_id;
 use crate::error::GqlResult;
@@ -28,7 +28,7 @@ impl Question {
         &self.0.answer
     }
     async fn article(&self, ctx: &Context<'_>) -> Result<Option<Article>> {
-        Ok(super::loader(ctx).load_one(ArticleRow(self.0.article_id)).await?.map(Article))
+        Ok(super::loader(ctx).load_one(ArticleRow(self.0.article_id)).await?.flatten().map(Article))
     }
 }
 

@@ -1,11 +1,11 @@
 //! Reuse channels and what each one may take: proof records, cleared assets, snippets.
 
-use async_graphql::{Context, Object, Result, ID};
+use async_graphql::{Context, ID, Object, Result};
 use entity::reuse_channel;
 
-use super::connection::{connection, page_request, Count, CountedConnection};
+use super::connection::{Count, CountedConnection, connection, page_request};
 use super::node::global_id;
-use super::proof_record::{proof_record_connection, Asset, ProofRecord, ProofRecordOrder};
+use super::proof_record::{Asset, ProofRecord, ProofRecordOrder, proof_record_connection};
 use super::snippet::ProofSnippet;
 use crate::error::GqlResult;
 use crate::service::{catalog, proof_record::ProofRecordFilter, snippet};
@@ -54,7 +54,8 @@ impl ReuseChannel {
     ) -> Result<CountedConnection<Asset>> {
         let v = super::visibility(ctx);
         let page = page_request(first, after, last, before);
-        let page = crate::service::proof_record::list_channel_assets(super::db(ctx), v, self.0.id, &page).await.gql()?;
+        let page =
+            crate::service::proof_record::list_channel_assets(super::db(ctx), v, self.0.id, &page).await.gql()?;
         Ok(connection(page, Count::ChannelAssets(v, self.0.id), Asset))
     }
     /// Snippets written for this channel; each fits `maxChars`.

@@ -28,13 +28,14 @@ impl SearchQuery {
         &self,
         ctx: &Context<'_>,
         query: String,
-        #[graphql(default = 20)] first: i32,
+        #[graphql(desc = "Hits to return, 1..=100 (default 20).")] first: Option<i32>,
     ) -> Result<Vec<SearchHit>> {
         let db = super::db(ctx);
         let v = super::visibility(ctx);
-        let hits = service::hits(db, v, &query, first).await.gql()?;
+        let hits = service::hits(db, v, &query, first.unwrap_or(20)).await.gql()?;
         let ids_of = |kind: Kind| hits.iter().filter(|(k, _)| *k == kind).map(|(_, id)| *id).collect::<Vec<_>>();
-        let (article_ids, record_ids, question_ids) = (ids_of(Kind::Article), ids_of(Kind::ProofRecord), ids_of(Kind::Question));
+        let (article_ids, record_ids, question_ids) =
+            (ids_of(Kind::Article), ids_of(Kind::ProofRecord), ids_of(Kind::Question));
         let mut found: HashMap<(Kind, i32), SearchHit> = HashMap::new();
         if !article_ids.is_empty() {
             for m in article::by_ids(db, v, &article_ids).await.gql()? {

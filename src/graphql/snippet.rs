@@ -1,17 +1,17 @@
 //! Proof snippets and the marketing pull `proofSnippets(channel:)`.
 
-use async_graphql::{Context, Object, Result, ID};
+use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::proof_snippet;
 
 use super::article::Article;
-use super::connection::{connection, page_request, Count, CountedConnection};
+use super::connection::{Count, CountedConnection, connection, page_request};
 use super::enums::ContentStatus;
 use super::loaders::{ArticleDoc, ChannelRow, ProofRecordDoc};
 use super::node::global_id;
 use super::proof_record::ProofRecord;
 use super::reuse_channel::ReuseChannel;
-use crate::error::{bad_input, GqlResult};
+use crate::error::{GqlResult, bad_input};
 use crate::service::{catalog, snippet};
 
 /// A short, quotable proof claim with its provenance.
@@ -30,15 +30,15 @@ impl ProofSnippet {
         self.0.char_count
     }
     async fn channel(&self, ctx: &Context<'_>) -> Result<Option<ReuseChannel>> {
-        Ok(super::loader(ctx).load_one(ChannelRow(self.0.channel_id)).await?.map(ReuseChannel))
+        Ok(super::loader(ctx).load_one(ChannelRow(self.0.channel_id)).await?.flatten().map(ReuseChannel))
     }
     async fn proof_record(&self, ctx: &Context<'_>) -> Result<Option<ProofRecord>> {
         let key = ProofRecordDoc(self.0.proof_record_document_id.clone());
-        Ok(super::loader(ctx).load_one(key).await?.map(ProofRecord))
+        Ok(super::loader(ctx).load_one(key).await?.flatten().map(ProofRecord))
     }
     async fn article(&self, ctx: &Context<'_>) -> Result<Option<Article>> {
         let Some(doc) = &self.0.article_document_id else { return Ok(None) };
-        Ok(super::loader(ctx).load_one(ArticleDoc(doc.clone())).await?.map(Article))
+        Ok(super::loader(ctx).load_one(ArticleDoc(doc.clone())).await?.flatten().map(Article))
     }
     async fn status(&self) -> ContentStatus {
         self.0.status.into()

@@ -3,8 +3,8 @@
 pub mod parser;
 pub mod writer;
 
-pub use parser::{parse_page, ParseError, ParsedPage};
-pub use writer::{import_page, ImportOutcome};
+pub use parser::{ParseError, ParsedPage, parse_page};
+pub use writer::{ImportOutcome, import_page};
 
 /// The contract's slug: ASCII transliteration, lower-case, runs of anything else as one hyphen.
 pub fn slugify(title: &str) -> String {
@@ -29,7 +29,10 @@ mod tests {
 
     #[test]
     fn slugs_follow_the_contract() {
-        assert_eq!(slugify("Behind-the-Scenes Production as Brand Proof"), "behind-the-scenes-production-as-brand-proof");
+        assert_eq!(
+            slugify("Behind-the-Scenes Production as Brand Proof"),
+            "behind-the-scenes-production-as-brand-proof"
+        );
         assert_eq!(slugify("Café Crème: Brûlée!"), "cafe-creme-brulee");
         assert_eq!(slugify("  --Hello,   World--  "), "hello-world");
         assert_eq!(slugify("Łódź Studio Day"), "lodz-studio-day");

@@ -181,7 +181,10 @@ pub fn parse_page(text: &str) -> Result<ParsedPage, ParseError> {
         } else if let Some(block) = blocks.last_mut() {
             block.paragraphs.push((no, line));
         } else {
-            return err(no, "text before the first heading; after the opening line every paragraph belongs under a heading");
+            return err(
+                no,
+                "text before the first heading; after the opening line every paragraph belongs under a heading",
+            );
         }
     }
     if let Some((_, line)) = next_line {
@@ -235,10 +238,9 @@ pub fn parse_page(text: &str) -> Result<ParsedPage, ParseError> {
             Some(Known::SmarterQuestion) => page.smarter_question = Some(joined(&block.paragraphs)),
             Some(Known::Proves) => page.proves = Some(joined(&block.paragraphs)),
             Some(Known::Questions) => page.questions = parse_questions(&block)?,
-            None => page.sections.push(SectionInput {
-                heading: block.heading.to_string(),
-                body: joined(&block.paragraphs),
-            }),
+            None => {
+                page.sections.push(SectionInput { heading: block.heading.to_string(), body: joined(&block.paragraphs) })
+            }
         }
     }
     Ok(page)
@@ -248,10 +250,10 @@ fn parse_questions(block: &Block) -> Result<Vec<QuestionInput>, ParseError> {
     let mut questions: Vec<(usize, QuestionInput)> = Vec::new();
     for &(no, line) in &block.paragraphs {
         if line.ends_with('?') {
-            if let Some((q_no, q)) = questions.last() {
-                if q.answer.is_empty() {
-                    return err(*q_no, format!("the question {:?} has no answer", q.question));
-                }
+            if let Some((q_no, q)) = questions.last()
+                && q.answer.is_empty()
+            {
+                return err(*q_no, format!("the question {:?} has no answer", q.question));
             }
             questions.push((no, QuestionInput { question: line.to_string(), answer: String::new() }));
         } else if let Some((_, q)) = questions.last_mut() {
@@ -263,10 +265,83 @@ fn parse_questions(block: &Block) -> Result<Vec<QuestionInput>, ParseError> {
             return err(no, "the questions block must start with a question (a line ending in \"?\")");
         }
     }
-    if let Some((q_no, q)) = questions.last() {
-        if q.answer.is_empty() {
-            return err(*q_no, format!("the question {:?} has no answer", q.question));
-        }
+    if let Some((q_no, q)) = questions.last()
+        && q.answer.is_empty()
+    {
+        return err(*q_no, format!("the question {:?} has no answer", q.question));
     }
     Ok(questions.into_iter().map(|(_, q)| q).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SEED: &str = include_str!("../../demo/behind-the-scenes-production-as-brand-proof.txt");
+
+    #[test]
+    fn parses_the_original_page() {
+        let page = parse_page(SEED).expect("the original page parses");
+        assert_eq!(page.title, "Behind-the-Scenes Production as Brand Proof");
+        assert_eq!(page.slug, "behind-the-scenes-production-as-brand-proof");
+        assert_eq!(
+            page.thesis,
+            "Behind-the-Scenes Production as Brand Proof is behind-the-scenes production systems proof."
+        );
+        assert!(page.point.as_deref().unwrap().starts_with("The point is not to preserve"));
+        assert_eq!(page.audience_roles, ["brand leads", "founders", "production teams", "creators"]);
+        assert!(page.real_problem.as_deref().unwrap().starts_with("Behind-the-scenes content gets treated as filler"));
+        assert!(page.record_matters.as_deref().unwrap().starts_with("The production record matters"));
+        assert_eq!(page.sections.len(), 2);
+        assert_eq!(page.sections[1].body.split("\n\n").count(), 2);
+        assert_eq!(page.questions.len(), 3);
+        assert!(page.paired_proof_record);
+        assert_eq!(page.collection.as_deref(), Some("Proof"));
+        assert_eq!(page.related_titles, ["Website Direction"]);
+    }
+
+    #[test]
+    fn a_title_line_wins_over_the_opening_sentence() {
+        let page = parse_page("Title: Café Notes\nCafe notes is a page. The point is titles.\n").unwrap();
+        assert_eq!(page.title, "Café Notes");
+        assert_eq!(page.slug, "cafe-notes");
+        assert_eq!(page.thesis, "Cafe notes is a page.");
+        assert_eq!(page.point.as_deref(), Some("The point is titles."));
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let cases = [
+            ("", 1, "empty"),
+            ("\n\nNo definition here.\n", 3, "TITLE is DEFINITION"),
+            ("A is b.\nStray paragraph before any heading.\n", 2, "before the first heading"),
+            ("A is b.\nThe smarter question\n", 2, "no text under it"),
+            ("A is b.\nWhat this proves\nIt proves.\nWhat this proves\nAgain.\n", 4, "appears twice"),
+            ("A is b.\nQuestions this page should help you ask\nAn answer first.\n", 3, "must start with a question"),
+            ("A is b.\nQuestions this page should help you ask\nOne?\nTwo?\nAnswer.\n", 3, "no answer"),
+            ("A is b.\nThe real problem\nThe production record matters because.\n", 3, "before"),
+            ("A is b.\nNext: browse Proof.\nMore text.\n", 3, "after the closing"),
+            ("!!! is b.\n", 1, "no letters or digits"),
+        ];
+        for (text, line, needle) in cases {
+            let err = parse_page(text).expect_err(text);
+            assert_eq!(err.line, line, "{text:?}: {err}");
+            assert!(err.message.contains(needle), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn roles_come_from_the_audience_sentence() {
+        assert_eq!(audience_roles("This article is for founders and designers who ship."), ["founders", "designers"]);
+        assert_eq!(audience_roles("This is for editors."), ["editors"]);
+        assert!(audience_roles("Everyone.").is_empty());
+    }
+
+    #[test]
+    fn next_line_names_record_collection_and_related_pages() {
+        let page = parse_page("A is b.\nNext: read One and Two, browse Case Files.\n").unwrap();
+        assert!(!page.paired_proof_record);
+        assert_eq!(page.collection.as_deref(), Some("Case Files"));
+        assert_eq!(page.related_titles, ["One", "Two"]);
+    }
 }

@@ -4,7 +4,7 @@ use sea_orm::{DatabaseConnection, TransactionTrait};
 
 use super::ParsedPage;
 use crate::service::article::{self, ArticleDraft, Saved};
-use crate::service::{catalog, proof_record, publish, Result};
+use crate::service::{Result, catalog, proof_record, publish};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportOutcome {
@@ -21,7 +21,11 @@ pub async fn import_page(db: &DatabaseConnection, page: ParsedPage, publish: boo
     Ok(outcome)
 }
 
-pub(crate) async fn write(db: &impl sea_orm::ConnectionTrait, page: ParsedPage, publish_now: bool) -> Result<ImportOutcome> {
+pub(crate) async fn write(
+    db: &impl sea_orm::ConnectionTrait,
+    page: ParsedPage,
+    publish_now: bool,
+) -> Result<ImportOutcome> {
     let collection_id = match &page.collection {
         Some(name) => Some(catalog::ensure_collection(db, name).await?),
         None => None,

@@ -3,14 +3,14 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use entity::{article, article_link, article_section, collection, question, ContentStatus, Stage};
+use entity::{ContentStatus, Stage, article, article_link, article_section, collection, question};
 use sea_orm::sea_query::{Expr, Func, Query, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Select, Set,
 };
 
 use super::pagination::{self, Ordering, SortValue};
-use super::{new_document_id, now, search, Page, PageRequest, Result, ServiceError, SortDirection, Visibility};
+use super::{Page, PageRequest, Result, ServiceError, SortDirection, Visibility, new_document_id, now, search};
 
 #[derive(Debug, Clone, Default)]
 pub struct ArticleFilter {
@@ -75,7 +75,7 @@ fn filtered(db: &impl ConnectionTrait, query: &ArticleQuery) -> Select<article::
 }
 
 fn ordering(query: &ArticleQuery) -> Ordering<article::Model> {
-    let id = Expr::col((article::Entity, article::Column::Id)).into();
+    let id = Expr::col((article::Entity, article::Column::Id));
     match query.order_by {
         ArticleOrderField::PublishedAt => Ordering {
             key: Some(published_sort_key()),
@@ -85,7 +85,7 @@ fn ordering(query: &ArticleQuery) -> Ordering<article::Model> {
             id_of: |m| m.id,
         },
         ArticleOrderField::Title => Ordering {
-            key: Some(Expr::col((article::Entity, article::Column::Title)).into()),
+            key: Some(Expr::col((article::Entity, article::Column::Title))),
             id,
             direction: query.direction,
             key_of: |m| SortValue::Text(m.title.clone()),
@@ -126,7 +126,11 @@ pub async fn by_document_ids(
     Ok(select_visible(visibility).filter(article::Column::DocumentId.is_in(ids.iter().cloned())).all(db).await?)
 }
 
-pub async fn by_slugs(db: &impl ConnectionTrait, visibility: Visibility, slugs: &[String]) -> Result<Vec<article::Model>> {
+pub async fn by_slugs(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+    slugs: &[String],
+) -> Result<Vec<article::Model>> {
     Ok(select_visible(visibility).filter(article::Column::Slug.is_in(slugs.iter().cloned())).all(db).await?)
 }
 
@@ -143,7 +147,10 @@ pub async fn by_proof_record_documents(
 }
 
 /// Sections of the given article rows, each list in page order.
-pub async fn sections_of(db: &impl ConnectionTrait, article_ids: &[i32]) -> Result<HashMap<i32, Vec<article_section::Model>>> {
+pub async fn sections_of(
+    db: &impl ConnectionTrait,
+    article_ids: &[i32],
+) -> Result<HashMap<i32, Vec<article_section::Model>>> {
     let rows = article_section::Entity::find()
         .filter(article_section::Column::ArticleId.is_in(article_ids.iter().copied()))
         .order_by_asc(article_section::Column::ArticleId)
@@ -153,7 +160,10 @@ pub async fn sections_of(db: &impl ConnectionTrait, article_ids: &[i32]) -> Resu
     Ok(group(rows, |r| r.article_id))
 }
 
-pub async fn questions_of(db: &impl ConnectionTrait, article_ids: &[i32]) -> Result<HashMap<i32, Vec<question::Model>>> {
+pub async fn questions_of(
+    db: &impl ConnectionTrait,
+    article_ids: &[i32],
+) -> Result<HashMap<i32, Vec<question::Model>>> {
     let rows = question::Entity::find()
         .filter(question::Column::ArticleId.is_in(article_ids.iter().copied()))
         .order_by_asc(question::Column::ArticleId)
@@ -163,7 +173,10 @@ pub async fn questions_of(db: &impl ConnectionTrait, article_ids: &[i32]) -> Res
     Ok(group(rows, |r| r.article_id))
 }
 
-pub async fn links_of(db: &impl ConnectionTrait, article_ids: &[i32]) -> Result<HashMap<i32, Vec<article_link::Model>>> {
+pub async fn links_of(
+    db: &impl ConnectionTrait,
+    article_ids: &[i32],
+) -> Result<HashMap<i32, Vec<article_link::Model>>> {
     let rows = article_link::Entity::find()
         .filter(article_link::Column::ArticleId.is_in(article_ids.iter().copied()))
         .order_by_asc(article_link::Column::ArticleId)
@@ -294,7 +307,13 @@ pub async fn save_draft(db: &impl ConnectionTrait, draft: ArticleDraft) -> Resul
         .sections
         .into_iter()
         .enumerate()
-        .map(|(i, s)| article_section::Model { id: 0, article_id: row.id, position: i as i32, heading: s.heading, body: s.body })
+        .map(|(i, s)| article_section::Model {
+            id: 0,
+            article_id: row.id,
+            position: i as i32,
+            heading: s.heading,
+            body: s.body,
+        })
         .collect();
     // A question keeps its identity across re-imports when it stays at the same position.
     let questions: Vec<question::Model> = draft

@@ -3,7 +3,7 @@
 use entity::{article, collection, reuse_channel};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
-use super::{now, Result, ServiceError};
+use super::{Result, ServiceError, now};
 
 pub async fn collections(db: &impl ConnectionTrait) -> Result<Vec<collection::Model>> {
     Ok(collection::Entity::find().order_by_asc(collection::Column::Name).all(db).await?)

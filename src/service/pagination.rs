@@ -102,13 +102,16 @@ fn beyond<M>(ordering: &Ordering<M>, cursor: CursorData, direction: SortDirectio
         None => cmp(ordering.id.clone(), id_value),
         Some(key) => {
             let key_value = cursor.k.into_expr();
-            cmp(key.clone(), key_value.clone())
-                .or(key.clone().eq(key_value).and(cmp(ordering.id.clone(), id_value)))
+            cmp(key.clone(), key_value.clone()).or(key.clone().eq(key_value).and(cmp(ordering.id.clone(), id_value)))
         }
     }
 }
 
-fn order_by<E: EntityTrait>(mut select: Select<E>, ordering: &Ordering<E::Model>, direction: SortDirection) -> Select<E> {
+fn order_by<E: EntityTrait>(
+    mut select: Select<E>,
+    ordering: &Ordering<E::Model>,
+    direction: SortDirection,
+) -> Select<E> {
     let order = match direction {
         SortDirection::Asc => Order::Asc,
         SortDirection::Desc => Order::Desc,
@@ -158,25 +161,17 @@ where
     } else {
         (first.unwrap_or(DEFAULT_PAGE_SIZE as u64), ordering.direction)
     };
-    let mut rows = if limit == 0 {
-        Vec::new()
-    } else {
-        order_by(select, ordering, walk).limit(limit + 1).all(db).await?
-    };
+    let mut rows =
+        if limit == 0 { Vec::new() } else { order_by(select, ordering, walk).limit(limit + 1).all(db).await? };
     let more = rows.len() as u64 > limit;
     rows.truncate(limit as usize);
     if backwards {
         rows.reverse();
     }
-    let items = rows
-        .into_iter()
-        .map(|row| (encode_cursor((ordering.key_of)(&row), (ordering.id_of)(&row)), row))
-        .collect();
-    let (has_previous, has_next) = if backwards {
-        (more, request.before.is_some())
-    } else {
-        (request.after.is_some(), more)
-    };
+    let items =
+        rows.into_iter().map(|row| (encode_cursor((ordering.key_of)(&row), (ordering.id_of)(&row)), row)).collect();
+    let (has_previous, has_next) =
+        if backwards { (more, request.before.is_some()) } else { (request.after.is_some(), more) };
     Ok(Page { items, has_previous, has_next })
 }
 

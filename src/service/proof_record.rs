@@ -4,18 +4,20 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
-    asset, observation, proof_record, proof_record_channel, reuse_channel, AssetKind, ContentStatus, ObservationKind,
-    ReleaseStatus, Stage,
+    AssetKind, ContentStatus, ObservationKind, ReleaseStatus, Stage, asset, observation, proof_record,
+    proof_record_channel, reuse_channel,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, JoinType, QueryFilter,
+    ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, JoinType, QueryFilter,
     QueryOrder, QuerySelect, Select, Set,
 };
 
 use super::article::{group, validate_slug};
 use super::pagination::{self, Ordering, SortValue};
-use super::{catalog, new_document_id, now, search, Page, PageRequest, Result, ServiceError, SortDirection, Visibility};
+use super::{
+    Page, PageRequest, Result, ServiceError, SortDirection, Visibility, catalog, new_document_id, now, search,
+};
 
 #[derive(Debug, Clone, Default)]
 pub struct ProofRecordFilter {
@@ -68,10 +70,10 @@ fn filtered(db: &impl ConnectionTrait, query: &ProofRecordQuery) -> Select<proof
 }
 
 fn ordering(query: &ProofRecordQuery) -> Ordering<proof_record::Model> {
-    let id = Expr::col((proof_record::Entity, proof_record::Column::Id)).into();
+    let id = Expr::col((proof_record::Entity, proof_record::Column::Id));
     if query.order_by_title {
         Ordering {
-            key: Some(Expr::col((proof_record::Entity, proof_record::Column::Title)).into()),
+            key: Some(Expr::col((proof_record::Entity, proof_record::Column::Title))),
             id,
             direction: query.direction,
             key_of: |m| SortValue::Text(m.title.clone()),
@@ -106,7 +108,11 @@ pub async fn count(db: &impl ConnectionTrait, query: &ProofRecordQuery) -> Resul
     pagination::count(db, filtered(db, query)).await
 }
 
-pub async fn by_slug(db: &impl ConnectionTrait, visibility: Visibility, slug: &str) -> Result<Option<proof_record::Model>> {
+pub async fn by_slug(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+    slug: &str,
+) -> Result<Option<proof_record::Model>> {
     Ok(select_visible(visibility).filter(proof_record::Column::Slug.eq(slug)).one(db).await?)
 }
 
@@ -126,7 +132,11 @@ pub async fn by_document_ids(
     Ok(select_visible(visibility).filter(proof_record::Column::DocumentId.is_in(ids.iter().cloned())).all(db).await?)
 }
 
-pub async fn by_ids(db: &impl ConnectionTrait, visibility: Visibility, ids: &[i32]) -> Result<Vec<proof_record::Model>> {
+pub async fn by_ids(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+    ids: &[i32],
+) -> Result<Vec<proof_record::Model>> {
     Ok(select_visible(visibility).filter(proof_record::Column::Id.is_in(ids.iter().copied())).all(db).await?)
 }
 
@@ -187,25 +197,54 @@ pub async fn assets_by_document_ids(
         .await?)
 }
 
-/// Reuse channels of the given proof record rows.
+#[derive(Debug, sea_orm::FromQueryResult)]
+struct ChannelOfRecord {
+    proof_record_id: i32,
+    id: i32,
+    slug: String,
+    name: String,
+    description: Option<String>,
+    max_chars: Option<i32>,
+    position: i32,
+}
+
+fn channel_link_relation() -> sea_orm::RelationDef {
+    proof_record_channel::Entity::belongs_to(reuse_channel::Entity)
+        .from(proof_record_channel::Column::ChannelId)
+        .to(reuse_channel::Column::Id)
+        .into()
+}
+
+/// Reuse channels of the given proof record rows, in channel order (one joined query).
 pub async fn channels_of(
     db: &impl ConnectionTrait,
     proof_record_ids: &[i32],
 ) -> Result<HashMap<i32, Vec<reuse_channel::Model>>> {
-    let links = proof_record_channel::Entity::find()
+    let rows = reuse_channel::Entity::find()
+        .column_as(
+            Expr::col((proof_record_channel::Entity, proof_record_channel::Column::ProofRecordId)),
+            "proof_record_id",
+        )
+        .join(JoinType::InnerJoin, channel_link_relation().rev())
         .filter(proof_record_channel::Column::ProofRecordId.is_in(proof_record_ids.iter().copied()))
+        .order_by_asc(reuse_channel::Column::Position)
+        .into_model::<ChannelOfRecord>()
         .all(db)
         .await?;
-    let channels: HashMap<i32, reuse_channel::Model> =
-        catalog::channels(db).await?.into_iter().map(|c| (c.id, c)).collect();
+    let channels = rows.into_iter().map(|r| {
+        let channel = reuse_channel::Model {
+            id: r.id,
+            slug: r.slug,
+            name: r.name,
+            description: r.description,
+            max_chars: r.max_chars,
+            position: r.position,
+        };
+        (r.proof_record_id, channel)
+    });
     let mut map: HashMap<i32, Vec<reuse_channel::Model>> = HashMap::new();
-    for link in links {
-        if let Some(channel) = channels.get(&link.channel_id) {
-            map.entry(link.proof_record_id).or_default().push(channel.clone());
-        }
-    }
-    for list in map.values_mut() {
-        list.sort_by_key(|c| c.position);
+    for (record, channel) in channels {
+        map.entry(record).or_default().push(channel);
     }
     Ok(map)
 }
@@ -236,7 +275,7 @@ fn asset_proof_record_relation() -> sea_orm::RelationDef {
 fn asset_ordering() -> Ordering<asset::Model> {
     Ordering {
         key: None,
-        id: Expr::col((asset::Entity, asset::Column::Id)).into(),
+        id: Expr::col((asset::Entity, asset::Column::Id)),
         direction: SortDirection::Asc,
         key_of: |_| SortValue::None,
         id_of: |m| m.id,

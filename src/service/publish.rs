@@ -1,9 +1,9 @@
 //! Publishing: copy a document's draft stage over its published stage. Callers run these inside a transaction.
 
-use entity::{article, proof_record, proof_snippet, ContentStatus, Stage};
+use entity::{ContentStatus, Stage, article, proof_record, proof_snippet};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
 
-use super::{article as articles, now, proof_record as proof_records, search, Result, ServiceError, Visibility};
+use super::{Result, ServiceError, Visibility, article as articles, now, proof_record as proof_records, search};
 
 fn missing(entity: &'static str, id: &str) -> ServiceError {
     ServiceError::NotFound { entity, key: id.to_string() }
@@ -60,7 +60,8 @@ pub async fn publish_proof_record(db: &impl ConnectionTrait, document_id: &str) 
     let copy = copy.insert(db).await?;
 
     let observations = proof_records::observations_of(db, &[draft.id]).await?.remove(&draft.id).unwrap_or_default();
-    let assets = proof_records::assets_of(db, Visibility::Preview, &[draft.id]).await?.remove(&draft.id).unwrap_or_default();
+    let assets =
+        proof_records::assets_of(db, Visibility::Preview, &[draft.id]).await?.remove(&draft.id).unwrap_or_default();
     let channel_ids: Vec<i32> = proof_records::channels_of(db, &[draft.id])
         .await?
         .remove(&draft.id)

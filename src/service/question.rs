@@ -5,7 +5,7 @@ use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Select};
 
 use super::pagination::{self, Ordering, SortValue};
-use super::{search, Page, PageRequest, Result, SortDirection, Visibility};
+use super::{Page, PageRequest, Result, SortDirection, Visibility, search};
 
 #[derive(Debug, Clone, Default)]
 pub struct QuestionFilter {
@@ -48,7 +48,7 @@ fn filtered(db: &impl ConnectionTrait, visibility: Visibility, filter: &Question
 fn ordering() -> Ordering<question::Model> {
     Ordering {
         key: None,
-        id: Expr::col((question::Entity, question::Column::Id)).into(),
+        id: Expr::col((question::Entity, question::Column::Id)),
         direction: SortDirection::Asc,
         key_of: |_| SortValue::None,
         id_of: |m| m.id,
@@ -68,7 +68,11 @@ pub async fn count(db: &impl ConnectionTrait, visibility: Visibility, filter: &Q
     pagination::count(db, filtered(db, visibility, filter)).await
 }
 
-pub async fn by_document_id(db: &impl ConnectionTrait, visibility: Visibility, id: &str) -> Result<Option<question::Model>> {
+pub async fn by_document_id(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+    id: &str,
+) -> Result<Option<question::Model>> {
     Ok(select_visible(visibility).filter(question::Column::DocumentId.eq(id)).one(db).await?)
 }
 

@@ -38,13 +38,12 @@ impl Kind {
 
 pub const MAX_HITS: i32 = 100;
 
+/// Among equally good matches, the page itself beats its proof record, which beats one of its questions.
+const KIND_WEIGHT: &str = "CASE kind WHEN 'article' THEN 2.0 WHEN 'proof_record' THEN 1.5 ELSE 1.0 END";
+
 /// Words of the user's query, stripped of every operator character so no input can break the index's syntax.
 fn terms(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| w.to_lowercase())
-        .take(16)
-        .collect()
+    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(|w| w.to_lowercase()).take(16).collect()
 }
 
 /// Every word must match, each as a prefix (`proof` finds "proofs").
@@ -89,7 +88,12 @@ struct HitRow {
 }
 
 /// Ranked (kind, row id) pairs visible to `visibility`, best first.
-pub async fn hits(db: &impl ConnectionTrait, visibility: Visibility, text: &str, first: i32) -> Result<Vec<(Kind, i32)>> {
+pub async fn hits(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+    text: &str,
+    first: i32,
+) -> Result<Vec<(Kind, i32)>> {
     if !(1..=MAX_HITS).contains(&first) {
         return Err(ServiceError::bad_input("first", format!("must be between 1 and {MAX_HITS} (got {first})")));
     }
@@ -106,14 +110,18 @@ pub async fn hits(db: &impl ConnectionTrait, visibility: Visibility, text: &str,
     let stmt = match backend {
         DbBackend::Postgres => Statement::from_sql_and_values(
             backend,
-            "SELECT kind, row_id FROM search_documents, to_tsquery('english', $1) q \
-             WHERE tsv @@ q AND stage = $2 ORDER BY ts_rank(tsv, q) DESC, id LIMIT $3",
+            format!(
+                "SELECT kind, row_id FROM search_documents, to_tsquery('english', $1) q \
+             WHERE tsv @@ q AND stage = $2 ORDER BY ts_rank(tsv, q) * {KIND_WEIGHT} DESC, id LIMIT $3"
+            ),
             [expr.into(), stage.into(), first.into()],
         ),
         _ => Statement::from_sql_and_values(
             backend,
-            "SELECT d.kind AS kind, d.row_id AS row_id FROM search_fts JOIN search_documents d ON d.id = search_fts.rowid \
-             WHERE search_fts MATCH ? AND d.stage = ? ORDER BY bm25(search_fts, 10.0, 1.0), d.id LIMIT ?",
+            format!(
+                "SELECT d.kind AS kind, d.row_id AS row_id FROM search_fts JOIN search_documents d ON d.id = search_fts.rowid \
+             WHERE search_fts MATCH ? AND d.stage = ? ORDER BY bm25(search_fts, 10.0, 1.0) * {KIND_WEIGHT}, d.id LIMIT ?"
+            ),
             [expr.into(), stage.into(), first.into()],
         ),
     };
@@ -169,11 +177,7 @@ pub async fn index_article(
         body_parts.push(Some(&s.body));
     }
     let mut docs = vec![doc(Kind::Article, row.stage, row.id, &row.title, joined(body_parts))];
-    docs.extend(
-        questions
-            .iter()
-            .map(|q| doc(Kind::Question, row.stage, q.id, &q.question, q.answer.clone())),
-    );
+    docs.extend(questions.iter().map(|q| doc(Kind::Question, row.stage, q.id, &q.question, q.answer.clone())));
     search_document::Entity::insert_many(docs).exec(db).await?;
     Ok(())
 }

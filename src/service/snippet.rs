@@ -2,13 +2,13 @@
 
 use std::collections::HashMap;
 
-use entity::{proof_record, proof_snippet, reuse_channel, ContentStatus, Stage};
+use entity::{ContentStatus, Stage, proof_record, proof_snippet, reuse_channel};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Select, Set};
 
 use super::article::group;
 use super::pagination::{self, Ordering, SortValue};
-use super::{catalog, new_document_id, now, Page, PageRequest, Result, ServiceError, SortDirection, Visibility};
+use super::{Page, PageRequest, Result, ServiceError, SortDirection, Visibility, catalog, new_document_id, now};
 
 /// Snippets in the caller's stage whose proof record is visible too: a published snippet of an
 /// unpublished record stays private.
@@ -31,7 +31,7 @@ fn for_channel(visibility: Visibility, channel_id: i32) -> Select<proof_snippet:
 fn ordering() -> Ordering<proof_snippet::Model> {
     Ordering {
         key: None,
-        id: Expr::col((proof_snippet::Entity, proof_snippet::Column::Id)).into(),
+        id: Expr::col((proof_snippet::Entity, proof_snippet::Column::Id)),
         direction: SortDirection::Asc,
         key_of: |_| SortValue::None,
         id_of: |m| m.id,

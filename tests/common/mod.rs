@@ -15,7 +15,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use tower::ServiceExt;
 
 pub const SEED: &str = include_str!("../../demo/behind-the-scenes-production-as-brand-proof.txt");
@@ -65,8 +65,12 @@ impl TestApp {
         let mut db = backlot::app::connect(&url).await.expect("connect");
         let statements = Arc::new(AtomicUsize::new(0));
         let counter = statements.clone();
-        db.set_metric_callback(move |_| {
+        let print_sql = std::env::var("BACKLOT_TEST_PRINT_SQL").is_ok();
+        db.set_metric_callback(move |info| {
             counter.fetch_add(1, Ordering::SeqCst);
+            if print_sql {
+                eprintln!("SQL: {}", info.statement.sql.chars().take(160).collect::<String>());
+            }
         });
         backlot::app::migrate(&db).await.expect("migrate");
         let router = backlot::app::router(db.clone());

@@ -1,0 +1,107 @@
+//! Prefetching for lists: once a page of rows is known, load each relation the query selects for
+//! the whole page in one batch and prime the request's DataLoader cache. This keeps the statement
+//! count of a list query fixed, independent of timing (the DataLoader's own batching is time-based).
+
+use async_graphql::{Context, Lookahead, Result};
+use entity::{article, proof_record};
+
+use super::loaders::{
+    ArticleSlug, AssetsOf, ChannelsOf, CollectionRow, LinksOf, ObservationsOf, ProofRecordDoc, QuestionsOf, SectionsOf,
+    SnippetsOf,
+};
+
+/// The selections under a connection's nodes (`edges { node }` and `nodes`).
+pub fn connection_nodes<'a>(ctx: &'a Context<'_>) -> [Lookahead<'a>; 2] {
+    let here = ctx.look_ahead();
+    [here.field("edges").field("node"), here.field("nodes")]
+}
+
+fn selects(selections: &[Lookahead<'_>], field: &str) -> bool {
+    selections.iter().any(|s| s.field(field).exists())
+}
+
+fn under<'a>(selections: &[Lookahead<'a>], field: &str) -> Vec<Lookahead<'a>> {
+    selections.iter().map(|s| s.field(field)).collect()
+}
+
+pub async fn articles(ctx: &Context<'_>, selections: &[Lookahead<'_>], rows: &[article::Model]) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let loader = super::loader(ctx);
+    let ids: Vec<i32> = rows.iter().map(|a| a.id).collect();
+    let sections = async {
+        if selects(selections, "sections") {
+            loader.load_many(ids.iter().map(|&i| SectionsOf(i))).await?;
+        }
+        Ok::<_, async_graphql::Error>(())
+    };
+    let questions = async {
+        if selects(selections, "questions") {
+            loader.load_many(ids.iter().map(|&i| QuestionsOf(i))).await?;
+        }
+        Ok(())
+    };
+    let links = async {
+        if selects(selections, "relatedArticles") || selects(selections, "relatedLinks") {
+            let links = loader.load_many(ids.iter().map(|&i| LinksOf(i))).await?;
+            let slugs = links.values().flatten().map(|l| ArticleSlug(l.target_slug.clone()));
+            loader.load_many(slugs).await?;
+        }
+        Ok(())
+    };
+    let collections = async {
+        if selects(selections, "collection") {
+            loader.load_many(rows.iter().filter_map(|a| a.collection_id).map(CollectionRow)).await?;
+        }
+        Ok(())
+    };
+    let records = async {
+        if selects(selections, "proofRecord") {
+            let docs = rows.iter().filter_map(|a| a.proof_record_document_id.clone()).map(ProofRecordDoc);
+            let records: Vec<proof_record::Model> = loader.load_many(docs).await?.into_values().flatten().collect();
+            proof_records(ctx, &under(selections, "proofRecord"), &records).await?;
+        }
+        Ok(())
+    };
+    tokio::try_join!(sections, questions, links, collections, records)?;
+    Ok(())
+}
+
+pub async fn proof_records(
+    ctx: &Context<'_>,
+    selections: &[Lookahead<'_>],
+    rows: &[proof_record::Model],
+) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let loader = super::loader(ctx);
+    let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
+    let observations = async {
+        if selects(selections, "observations") {
+            loader.load_many(ids.iter().map(|&i| ObservationsOf(i))).await?;
+        }
+        Ok::<_, async_graphql::Error>(())
+    };
+    let assets = async {
+        if selects(selections, "assets") {
+            loader.load_many(ids.iter().map(|&i| AssetsOf(i))).await?;
+        }
+        Ok(())
+    };
+    let channels = async {
+        if selects(selections, "channels") {
+            loader.load_many(ids.iter().map(|&i| ChannelsOf(i))).await?;
+        }
+        Ok(())
+    };
+    let snippets = async {
+        if selects(selections, "snippets") {
+            loader.load_many(rows.iter().map(|r| SnippetsOf(r.document_id.clone()))).await?;
+        }
+        Ok(())
+    };
+    tokio::try_join!(observations, assets, channels, snippets)?;
+    Ok(())
+}

@@ -1,0 +1,209 @@
+//! The contract's invariants 1-5, checked on every public path.
+
+mod common;
+
+use base64::Engine;
+use common::{ORIGINAL_SLUG, SEED, TestApp, error_code, page};
+use entity::{ReleaseStatus, Stage, asset, proof_record};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+
+fn global_id(type_name: &str, key: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{type_name}:{key}"))
+}
+
+fn body_text(v: &Value) -> String {
+    v.to_string()
+}
+
+/// Invariant 1: a draft proof record (created by the import) is unreachable on every public path.
+#[tokio::test]
+async fn drafts_are_never_public() {
+    let app = TestApp::new().await;
+    app.import("original.txt", SEED, true);
+    app.import("draft.txt", &page("Secret Draft Page", "unreleased work"), false);
+
+    let draft_record = proof_record::Entity::find()
+        .filter(proof_record::Column::Slug.eq(ORIGINAL_SLUG))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("the import created the paired record");
+    assert_eq!(draft_record.stage, Stage::Draft);
+    let draft_article = entity::article::Entity::find()
+        .filter(entity::article::Column::Slug.eq("secret-draft-page"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+
+    let data = app
+        .data(
+            r#"query($pr: ID!, $a: ID!) {
+              byRecordSlug: proofRecord(slug: "behind-the-scenes-production-as-brand-proof") { id }
+              byArticleSlug: article(slug: "secret-draft-page") { id }
+              recordNode: node(id: $pr) { id }
+              articleNode: node(id: $a) { id }
+              proofRecords { totalCount edges { node { slug } } }
+              articles(first: 100) { totalCount edges { node { slug proofRecord { id } } } }
+              article(slug: "behind-the-scenes-production-as-brand-proof") { proofRecord { id } }
+              questions(first: 100) { totalCount edges { node { article { slug } } } }
+              collection(slug: "proof") { articles { totalCount } }
+              reuseChannel(slug: "case-studies") { proofRecords { totalCount } assets { totalCount } snippets { totalCount } }
+              secret: search(query: "secret draft") { __typename }
+              unreleased: search(query: "unreleased") { __typename }
+            }"#,
+            json!({
+                "pr": global_id("ProofRecord", &draft_record.document_id),
+                "a": global_id("Article", &draft_article.document_id),
+            }),
+        )
+        .await;
+    assert_eq!(data["byRecordSlug"], Value::Null);
+    assert_eq!(data["byArticleSlug"], Value::Null);
+    assert_eq!(data["recordNode"], Value::Null);
+    assert_eq!(data["articleNode"], Value::Null);
+    assert_eq!(data["proofRecords"]["totalCount"], 0);
+    assert_eq!(data["articles"]["totalCount"], 1);
+    assert_eq!(data["article"]["proofRecord"], Value::Null);
+    assert_eq!(data["questions"]["totalCount"], 3, "only the published page's questions");
+    assert_eq!(data["collection"]["articles"]["totalCount"], 1);
+    assert_eq!(data["reuseChannel"]["proofRecords"]["totalCount"], 0);
+    assert_eq!(data["secret"], json!([]));
+    assert_eq!(data["unreleased"], json!([]));
+    assert!(!body_text(&data).contains("secret-draft-page"));
+}
+
+/// Invariant 2: PENDING and DENIED frames never reach the public, by any path.
+#[tokio::test]
+async fn pending_and_denied_assets_are_never_public() {
+    let app = TestApp::with_demo().await;
+    let hidden = asset::Entity::find()
+        .filter(asset::Column::Release.is_in([ReleaseStatus::Pending, ReleaseStatus::Denied]))
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert!(hidden.len() >= 2, "the demo set has pending and denied frames");
+    let data = app
+        .data(
+            r#"{
+              article(slug: "behind-the-scenes-production-as-brand-proof") { proofRecord { assets { url release } } }
+              proofRecords { edges { node { assets { url release } } } }
+              reuseChannels { slug assets(first: 100) { totalCount edges { node { url release } } } }
+            }"#,
+            json!({}),
+        )
+        .await;
+    let text = body_text(&data);
+    for asset in &hidden {
+        assert!(!text.contains(&asset.url), "{} leaked", asset.url);
+        let node = app
+            .data("query($id: ID!) { node(id: $id) { id } }", json!({ "id": global_id("Asset", &asset.document_id) }))
+            .await;
+        assert_eq!(node["node"], Value::Null);
+    }
+    assert!(!text.contains("PENDING") && !text.contains("DENIED"));
+    let social = data["reuseChannels"].as_array().unwrap().iter().find(|c| c["slug"] == "social-posts").unwrap();
+    assert_eq!(social["assets"]["totalCount"], 4);
+}
+
+/// Invariant 3: every snippet offered for a channel fits its maxChars.
+#[tokio::test]
+async fn snippets_fit_their_channel() {
+    let app = TestApp::with_demo().await;
+    let data = app
+        .data(
+            "{ reuseChannels { slug maxChars snippets(first: 100) { edges { node { body charCount } } } } }",
+            json!({}),
+        )
+        .await;
+    let mut checked = 0;
+    for channel in data["reuseChannels"].as_array().unwrap() {
+        for edge in channel["snippets"]["edges"].as_array().unwrap() {
+            let count = edge["node"]["charCount"].as_i64().unwrap();
+            assert_eq!(count as usize, edge["node"]["body"].as_str().unwrap().chars().count());
+            if let Some(max) = channel["maxChars"].as_i64() {
+                assert!(count <= max, "{} snippet of {count} chars over {max}", channel["slug"]);
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 6);
+
+    // The store refuses a snippet longer than its channel takes.
+    let record = proof_record::Entity::find().one(&app.db).await.unwrap().unwrap();
+    let err = backlot::service::snippet::create_draft(
+        &app.db,
+        backlot::service::snippet::SnippetDraft {
+            proof_record_document_id: record.document_id,
+            article_document_id: None,
+            channel: "social-posts".into(),
+            body: "é".repeat(281),
+        },
+    )
+    .await
+    .expect_err("281 characters do not fit social-posts");
+    assert!(err.to_string().contains("281 characters"), "{err}");
+}
+
+// Ordered by title so both pages start with the original page and carry the same kinds of relations.
+const INDEX_QUERY: &str = r#"query($first: Int) { articles(first: $first, orderBy: { field: TITLE, direction: ASC }) { totalCount edges { node {
+    title sections { heading body } questions { question answer } collection { name }
+    relatedArticles { slug }
+    proofRecord { client observations { kind title } assets { url release } channels { slug } snippets { body } }
+} } } }"#;
+
+/// Invariant 4: the SQL statements of a list query do not grow with the page size.
+#[tokio::test]
+async fn list_queries_run_a_fixed_number_of_statements() {
+    let app = TestApp::with_demo().await;
+    for i in 0..30 {
+        app.import(&format!("bulk/{i}.txt"), &page(&format!("Bulk Page {i}"), "bulk"), true);
+    }
+    let (small, small_count) = app.count_statements(app.graphql(INDEX_QUERY, json!({ "first": 2 }))).await;
+    let (large, large_count) = app.count_statements(app.graphql(INDEX_QUERY, json!({ "first": 100 }))).await;
+    assert!(small.get("errors").is_none() && large.get("errors").is_none(), "{large:#}");
+    assert_eq!(large["data"]["articles"]["edges"].as_array().unwrap().len(), 44);
+    assert_eq!(small_count, large_count, "statements must not grow with the page size");
+    assert!(large_count <= 12, "articles(first: 100) with relations ran {large_count} statements");
+
+    let (_, page_statements) = app
+        .count_statements(app.graphql(
+            r#"{ article(slug: "behind-the-scenes-production-as-brand-proof") { sections { body } questions { answer }
+                 proofRecord { observations { title } assets { url } } } }"#,
+            json!({}),
+        ))
+        .await;
+    assert!(page_statements <= 6, "the article page ran {page_statements} statements");
+}
+
+/// Invariant 5: errors carry a stable code and never SQL text, panics or stack traces.
+#[tokio::test]
+async fn errors_are_coded_and_never_leak_internals() {
+    let app = TestApp::with_demo().await;
+    let nasty = [
+        r#"{ articles(first: 1000) { totalCount } }"#,
+        r#"{ articles(after: "eyJrIjoxLCJpIjoiJzsgRFJPUCBUQUJMRSBhcnRpY2xlczsgLS0ifQ") { totalCount } }"#,
+        r#"{ search(query: "'; DROP TABLE articles; --") { __typename } }"#,
+        r#"{ search(query: "a\" OR 1=1 --") { __typename } }"#,
+        r#"{ node(id: "QXJ0aWNsZTonOyBEUk9QIFRBQkxFIGFydGljbGVzOyAtLQ") { id } }"#,
+        r#"{ articles(filter: { text: "NEAR(\"a\" \"b\")" }) { totalCount } }"#,
+        r#"{ articles(filter: { publishedAfter: "yesterday" }) { totalCount } }"#,
+    ];
+    for query in nasty {
+        let body = app.graphql(query, json!({})).await;
+        let text = body_text(&body);
+        for leak in ["SELECT", "sqlx", "sqlite", "postgres", "panicked", "stack backtrace", "DbErr"] {
+            assert!(!text.contains(leak), "{query} leaked {leak}: {text}");
+        }
+        if body.get("errors").is_some() {
+            let code = error_code(&body);
+            assert!(
+                ["BAD_USER_INPUT", "GRAPHQL_VALIDATION_FAILED"].contains(&code.as_str()),
+                "{query} gave code {code}: {text}"
+            );
+        }
+    }
+    let data = app.data("{ articles { totalCount } }", json!({})).await;
+    assert_eq!(data["articles"]["totalCount"], 14, "nothing was dropped");
+}
