@@ -122,3 +122,15 @@ async fn graphiql_is_served_locally_and_health_answers() {
     let missing = app.request(Request::get("/nope").body(Body::empty()).unwrap()).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_suite_runs_on_the_backend_it_was_asked_for() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::new().await;
+    let expected = if std::env::var("BACKLOT_TEST_POSTGRES_URL").is_ok_and(|u| !u.is_empty()) {
+        sea_orm::DbBackend::Postgres
+    } else {
+        sea_orm::DbBackend::Sqlite
+    };
+    assert_eq!(app.db.get_database_backend(), expected, "backend {}", app.backend);
+}
