@@ -6,6 +6,7 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 
+use crate::config::ApiSettings;
 use crate::graphql::build_schema;
 use crate::http::{AppState, build_router};
 
@@ -46,6 +47,11 @@ pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, DbErr>
     Ok(db)
 }
 
+/// The router with default settings.
 pub fn router(db: DatabaseConnection) -> axum::Router {
-    build_router(AppState { schema: build_schema(db.clone()), db })
+    router_with(db, ApiSettings::default())
+}
+
+pub fn router_with(db: DatabaseConnection, settings: ApiSettings) -> axum::Router {
+    build_router(AppState { schema: build_schema(db.clone(), settings.query_limits()), db, settings })
 }

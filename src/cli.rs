@@ -1,7 +1,7 @@
 //! The `backlot` command line.
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
 
@@ -9,6 +9,7 @@ use crate::config::{DatabaseConfig, ServeConfig};
 use crate::error::CliError;
 use crate::import::{self, ImportOutcome};
 use crate::service::article::Saved;
+use crate::service::token;
 use crate::{app, demo, graphql};
 
 #[derive(Parser, Debug)]
@@ -22,7 +23,7 @@ the material can go to, and serves them over GraphQL.\n\n\
 The database is --database-url, else $DATABASE_URL, else sqlite://backlot.db in the working directory \
 (created if missing). A postgres:// URL uses PostgreSQL. Every command applies pending migrations first.\n\n\
 Exit codes: 0 success, 1 failure, 2 bad usage, 3 database unreachable or migration failed, 4 bad input file.",
-    after_help = "Examples:\n  backlot serve --demo\n  backlot import pages/ --publish\n  DATABASE_URL=postgres://localhost/backlot backlot migrate\n  backlot schema > schema.graphql"
+    after_help = "Examples:\n  backlot serve --demo\n  backlot import pages/ --publish\n  backlot token create --name site-preview --role preview --expires 30d\n  DATABASE_URL=postgres://localhost/backlot backlot migrate\n  backlot schema > schema.graphql"
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -48,6 +49,32 @@ pub enum Command {
     Migrate,
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Manage API tokens (the secret is printed once, on the last line of `token create`).
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Create a token and print its secret once.
+    Create {
+        /// A unique name, shown in the audit log.
+        #[arg(long)]
+        name: String,
+        /// preview (read drafts), editor (edit drafts), publisher (+ publish and schedule), admin (+ collections, channels, tokens).
+        #[arg(long)]
+        role: String,
+        /// Lifetime such as 30d, 12h, 2w; no expiry when omitted.
+        #[arg(long)]
+        expires: Option<String>,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token at once.
+    Revoke {
+        /// The token's name.
+        name: String,
+    },
 }
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
@@ -67,6 +94,71 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             import_paths(&db, &paths, publish).await
         }
         Command::Serve(config) => serve(&url, config).await,
+        Command::Token(command) => {
+            let db = app::connect_and_migrate(&url).await.map_err(CliError::Database)?;
+            token_command(&db, command).await
+        }
+    }
+}
+
+async fn token_command(db: &sea_orm::DatabaseConnection, command: TokenCommand) -> Result<(), CliError> {
+    match command {
+        TokenCommand::Create { name, role, expires } => {
+            let role = token::Role::parse(&role).ok_or_else(|| CliError::Usage {
+                message: format!("--role must be preview, editor, publisher or admin (got {role:?})"),
+            })?;
+            let expires_in = match expires.as_deref() {
+                None => None,
+                Some(text) => Some(token::parse_duration(text).ok_or_else(|| CliError::Usage {
+                    message: format!("--expires must look like 30d, 12h, 45m or 2w (got {text:?})"),
+                })?),
+            };
+            let (model, secret) = token::create(db, &name, role, expires_in).await?;
+            crate::service::audit::record(db, "cli", "createApiToken", "api_token", &name, None).await?;
+            let expiry = model.expires_at.map_or("never".to_string(), |t| t.to_rfc3339());
+            println!(
+                "created token {} (role {}, expires {expiry}); keep the secret below, it is not shown again:",
+                model.name, model.role
+            );
+            println!("{secret}");
+            Ok(())
+        }
+        TokenCommand::List => {
+            let tokens = token::list(db).await?;
+            println!(
+                "{:<24} {:<10} {:<18} {:<25} {:<25} {:<25} STATE",
+                "NAME", "ROLE", "PREFIX", "CREATED", "LAST USED", "EXPIRES"
+            );
+            let now = crate::service::now();
+            for t in tokens {
+                let show = |v: Option<chrono::DateTime<chrono::Utc>>| {
+                    v.map_or("-".to_string(), |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+                };
+                let state = if t.revoked_at.is_some() {
+                    "revoked"
+                } else if t.expires_at.is_some_and(|e| e <= now) {
+                    "expired"
+                } else {
+                    "active"
+                };
+                println!(
+                    "{:<24} {:<10} {:<18} {:<25} {:<25} {:<25} {state}",
+                    t.name,
+                    t.role,
+                    t.prefix,
+                    show(Some(t.created_at)),
+                    show(t.last_used_at),
+                    show(t.expires_at)
+                );
+            }
+            Ok(())
+        }
+        TokenCommand::Revoke { name } => {
+            token::revoke(db, &name).await?;
+            crate::service::audit::record(db, "cli", "revokeApiToken", "api_token", &name, None).await?;
+            println!("revoked token {name}");
+            Ok(())
+        }
     }
 }
 
@@ -95,15 +187,19 @@ async fn serve(url: &str, config: ServeConfig) -> Result<(), CliError> {
         .await
         .map_err(|e| CliError::Server(format!("cannot listen on {}: {e}", config.listen)))?;
     let addr = listener.local_addr().map_err(|e| CliError::Server(e.to_string()))?;
+    let scheduler =
+        crate::service::scheduler::spawn(db.clone(), Duration::from_millis(config.schedule_interval_ms.max(10)));
     println!(
         "Backlot listening on http://{addr}/graphql (GraphiQL in a browser; database {}; ready in {} ms)",
         redact(url),
         started.elapsed().as_millis()
     );
-    axum::serve(listener, app::router(db))
+    let served = axum::serve(listener, app::router_with(db, config.api))
         .with_graceful_shutdown(shutdown_signal())
         .await
-        .map_err(|e| CliError::Server(e.to_string()))
+        .map_err(|e| CliError::Server(e.to_string()));
+    scheduler.abort();
+    served
 }
 
 async fn shutdown_signal() {

@@ -1,6 +1,8 @@
-//! Settings shared by the commands: flags first, then environment, then the embedded default.
+//! Settings shared by the commands: flags first, then environment, then the defaults.
 
 use std::net::SocketAddr;
+
+use crate::graphql::QueryLimits;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://backlot.db";
 
@@ -19,4 +21,57 @@ pub struct ServeConfig {
     /// Load the demo content set into an empty database before serving.
     #[arg(long)]
     pub demo: bool,
+    /// How often to publish drafts whose publishAt has passed, in milliseconds.
+    #[arg(long, env = "BACKLOT_SCHEDULE_INTERVAL_MS", default_value_t = 1000)]
+    pub schedule_interval_ms: u64,
+    #[command(flatten)]
+    pub api: ApiSettings,
+}
+
+/// Limits and exposure of the GraphQL endpoint. The defaults fit the article page and the
+/// 100-article index with room to spare.
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct ApiSettings {
+    /// Deepest selection nesting a query may have.
+    #[arg(long, env = "BACKLOT_MAX_DEPTH", default_value_t = 16)]
+    pub max_depth: usize,
+    /// Highest query complexity (each field costs 1; a connection multiplies its fields by its page size).
+    #[arg(long, env = "BACKLOT_MAX_COMPLEXITY", default_value_t = 20_000)]
+    pub max_complexity: usize,
+    /// Most aliases one query may use.
+    #[arg(long, env = "BACKLOT_MAX_ALIASES", default_value_t = 30)]
+    pub max_aliases: usize,
+    /// Largest request body, in bytes (larger gets HTTP 413).
+    #[arg(long, env = "BACKLOT_MAX_BODY_BYTES", default_value_t = 256 * 1024)]
+    pub max_body_bytes: usize,
+    /// Most operations in one batched (JSON array) request.
+    #[arg(long, env = "BACKLOT_MAX_BATCH", default_value_t = 10)]
+    pub max_batch: usize,
+    /// Allow introspection without a token.
+    #[arg(long, env = "BACKLOT_PUBLIC_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub public_introspection: bool,
+    /// Serve GraphiQL to browsers without a token.
+    #[arg(long, env = "BACKLOT_PUBLIC_GRAPHIQL", default_value_t = true, action = clap::ArgAction::Set)]
+    pub public_graphiql: bool,
+}
+
+impl Default for ApiSettings {
+    fn default() -> Self {
+        let limits = QueryLimits::default();
+        ApiSettings {
+            max_depth: limits.max_depth,
+            max_complexity: limits.max_complexity,
+            max_aliases: 30,
+            max_body_bytes: 256 * 1024,
+            max_batch: 10,
+            public_introspection: true,
+            public_graphiql: true,
+        }
+    }
+}
+
+impl ApiSettings {
+    pub fn query_limits(&self) -> QueryLimits {
+        QueryLimits { max_depth: self.max_depth, max_complexity: self.max_complexity }
+    }
 }

@@ -11,6 +11,9 @@ use crate::service::proof_record::{self, AssetInput, ObservationInput, ProofReco
 use crate::service::snippet::{self, SnippetDraft};
 use crate::service::{Result, ServiceError, catalog, publish};
 
+/// How revisions written by the demo loader name their author.
+const DEMO_AUTHOR: &str = "demo";
+
 const ORIGINAL: &str = include_str!("../demo/behind-the-scenes-production-as-brand-proof.txt");
 const WEBSITE_DIRECTION: &str = include_str!("../demo/website-direction.txt");
 
@@ -189,6 +192,7 @@ async fn fill_original_proof_record(db: &impl ConnectionTrait) -> Result<()> {
                 .map(String::from)
                 .to_vec(),
         },
+        DEMO_AUTHOR,
     )
     .await?;
     publish::publish_proof_record(db, &record.document_id).await?;
@@ -264,6 +268,7 @@ async fn fill_website_direction_proof_record(db: &impl ConnectionTrait) -> Resul
             assets: vec![frame(7, "Workshop wall with the rejected homepages", &[K::Decision], R::Cleared)],
             channels: vec!["case-studies".into(), "proof-pages".into()],
         },
+        DEMO_AUTHOR,
     )
     .await?;
     publish::publish_proof_record(db, &record.document_id).await?;

@@ -9,6 +9,9 @@ pub mod code {
     pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
     pub const NOT_FOUND: &str = "NOT_FOUND";
     pub const CONFLICT: &str = "CONFLICT";
+    pub const FORBIDDEN: &str = "FORBIDDEN";
+    pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+    pub const QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
     pub const INTERNAL_SERVER_ERROR: &str = "INTERNAL_SERVER_ERROR";
     pub const BAD_REQUEST: &str = "BAD_REQUEST";
     pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
@@ -39,6 +42,16 @@ pub fn to_graphql_error(err: ServiceError) -> async_graphql::Error {
         ServiceError::Conflict(message) => {
             async_graphql::Error::new(message).extend_with(|_, e| e.set("code", code::CONFLICT))
         }
+        ServiceError::StaleVersion { entity, expected, current } => async_graphql::Error::new(format!(
+            "{entity} was changed since version {expected}; it is now at version {current}"
+        ))
+        .extend_with(|_, e| {
+            e.set("code", code::CONFLICT);
+            e.set("currentVersion", current);
+        }),
+        ServiceError::Forbidden(message) => {
+            async_graphql::Error::new(message).extend_with(|_, e| e.set("code", code::FORBIDDEN))
+        }
         ServiceError::Database(db) => internal(&db),
     }
 }
@@ -65,6 +78,8 @@ pub enum CliError {
     Input { path: String, message: String },
     #[error("{0}")]
     Server(String),
+    #[error("{message}")]
+    Usage { message: String },
 }
 
 impl CliError {
@@ -73,6 +88,7 @@ impl CliError {
         match self {
             CliError::Database(_) => 3,
             CliError::Input { .. } => 4,
+            CliError::Usage { .. } => 2,
             CliError::Service(ServiceError::BadInput { .. }) => 4,
             _ => 1,
         }

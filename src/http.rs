@@ -7,32 +7,37 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use async_graphql::parser::types::OperationType;
-use async_graphql::{ErrorExtensionValues, Response, ServerError};
+use async_graphql::{ErrorExtensionValues, ServerError};
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use sea_orm::DatabaseConnection;
 use serde_json::json;
 
+use crate::config::ApiSettings;
 use crate::error::code;
 use crate::graphql::{BacklotSchema, ExecutionStarted, RequestScope, new_loader};
-use crate::service::Visibility;
+use crate::service::token::{self, Principal};
 
 #[derive(Clone)]
 pub struct AppState {
     pub schema: BacklotSchema,
     pub db: DatabaseConnection,
+    pub settings: ApiSettings,
 }
 
 pub fn build_router(state: AppState) -> Router {
+    let body_limit = state.settings.max_body_bytes;
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/graphiql/{file}", get(graphiql_asset))
         .route("/healthz", get(healthz))
         .fallback(not_found)
+        .layer(DefaultBodyLimit::max(body_limit))
         .with_state(state)
 }
 
@@ -72,7 +77,7 @@ fn has_code(error: &ServerError) -> bool {
 }
 
 /// Request errors get a code by stage; a field error that escaped the error mapping is masked.
-fn finish_errors(response: &mut Response, executed: bool) {
+fn finish_errors(response: &mut async_graphql::Response, executed: bool) {
     for error in &mut response.errors {
         if has_code(error) {
             continue;
@@ -103,28 +108,105 @@ fn finish_errors(response: &mut Response, executed: bool) {
     }
 }
 
-async fn execute(state: &AppState, media: &'static str, request: async_graphql::Request) -> axum::response::Response {
+/// Executes one operation for `principal`; returns the status it calls for and its JSON body.
+async fn execute_one(
+    state: &AppState,
+    media: &'static str,
+    principal: Option<&Principal>,
+    mut request: async_graphql::Request,
+) -> (StatusCode, serde_json::Value) {
+    if let Some(message) = too_many_aliases(&request.query, state.settings.max_aliases) {
+        let status = if media == GRAPHQL_RESPONSE { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+        return (
+            status,
+            json!({ "errors": [{ "message": message, "extensions": { "code": code::QUERY_TOO_COMPLEX } }] }),
+        );
+    }
+    if principal.is_none() && !state.settings.public_introspection {
+        request = request.disable_introspection();
+    }
     let started = Arc::new(ExecutionStarted::default());
-    let visibility = Visibility::Public;
-    let request =
-        request.data(RequestScope { visibility }).data(new_loader(state.db.clone(), visibility)).data(started.clone());
+    let scope = RequestScope::for_principal(principal.cloned());
+    let request = request.data(new_loader(state.db.clone(), scope.visibility)).data(scope).data(started.clone());
     let mut response = state.schema.execute(request).await;
     let executed = started.0.load(Ordering::Relaxed);
     finish_errors(&mut response, executed);
-    let (status, body) = if executed {
-        (StatusCode::OK, serde_json::to_string(&response))
+    if executed {
+        (StatusCode::OK, serde_json::to_value(&response).unwrap_or_else(|e| json!({ "errors": [internal_error(&e)] })))
     } else {
         // A request error: no `data` entry; 400 for graphql-response+json, 200 for legacy application/json.
         let status = if media == GRAPHQL_RESPONSE { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-        (status, serde_json::to_string(&json!({ "errors": response.errors })))
+        (status, json!({ "errors": response.errors }))
+    }
+}
+
+fn internal_error(detail: &dyn std::fmt::Display) -> serde_json::Value {
+    let masked = crate::error::internal(detail);
+    json!({ "message": masked.message, "extensions": { "code": code::INTERNAL_SERVER_ERROR } })
+}
+
+fn respond(
+    status: StatusCode,
+    media: &'static str,
+    principal: Option<&Principal>,
+    body: &serde_json::Value,
+) -> Response {
+    let mut response =
+        (status, [(header::CONTENT_TYPE, HeaderValue::from_static(media))], body.to_string()).into_response();
+    let headers = response.headers_mut();
+    // Answers differ by token, and a draft must never sit in a shared cache.
+    headers.insert(header::VARY, HeaderValue::from_static("Authorization"));
+    if principal.is_some() {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    }
+    response
+}
+
+/// The caller behind `Authorization: Bearer`, `Ok(None)` without the header, or the 401 to send.
+async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    media: &'static str,
+) -> Result<Option<Principal>, Response> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
     };
-    match body {
-        Ok(body) => (status, [(header::CONTENT_TYPE, HeaderValue::from_static(media))], body).into_response(),
+    let unauthenticated = |message: &str| {
+        let body = json!({ "errors": [{ "message": message, "extensions": { "code": code::UNAUTHENTICATED } }] });
+        let mut response = respond(StatusCode::UNAUTHORIZED, media, None, &body);
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        response
+    };
+    let Some(secret) = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim) else {
+        return Err(unauthenticated("the Authorization header must be \"Bearer <token>\""));
+    };
+    match token::authenticate(&state.db, secret).await {
+        Ok(Ok(principal)) => Ok(Some(principal)),
+        Ok(Err(reason)) => Err(unauthenticated(&reason.to_string())),
         Err(e) => {
-            let masked = crate::error::internal(&e);
-            problem(StatusCode::INTERNAL_SERVER_ERROR, media, &masked.message)
+            let body = json!({ "errors": [internal_error(&e)] });
+            Err(respond(StatusCode::INTERNAL_SERVER_ERROR, media, None, &body))
         }
     }
+}
+
+/// More aliases than allowed is a cheap way to multiply work; refuse before executing.
+fn too_many_aliases(query: &str, max: usize) -> Option<String> {
+    use async_graphql::parser::types::{Selection, SelectionSet};
+    fn count(set: &SelectionSet) -> usize {
+        set.items
+            .iter()
+            .map(|item| match &item.node {
+                Selection::Field(f) => usize::from(f.node.alias.is_some()) + count(&f.node.selection_set.node),
+                Selection::InlineFragment(f) => count(&f.node.selection_set.node),
+                Selection::FragmentSpread(_) => 0,
+            })
+            .sum()
+    }
+    let doc = async_graphql::parser::parse_query(query).ok()?;
+    let aliases: usize = doc.operations.iter().map(|(_, op)| count(&op.node.selection_set.node)).sum::<usize>()
+        + doc.fragments.values().map(|f| count(&f.node.selection_set.node)).sum::<usize>();
+    (aliases > max).then(|| format!("the query uses {aliases} aliases; at most {max} are allowed"))
 }
 
 /// Parses a GraphQL-over-HTTP parameter object, naming the parameter that is wrong.
@@ -154,7 +236,7 @@ fn request_from_params(params: serde_json::Map<String, serde_json::Value>) -> Re
     Ok(request)
 }
 
-async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> axum::response::Response {
+async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let Some(media) = negotiate(&headers) else {
         return not_acceptable();
     };
@@ -166,17 +248,42 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
     if body.is_empty() {
         return problem(StatusCode::BAD_REQUEST, media, "the request body is empty; send {\"query\": \"...\"}");
     }
-    let params = match serde_json::from_slice::<serde_json::Value>(&body) {
-        Ok(serde_json::Value::Object(map)) => map,
-        Ok(serde_json::Value::Array(_)) => {
-            return problem(StatusCode::BAD_REQUEST, media, "batched requests are not supported; send one operation");
-        }
-        Ok(_) => return problem(StatusCode::BAD_REQUEST, media, "the body must be a JSON object"),
-        Err(e) => return problem(StatusCode::BAD_REQUEST, media, &format!("the body is not valid JSON: {e}")),
+    let principal = match authenticate(&state, &headers, media).await {
+        Ok(p) => p,
+        Err(response) => return response,
     };
-    match request_from_params(params) {
-        Ok(request) => execute(&state, media, request).await,
-        Err(message) => problem(StatusCode::BAD_REQUEST, media, &message),
+    match serde_json::from_slice::<serde_json::Value>(&body) {
+        Ok(serde_json::Value::Object(params)) => match request_from_params(params) {
+            Ok(request) => {
+                let (status, body) = execute_one(&state, media, principal.as_ref(), request).await;
+                respond(status, media, principal.as_ref(), &body)
+            }
+            Err(message) => problem(StatusCode::BAD_REQUEST, media, &message),
+        },
+        Ok(serde_json::Value::Array(batch)) => {
+            let max = state.settings.max_batch;
+            if batch.is_empty() || batch.len() > max {
+                let message = format!("a batch holds 1 to {max} operations; this one has {}", batch.len());
+                return problem(StatusCode::BAD_REQUEST, media, &message);
+            }
+            let mut requests = Vec::with_capacity(batch.len());
+            for (i, item) in batch.into_iter().enumerate() {
+                let serde_json::Value::Object(params) = item else {
+                    return problem(StatusCode::BAD_REQUEST, media, &format!("batch[{i}]: must be a JSON object"));
+                };
+                match request_from_params(params) {
+                    Ok(r) => requests.push(r),
+                    Err(message) => return problem(StatusCode::BAD_REQUEST, media, &format!("batch[{i}].{message}")),
+                }
+            }
+            let mut results = Vec::with_capacity(requests.len());
+            for request in requests {
+                results.push(execute_one(&state, media, principal.as_ref(), request).await.1);
+            }
+            respond(StatusCode::OK, media, principal.as_ref(), &serde_json::Value::Array(results))
+        }
+        Ok(_) => problem(StatusCode::BAD_REQUEST, media, "the body must be a JSON object (or an array of them)"),
+        Err(e) => problem(StatusCode::BAD_REQUEST, media, &format!("the body is not valid JSON: {e}")),
     }
 }
 
@@ -220,6 +327,9 @@ async fn graphql_get(
     let raw = raw.unwrap_or_default();
     let wants_html = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
     if wants_html && !raw.split('&').any(|p| p.starts_with("query=")) {
+        if !state.settings.public_graphiql {
+            return not_found().await;
+        }
         return Html(GRAPHIQL_HTML).into_response();
     }
     let Some(media) = negotiate(&headers) else {
@@ -238,7 +348,12 @@ async fn graphql_get(
         response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    execute(&state, media, request).await
+    let principal = match authenticate(&state, &headers, media).await {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    let (status, body) = execute_one(&state, media, principal.as_ref(), request).await;
+    respond(status, media, principal.as_ref(), &body)
 }
 
 async fn healthz(State(state): State<AppState>) -> axum::response::Response {

@@ -68,8 +68,20 @@ async fn request_errors_use_400_without_data_for_graphql_response_json() {
     let missing_query = app.request(post(r#"{"qeury":"{ __typename }"}"#, None, Some("application/json"))).await;
     assert_eq!(missing_query.status, StatusCode::BAD_REQUEST);
     assert!(missing_query.body.contains("query"));
-    let batch = app.request(post(r#"[{"query":"{ __typename }"}]"#, None, Some("application/json"))).await;
+    let batch = app
+        .request(post(
+            r#"[{"query":"{ __typename }"},{"query":"{ reuseChannels { slug } }"}]"#,
+            None,
+            Some("application/json"),
+        ))
+        .await;
+    assert_eq!(batch.status, StatusCode::OK);
+    assert_eq!(batch.json()[0]["data"]["__typename"], "Query");
+    assert_eq!(batch.json()[1]["data"]["reuseChannels"].as_array().unwrap().len(), 6);
+    let too_big = format!("[{}]", vec![r#"{"query":"{ __typename }"}"#; 11].join(","));
+    let batch = app.request(post(&too_big, None, Some("application/json"))).await;
     assert_eq!(batch.status, StatusCode::BAD_REQUEST);
+    assert!(batch.body.contains("1 to 10 operations"), "{}", batch.body);
     let unacceptable =
         app.request(post(r#"{"query":"{ __typename }"}"#, Some("text/csv"), Some("application/json"))).await;
     assert_eq!(unacceptable.status, StatusCode::NOT_ACCEPTABLE);

@@ -27,6 +27,10 @@ pub struct Model {
     pub published_at: Option<ChronoDateTimeUtc>,
     pub created_at: ChronoDateTimeUtc,
     pub updated_at: ChronoDateTimeUtc,
+    /// Bumped by every change to the document; updates carry the version they were based on.
+    pub version: i32,
+    /// When set on the draft, the scheduler publishes it at that time.
+    pub publish_at: Option<ChronoDateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

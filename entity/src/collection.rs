@@ -11,6 +11,8 @@ pub struct Model {
     pub description: Option<String>,
     pub created_at: ChronoDateTimeUtc,
     pub updated_at: ChronoDateTimeUtc,
+    /// Bumped by every change to the document; updates carry the version they were based on.
+    pub version: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

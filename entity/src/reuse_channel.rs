@@ -12,6 +12,8 @@ pub struct Model {
     /// `None` means the channel takes snippets of any length.
     pub max_chars: Option<i32>,
     pub position: i32,
+    /// Bumped by every change to the document; updates carry the version they were based on.
+    pub version: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -4,12 +4,17 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_create_content;
 mod m20261125_000002_search_index;
+mod m20261125_000003_editorial;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261125_000001_create_content::Migration), Box::new(m20261125_000002_search_index::Migration)]
+        vec![
+            Box::new(m20261125_000001_create_content::Migration),
+            Box::new(m20261125_000002_search_index::Migration),
+            Box::new(m20261125_000003_editorial::Migration),
+        ]
     }
 }

@@ -1,6 +1,8 @@
 //! Article, its sections and audience, and the `article` / `articles` queries.
 
-use async_graphql::{ComplexObject, Context, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{
+    ComplexObject, Context, ErrorExtensions, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject,
+};
 use chrono::{DateTime, Utc};
 use entity::{article, article_section};
 
@@ -13,6 +15,8 @@ use super::proof_record::ProofRecord;
 use super::question::Question;
 use crate::error::GqlResult;
 use crate::service::article::{self as service, ArticleFilter as Filter, ArticleOrderField as OrderField};
+use crate::service::editorial::{self, Kind};
+use crate::service::token::Role;
 
 /// One editorial page.
 pub struct Article(pub article::Model);
@@ -147,6 +151,19 @@ impl Article {
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
+    /// Bumped by every change; send it back as `expectedVersion` when you update or publish.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// When the draft is scheduled to be published (preview token and above).
+    async fn publish_at(&self) -> Option<DateTime<Utc>> {
+        self.0.publish_at
+    }
+    /// Every stored version, newest first (preview token and above).
+    async fn revisions(&self, ctx: &Context<'_>) -> Result<Vec<super::admin::Revision>> {
+        super::require(ctx, Role::Preview)?;
+        super::admin::revisions(ctx, crate::service::revision::ARTICLE, &self.0.document_id).await
+    }
 }
 
 #[derive(InputObject, Default)]
@@ -225,6 +242,7 @@ impl ArticleQuery {
 
     /// Articles, newest first unless `orderBy` says otherwise. `first`/`last` are capped at 100.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "super::page_complexity(child_complexity, first, last)")]
     async fn articles(
         &self,
         ctx: &Context<'_>,
@@ -238,4 +256,319 @@ impl ArticleQuery {
         let query = article_query(ctx, filter, order_by);
         article_connection(ctx, query, page_request(first, after, last, before)).await
     }
+}
+
+#[derive(InputObject)]
+pub struct AudienceInput {
+    summary: Option<String>,
+    #[graphql(default)]
+    roles: Vec<String>,
+    reader_need: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct ArticleSectionInput {
+    heading: String,
+    /// Paragraphs separated by a blank line.
+    body: String,
+}
+
+#[derive(InputObject)]
+pub struct QuestionInput {
+    question: String,
+    answer: String,
+}
+
+/// Article content. On update, a field left out keeps its value and `null` clears it; lists
+/// (sections, questions, relatedTitles) replace the whole list, in the order given.
+#[derive(InputObject, Default)]
+pub struct ArticleInput {
+    /// Lower-case ASCII letters, digits and hyphens; defaults to the title's slug on create.
+    slug: Option<String>,
+    title: Option<String>,
+    thesis: MaybeUndefined<String>,
+    point: MaybeUndefined<String>,
+    audience: MaybeUndefined<AudienceInput>,
+    real_problem: MaybeUndefined<String>,
+    record_matters: MaybeUndefined<String>,
+    smarter_question: MaybeUndefined<String>,
+    proves: MaybeUndefined<String>,
+    sections: Option<Vec<ArticleSectionInput>>,
+    questions: Option<Vec<QuestionInput>>,
+    /// Titles of related articles; a title with no article yet is kept as a pending link.
+    related_titles: Option<Vec<String>>,
+    /// Collection slug.
+    collection: MaybeUndefined<String>,
+    /// Slug of the paired proof record.
+    proof_record: MaybeUndefined<String>,
+    /// Schedule a publish (publisher role); `null` cancels a schedule.
+    publish_at: MaybeUndefined<DateTime<Utc>>,
+}
+
+fn set<T>(target: &mut Option<T>, value: MaybeUndefined<T>) {
+    match value {
+        MaybeUndefined::Undefined => {}
+        MaybeUndefined::Null => *target = None,
+        MaybeUndefined::Value(v) => *target = Some(v),
+    }
+}
+
+/// References resolved to storage keys before the write: `None` = unchanged, `Some(None)` = cleared.
+struct References {
+    collection_id: Option<Option<i32>>,
+    proof_record_document_id: Option<Option<String>>,
+}
+
+async fn resolve_references(ctx: &Context<'_>, input: &ArticleInput) -> Result<References> {
+    let db = super::db(ctx);
+    let collection_id = match &input.collection {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(slug) => match crate::service::catalog::collection_by_slug(db, slug).await.gql()? {
+            Some(c) => Some(Some(c.id)),
+            None => return Err(crate::error::bad_input("collection", &format!("no collection has the slug {slug:?}"))),
+        },
+    };
+    let proof_record_document_id = match &input.proof_record {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(slug) => {
+            let preview = crate::service::Visibility::Preview;
+            match crate::service::proof_record::by_slug(db, preview, slug).await.gql()? {
+                Some(r) => Some(Some(r.document_id)),
+                None => {
+                    return Err(crate::error::bad_input(
+                        "proofRecord",
+                        &format!("no proof record has the slug {slug:?}"),
+                    ));
+                }
+            }
+        }
+    };
+    Ok(References { collection_id, proof_record_document_id })
+}
+
+fn apply(input: ArticleInput, refs: References, draft: &mut service::ArticleDraft) {
+    if let Some(v) = input.title {
+        draft.title = v;
+    }
+    if let Some(v) = input.slug {
+        draft.slug = v;
+    } else if draft.slug.is_empty() {
+        draft.slug = crate::import::slugify(&draft.title);
+    }
+    set(&mut draft.thesis, input.thesis);
+    set(&mut draft.point, input.point);
+    match input.audience {
+        MaybeUndefined::Undefined => {}
+        MaybeUndefined::Null => {
+            draft.audience_summary = None;
+            draft.audience_roles = Vec::new();
+            draft.reader_need = None;
+        }
+        MaybeUndefined::Value(a) => {
+            draft.audience_summary = a.summary;
+            draft.audience_roles = a.roles;
+            draft.reader_need = a.reader_need;
+        }
+    }
+    set(&mut draft.real_problem, input.real_problem);
+    set(&mut draft.record_matters, input.record_matters);
+    set(&mut draft.smarter_question, input.smarter_question);
+    set(&mut draft.proves, input.proves);
+    if let Some(sections) = input.sections {
+        draft.sections = sections
+            .into_iter()
+            .map(|s| crate::service::article::SectionInput { heading: s.heading, body: s.body })
+            .collect();
+    }
+    if let Some(questions) = input.questions {
+        draft.questions = questions
+            .into_iter()
+            .map(|q| crate::service::article::QuestionInput { question: q.question, answer: q.answer })
+            .collect();
+    }
+    if let Some(titles) = input.related_titles {
+        draft.related_titles = titles;
+    }
+    if let Some(v) = refs.collection_id {
+        draft.collection_id = v;
+    }
+    if let Some(v) = refs.proof_record_document_id {
+        draft.proof_record_document_id = v;
+    }
+}
+
+/// Scheduling through an input field is a publisher's right: an editor setting it is refused, not ignored.
+fn check_publish_at_role(ctx: &Context<'_>, publish_at: &MaybeUndefined<DateTime<Utc>>) -> Result<()> {
+    if !publish_at.is_undefined() {
+        super::require(ctx, Role::Publisher).map_err(|e| {
+            async_graphql::Error::new(format!("publishAt: {}", e.message)).extend_with(|_, x| {
+                x.set("code", crate::error::code::FORBIDDEN);
+                x.set("field", "publishAt");
+            })
+        })?;
+    }
+    Ok(())
+}
+
+#[derive(Default)]
+pub struct ArticleMutation;
+
+#[Object]
+impl ArticleMutation {
+    /// Creates a DRAFT article (editor).
+    async fn create_article(&self, ctx: &Context<'_>, input: ArticleInput) -> Result<Article> {
+        let who = super::actor(super::require(ctx, Role::Editor)?);
+        check_publish_at_role(ctx, &input.publish_at)?;
+        if input.title.as_deref().is_none_or(|t| t.trim().is_empty()) {
+            return Err(crate::error::bad_input("title", "is required"));
+        }
+        let refs = resolve_references(ctx, &input).await?;
+        let publish_at = input.publish_at.clone();
+        let mut draft = service::ArticleDraft::default();
+        apply(input, refs, &mut draft);
+        let row = crate::service::transaction(super::db(ctx), move |txn| {
+            Box::pin(async move {
+                let row = editorial::create_article(txn, &who, draft).await?;
+                if let MaybeUndefined::Value(at) = publish_at {
+                    editorial::schedule(txn, &who, Kind::Article, &row.document_id, row.version, Some(at)).await?;
+                }
+                editorial::draft_article(txn, &row.document_id).await
+            })
+        })
+        .await
+        .gql()?;
+        Ok(Article(row))
+    }
+
+    /// Changes the draft (editor). The public keeps seeing the published version until the next publish.
+    async fn update_article(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        input: ArticleInput,
+    ) -> Result<Article> {
+        let who = super::actor(super::require(ctx, Role::Editor)?);
+        check_publish_at_role(ctx, &input.publish_at)?;
+        let doc = super::node::decode("id", &id, "Article")?;
+        let refs = resolve_references(ctx, &input).await?;
+        let publish_at = input.publish_at.clone();
+        let row = crate::service::transaction(super::db(ctx), move |txn| {
+            Box::pin(async move {
+                let change = |d: &mut service::ArticleDraft| {
+                    apply(input, refs, d);
+                    Ok(())
+                };
+                let row = editorial::update_article(txn, &who, &doc, expected_version, change, "updateArticle").await?;
+                match publish_at {
+                    MaybeUndefined::Undefined => {}
+                    MaybeUndefined::Null => {
+                        editorial::schedule(txn, &who, Kind::Article, &doc, row.version, None).await?
+                    }
+                    MaybeUndefined::Value(at) => {
+                        editorial::schedule(txn, &who, Kind::Article, &doc, row.version, Some(at)).await?
+                    }
+                }
+                editorial::draft_article(txn, &doc).await
+            })
+        })
+        .await
+        .gql()?;
+        Ok(Article(row))
+    }
+
+    /// Deletes the article, draft and published (editor). Returns its ID.
+    async fn delete_article(&self, ctx: &Context<'_>, id: ID, expected_version: i32) -> Result<ID> {
+        let who = super::actor(super::require(ctx, Role::Editor)?);
+        let doc = super::node::decode("id", &id, "Article")?;
+        crate::service::transaction(super::db(ctx), move |txn| {
+            Box::pin(async move { editorial::delete_article(txn, &who, &doc, expected_version).await })
+        })
+        .await
+        .gql()?;
+        Ok(id)
+    }
+
+    /// Publishes the current draft (publisher). With `withProofRecord`, the paired proof record (its
+    /// observations and cleared frames) is published in the same transaction, so the public never sees one without the other.
+    async fn publish_article(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        #[graphql(default = false)] with_proof_record: bool,
+    ) -> Result<Article> {
+        let who = super::actor(super::require(ctx, Role::Publisher)?);
+        let doc = super::node::decode("id", &id, "Article")?;
+        let row = crate::service::transaction(super::db(ctx), move |txn| {
+            Box::pin(
+                async move { editorial::publish_article(txn, &who, &doc, expected_version, with_proof_record).await },
+            )
+        })
+        .await
+        .gql()?;
+        Ok(Article(row))
+    }
+
+    /// Withdraws the published version; the draft stays (publisher).
+    async fn unpublish_article(&self, ctx: &Context<'_>, id: ID, expected_version: i32) -> Result<Article> {
+        take_down(ctx, id, expected_version, entity::ContentStatus::Draft).await
+    }
+
+    /// Withdraws the published version and marks the article ARCHIVED (publisher).
+    async fn archive_article(&self, ctx: &Context<'_>, id: ID, expected_version: i32) -> Result<Article> {
+        take_down(ctx, id, expected_version, entity::ContentStatus::Archived).await
+    }
+
+    /// Publishes the draft at `publishAt`, or cancels the schedule with `null` (publisher).
+    async fn schedule_article(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        publish_at: Option<DateTime<Utc>>,
+    ) -> Result<Article> {
+        let who = super::actor(super::require(ctx, Role::Publisher)?);
+        let doc = super::node::decode("id", &id, "Article")?;
+        let row = crate::service::transaction(super::db(ctx), move |txn| {
+            Box::pin(async move {
+                editorial::schedule(txn, &who, Kind::Article, &doc, expected_version, publish_at).await?;
+                editorial::draft_article(txn, &doc).await
+            })
+        })
+        .await
+        .gql()?;
+        Ok(Article(row))
+    }
+
+    /// Makes an older revision's content the draft again, as a new revision (editor).
+    async fn restore_article_revision(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        revision: i32,
+    ) -> Result<Article> {
+        let who = super::actor(super::require(ctx, Role::Editor)?);
+        let doc = super::node::decode("id", &id, "Article")?;
+        let row = crate::service::transaction(super::db(ctx), move |txn| {
+            Box::pin(async move { editorial::restore_article(txn, &who, &doc, expected_version, revision).await })
+        })
+        .await
+        .gql()?;
+        Ok(Article(row))
+    }
+}
+
+async fn take_down(ctx: &Context<'_>, id: ID, expected_version: i32, status: entity::ContentStatus) -> Result<Article> {
+    let who = super::actor(super::require(ctx, Role::Publisher)?);
+    let doc = super::node::decode("id", &id, "Article")?;
+    let row = crate::service::transaction(super::db(ctx), move |txn| {
+        Box::pin(async move { editorial::take_down_article(txn, &who, &doc, expected_version, status).await })
+    })
+    .await
+    .gql()?;
+    Ok(Article(row))
 }

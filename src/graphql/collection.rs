@@ -25,6 +25,10 @@ impl Collection {
     async fn description(&self) -> Option<&str> {
         self.0.description.as_deref()
     }
+    /// Bumped by every change; send it back as `expectedVersion`.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
     /// The collection's articles you may see.
     async fn articles(
         &self,

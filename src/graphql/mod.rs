@@ -1,5 +1,6 @@
 //! The GraphQL API: one file per domain, merged into one query root.
 
+pub mod admin;
 pub mod article;
 pub mod collection;
 pub mod connection;
@@ -17,13 +18,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute};
-use async_graphql::{Context, EmptyMutation, EmptySubscription, MergedObject, Response, Schema, SchemaBuilder};
+use async_graphql::{Context, EmptySubscription, MergedObject, Response, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
 use crate::service::Visibility;
+use crate::service::token::{Principal, Role};
 pub use loaders::{BacklotLoader, new_loader};
 
-pub type BacklotSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+pub type BacklotSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
@@ -36,31 +38,81 @@ pub struct QueryRoot(
     snippet::SnippetQuery,
     search::SearchQuery,
     node::NodeQuery,
+    admin::AdminQuery,
 );
 
-/// Query depth that fits the article page (article → proofRecord → assets → fields) with room to spare.
-pub const MAX_DEPTH: usize = 16;
+#[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(
+    article::ArticleMutation,
+    proof_record::ProofRecordMutation,
+    snippet::SnippetMutation,
+    admin::AdminMutation,
+);
 
-fn builder() -> SchemaBuilder<QueryRoot, EmptyMutation, EmptySubscription> {
-    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
-        .limit_depth(MAX_DEPTH)
+/// Limits on what one query may ask; the defaults fit the article page and the index of 100 articles
+/// with room to spare.
+#[derive(Debug, Clone, Copy)]
+pub struct QueryLimits {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+}
+
+impl Default for QueryLimits {
+    fn default() -> Self {
+        QueryLimits { max_depth: 16, max_complexity: 20_000 }
+    }
+}
+
+fn builder(limits: QueryLimits) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
         .extension(ExecutionMarker)
 }
 
 /// The schema that `serve` and the tests run.
-pub fn build_schema(db: DatabaseConnection) -> BacklotSchema {
-    builder().data(db).finish()
+pub fn build_schema(db: DatabaseConnection, limits: QueryLimits) -> BacklotSchema {
+    builder(limits).data(db).finish()
 }
 
 /// The SDL that `backlot schema` prints and `schema.graphql` holds.
 pub fn sdl() -> String {
-    builder().finish().sdl()
+    builder(QueryLimits::default()).finish().sdl()
 }
 
-/// What the HTTP layer attaches to each request.
-#[derive(Debug, Clone, Copy)]
+/// What the HTTP layer attaches to each request: who is calling and so what they may see.
+#[derive(Debug, Clone, Default)]
 pub struct RequestScope {
     pub visibility: Visibility,
+    pub principal: Option<Principal>,
+}
+
+impl RequestScope {
+    pub fn for_principal(principal: Option<Principal>) -> Self {
+        let visibility = if principal.is_some() { Visibility::Preview } else { Visibility::Public };
+        RequestScope { visibility, principal }
+    }
+}
+
+/// The caller, if their role is at least `role`: UNAUTHENTICATED without a token, FORBIDDEN below the role.
+pub(crate) fn require<'a>(ctx: &Context<'a>, role: Role) -> async_graphql::Result<&'a Principal> {
+    use crate::error::code;
+    use async_graphql::ErrorExtensions;
+    let Some(principal) = ctx.data_opt::<RequestScope>().and_then(|s| s.principal.as_ref()) else {
+        return Err(async_graphql::Error::new("this operation needs a token: send Authorization: Bearer <token>")
+            .extend_with(|_, e| e.set("code", code::UNAUTHENTICATED)));
+    };
+    if principal.role < role {
+        let message =
+            format!("this operation needs the {} role; your token has {}", role.as_str(), principal.role.as_str());
+        return Err(async_graphql::Error::new(message).extend_with(|_, e| e.set("code", code::FORBIDDEN)));
+    }
+    Ok(principal)
+}
+
+pub(crate) fn actor(principal: &Principal) -> crate::service::editorial::Actor {
+    crate::service::editorial::Actor(principal.token_name.clone())
 }
 
 pub(crate) fn db<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
@@ -69,6 +121,12 @@ pub(crate) fn db<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
 
 pub(crate) fn visibility(ctx: &Context<'_>) -> Visibility {
     ctx.data_opt::<RequestScope>().map(|s| s.visibility).unwrap_or_default()
+}
+
+/// A connection field's complexity: its page size times what each node asks for.
+pub(crate) fn page_complexity(child: usize, first: Option<i32>, last: Option<i32>) -> usize {
+    let size = first.or(last).unwrap_or(crate::service::pagination::DEFAULT_PAGE_SIZE).clamp(1, 100) as usize;
+    size.saturating_mul(child).saturating_add(1)
 }
 
 pub(crate) fn loader<'a>(ctx: &Context<'a>) -> &'a BacklotLoader {

@@ -29,6 +29,14 @@ pub fn global_id(type_name: &str, key: &str) -> ID {
     ID(URL_SAFE_NO_PAD.encode(format!("{type_name}:{key}")))
 }
 
+/// The key inside a global ID of `type_name`, or BAD_USER_INPUT naming `field`.
+pub fn decode(field: &str, id: &ID, type_name: &str) -> async_graphql::Result<String> {
+    match parse(id) {
+        Some((t, key)) if t == type_name => Ok(key),
+        _ => Err(crate::error::bad_input(field, &format!("is not the ID of a {type_name}"))),
+    }
+}
+
 fn parse(id: &str) -> Option<(String, String)> {
     let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(id).ok()?).ok()?;
     let (type_name, key) = raw.split_once(':')?;

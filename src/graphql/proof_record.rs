@@ -1,6 +1,6 @@
 //! Proof records, their observations and BTS assets, and the `proofRecord(s)` queries.
 
-use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{asset, observation, proof_record};
 
@@ -14,7 +14,10 @@ use super::node::global_id;
 use super::reuse_channel::ReuseChannel;
 use super::snippet::ProofSnippet;
 use crate::error::GqlResult;
+use crate::service::editorial::{self, Kind};
 use crate::service::proof_record::{self as service, ProofRecordFilter as Filter, shows_from_string};
+use crate::service::token::Role;
+use crate::service::transaction;
 
 /// The production record paired with an article.
 pub struct ProofRecord(pub proof_record::Model);
@@ -162,6 +165,18 @@ impl ProofRecord {
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
+    /// Bumped by every change; send it back as `expectedVersion` when you update or publish.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    async fn publish_at(&self) -> Option<DateTime<Utc>> {
+        self.0.publish_at
+    }
+    /// Every stored version, newest first (preview token and above).
+    async fn revisions(&self, ctx: &Context<'_>) -> Result<Vec<super::admin::Revision>> {
+        super::require(ctx, Role::Preview)?;
+        super::admin::revisions(ctx, crate::service::revision::PROOF_RECORD, &self.0.document_id).await
+    }
 }
 
 #[derive(InputObject, Default)]
@@ -230,4 +245,232 @@ impl ProofRecordQuery {
         let filter = Filter { client: f.client, channel: f.channel, text: f.text };
         proof_record_connection(ctx, filter, order_by, page_request(first, after, last, before)).await
     }
+}
+
+#[derive(InputObject)]
+pub struct ObservationInput {
+    kind: ObservationKind,
+    title: String,
+    detail: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct AssetInput {
+    url: String,
+    #[graphql(default_with = "AssetKind::Image")]
+    kind: AssetKind,
+    alt: Option<String>,
+    caption: Option<String>,
+    credit: Option<String>,
+    width: Option<i32>,
+    height: Option<i32>,
+    #[graphql(default)]
+    shows: Vec<ObservationKind>,
+    /// Model/location release; frames that are PENDING or DENIED are never public.
+    release: ReleaseStatus,
+    captured_at: Option<DateTime<Utc>>,
+}
+
+/// Proof record content. On update, a field left out keeps its value and `null` clears it; lists
+/// (observations, assets, channels) replace the whole list.
+#[derive(InputObject, Default)]
+pub struct ProofRecordInput {
+    slug: Option<String>,
+    title: Option<String>,
+    client: MaybeUndefined<String>,
+    deliverable: MaybeUndefined<String>,
+    problem_solved: MaybeUndefined<String>,
+    summary: MaybeUndefined<String>,
+    captured_on: MaybeUndefined<NaiveDate>,
+    location: MaybeUndefined<String>,
+    observations: Option<Vec<ObservationInput>>,
+    assets: Option<Vec<AssetInput>>,
+    /// Reuse channel slugs.
+    channels: Option<Vec<String>>,
+}
+
+fn set<T>(target: &mut Option<T>, value: MaybeUndefined<T>) {
+    match value {
+        MaybeUndefined::Undefined => {}
+        MaybeUndefined::Null => *target = None,
+        MaybeUndefined::Value(v) => *target = Some(v),
+    }
+}
+
+fn apply(input: ProofRecordInput, draft: &mut service::ProofRecordDraft) {
+    if let Some(v) = input.title {
+        draft.title = v;
+    }
+    if let Some(v) = input.slug {
+        draft.slug = v;
+    } else if draft.slug.is_empty() {
+        draft.slug = crate::import::slugify(&draft.title);
+    }
+    set(&mut draft.client, input.client);
+    set(&mut draft.deliverable, input.deliverable);
+    set(&mut draft.problem_solved, input.problem_solved);
+    set(&mut draft.summary, input.summary);
+    set(&mut draft.captured_on, input.captured_on);
+    set(&mut draft.location, input.location);
+    if let Some(list) = input.observations {
+        draft.observations = list
+            .into_iter()
+            .map(|o| service::ObservationInput { kind: o.kind.into(), title: o.title, detail: o.detail })
+            .collect();
+    }
+    if let Some(list) = input.assets {
+        draft.assets = list
+            .into_iter()
+            .map(|a| service::AssetInput {
+                url: a.url,
+                kind: a.kind.into(),
+                alt: a.alt,
+                caption: a.caption,
+                credit: a.credit,
+                width: a.width,
+                height: a.height,
+                shows: a.shows.into_iter().map(Into::into).collect(),
+                release: a.release.into(),
+                captured_at: a.captured_at,
+            })
+            .collect();
+    }
+    if let Some(list) = input.channels {
+        draft.channels = list;
+    }
+}
+
+#[derive(Default)]
+pub struct ProofRecordMutation;
+
+#[Object]
+impl ProofRecordMutation {
+    /// Creates a DRAFT proof record (editor).
+    async fn create_proof_record(&self, ctx: &Context<'_>, input: ProofRecordInput) -> Result<ProofRecord> {
+        let who = super::actor(super::require(ctx, Role::Editor)?);
+        if input.title.as_deref().is_none_or(|t| t.trim().is_empty()) {
+            return Err(crate::error::bad_input("title", "is required"));
+        }
+        let mut draft = service::ProofRecordDraft::default();
+        apply(input, &mut draft);
+        let row = transaction(super::db(ctx), move |txn| {
+            Box::pin(async move { editorial::create_proof_record(txn, &who, draft).await })
+        })
+        .await
+        .gql()?;
+        Ok(ProofRecord(row))
+    }
+
+    /// Changes the draft (editor); the public keeps the published version until the next publish.
+    async fn update_proof_record(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        input: ProofRecordInput,
+    ) -> Result<ProofRecord> {
+        let who = super::actor(super::require(ctx, Role::Editor)?);
+        let doc = super::node::decode("id", &id, "ProofRecord")?;
+        let row = transaction(super::db(ctx), move |txn| {
+            Box::pin(async move {
+                let change = |d: &mut service::ProofRecordDraft| {
+                    apply(input, d);
+                    Ok(())
+                };
+                editorial::update_proof_record(txn, &who, &doc, expected_version, change, "updateProofRecord").await
+            })
+        })
+        .await
+        .gql()?;
+        Ok(ProofRecord(row))
+    }
+
+    /// Deletes the proof record and its snippets (editor). Returns its ID.
+    async fn delete_proof_record(&self, ctx: &Context<'_>, id: ID, expected_version: i32) -> Result<ID> {
+        let who = super::actor(super::require(ctx, Role::Editor)?);
+        let doc = super::node::decode("id", &id, "ProofRecord")?;
+        transaction(super::db(ctx), move |txn| {
+            Box::pin(async move { editorial::delete_proof_record(txn, &who, &doc, expected_version).await })
+        })
+        .await
+        .gql()?;
+        Ok(id)
+    }
+
+    /// Publishes the draft (publisher).
+    async fn publish_proof_record(&self, ctx: &Context<'_>, id: ID, expected_version: i32) -> Result<ProofRecord> {
+        let who = super::actor(super::require(ctx, Role::Publisher)?);
+        let doc = super::node::decode("id", &id, "ProofRecord")?;
+        let row = transaction(super::db(ctx), move |txn| {
+            Box::pin(async move { editorial::publish_proof_record(txn, &who, &doc, expected_version).await })
+        })
+        .await
+        .gql()?;
+        Ok(ProofRecord(row))
+    }
+
+    /// Withdraws the published version (publisher).
+    async fn unpublish_proof_record(&self, ctx: &Context<'_>, id: ID, expected_version: i32) -> Result<ProofRecord> {
+        take_down(ctx, id, expected_version, entity::ContentStatus::Draft).await
+    }
+
+    /// Withdraws the published version and marks it ARCHIVED (publisher).
+    async fn archive_proof_record(&self, ctx: &Context<'_>, id: ID, expected_version: i32) -> Result<ProofRecord> {
+        take_down(ctx, id, expected_version, entity::ContentStatus::Archived).await
+    }
+
+    /// Publishes the draft at `publishAt`, or cancels the schedule with `null` (publisher).
+    async fn schedule_proof_record(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        publish_at: Option<DateTime<Utc>>,
+    ) -> Result<ProofRecord> {
+        let who = super::actor(super::require(ctx, Role::Publisher)?);
+        let doc = super::node::decode("id", &id, "ProofRecord")?;
+        let row = transaction(super::db(ctx), move |txn| {
+            Box::pin(async move {
+                editorial::schedule(txn, &who, Kind::ProofRecord, &doc, expected_version, publish_at).await?;
+                editorial::draft_proof_record(txn, &doc).await
+            })
+        })
+        .await
+        .gql()?;
+        Ok(ProofRecord(row))
+    }
+
+    /// Makes an older revision's content the draft again, as a new revision (editor).
+    async fn restore_proof_record_revision(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        revision: i32,
+    ) -> Result<ProofRecord> {
+        let who = super::actor(super::require(ctx, Role::Editor)?);
+        let doc = super::node::decode("id", &id, "ProofRecord")?;
+        let row = transaction(super::db(ctx), move |txn| {
+            Box::pin(async move { editorial::restore_proof_record(txn, &who, &doc, expected_version, revision).await })
+        })
+        .await
+        .gql()?;
+        Ok(ProofRecord(row))
+    }
+}
+
+async fn take_down(
+    ctx: &Context<'_>,
+    id: ID,
+    expected_version: i32,
+    status: entity::ContentStatus,
+) -> Result<ProofRecord> {
+    let who = super::actor(super::require(ctx, Role::Publisher)?);
+    let doc = super::node::decode("id", &id, "ProofRecord")?;
+    let row = transaction(super::db(ctx), move |txn| {
+        Box::pin(async move { editorial::take_down_proof_record(txn, &who, &doc, expected_version, status).await })
+    })
+    .await
+    .gql()?;
+    Ok(ProofRecord(row))
 }

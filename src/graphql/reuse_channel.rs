@@ -26,6 +26,10 @@ impl ReuseChannel {
     async fn description(&self) -> Option<&str> {
         self.0.description.as_deref()
     }
+    /// Bumped by every change; send it back as `expectedVersion`.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
     /// Longest snippet the channel takes, in characters; null means no limit.
     async fn max_chars(&self) -> Option<i32> {
         self.0.max_chars

@@ -6,6 +6,9 @@ use super::ParsedPage;
 use crate::service::article::{self, ArticleDraft, Saved};
 use crate::service::{Result, catalog, proof_record, publish};
 
+/// How revisions written by the importer name their author.
+pub const IMPORT_AUTHOR: &str = "import";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportOutcome {
     pub slug: String,
@@ -54,7 +57,7 @@ pub(crate) async fn write(
         collection_id,
         proof_record_document_id,
     };
-    let (row, saved) = article::save_draft(db, draft).await?;
+    let (row, saved) = article::save_draft(db, draft, IMPORT_AUTHOR).await?;
     if publish_now {
         publish::publish_article(db, &row.document_id).await?;
     }

@@ -194,20 +194,20 @@ pub(crate) fn group<K: std::hash::Hash + Eq, M>(rows: Vec<M>, key: impl Fn(&M) -
     map
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SectionInput {
     pub heading: String,
     pub body: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct QuestionInput {
     pub question: String,
     pub answer: String,
 }
 
-/// The editable content of an article, as the importer (and later the editorial API) supplies it.
-#[derive(Debug, Clone, Default)]
+/// The editable content of an article: what the importer and the editorial API write, and what a revision stores.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ArticleDraft {
     pub slug: String,
     pub title: String,
@@ -247,20 +247,95 @@ pub fn validate_slug(field: &str, slug: &str) -> Result<()> {
     }
 }
 
-/// Creates or updates the draft stage of the article with `draft.slug`. Call inside a transaction.
-pub async fn save_draft(db: &impl ConnectionTrait, draft: ArticleDraft) -> Result<(article::Model, Saved)> {
+/// Creates or updates the draft stage of the article with `draft.slug` (the importer's upsert), bumping
+/// its version and recording a revision by `author`. Call inside a transaction.
+pub async fn save_draft(
+    db: &impl ConnectionTrait,
+    draft: ArticleDraft,
+    author: &str,
+) -> Result<(article::Model, Saved)> {
+    let existing = by_slug(db, Visibility::Preview, &draft.slug).await?;
+    let saved = if existing.is_some() { Saved::Updated } else { Saved::Created };
+    let version = existing.as_ref().map_or(1, |m| m.version + 1);
+    let row = write(db, existing, draft.clone(), version).await?;
+    super::revision::record(db, super::revision::ARTICLE, &row.document_id, row.version, author, &draft).await?;
+    Ok((row, saved))
+}
+
+pub fn validate(draft: &ArticleDraft) -> Result<()> {
     validate_slug("slug", &draft.slug)?;
     if draft.title.trim().is_empty() {
         return Err(ServiceError::bad_input("title", "must not be empty"));
     }
-    let existing = by_slug(db, Visibility::Preview, &draft.slug).await?;
+    for (i, s) in draft.sections.iter().enumerate() {
+        if s.heading.trim().is_empty() {
+            return Err(ServiceError::bad_input(format!("sections[{i}].heading"), "must not be empty"));
+        }
+    }
+    for (i, q) in draft.questions.iter().enumerate() {
+        if q.question.trim().is_empty() {
+            return Err(ServiceError::bad_input(format!("questions[{i}].question"), "must not be empty"));
+        }
+        if q.answer.trim().is_empty() {
+            return Err(ServiceError::bad_input(format!("questions[{i}].answer"), "must not be empty"));
+        }
+    }
+    Ok(())
+}
+
+/// The draft row of a document with its content as an [`ArticleDraft`].
+pub async fn load_draft(
+    db: &impl ConnectionTrait,
+    document_id: &str,
+) -> Result<Option<(article::Model, ArticleDraft)>> {
+    let Some(row) = by_document_id(db, Visibility::Preview, document_id).await? else {
+        return Ok(None);
+    };
+    let sections = sections_of(db, &[row.id]).await?.remove(&row.id).unwrap_or_default();
+    let questions = questions_of(db, &[row.id]).await?.remove(&row.id).unwrap_or_default();
+    let links = links_of(db, &[row.id]).await?.remove(&row.id).unwrap_or_default();
+    let draft = ArticleDraft {
+        slug: row.slug.clone(),
+        title: row.title.clone(),
+        thesis: row.thesis.clone(),
+        point: row.point.clone(),
+        audience_summary: row.audience_summary.clone(),
+        audience_roles: row.audience_roles.lines().filter(|l| !l.is_empty()).map(str::to_string).collect(),
+        reader_need: row.reader_need.clone(),
+        real_problem: row.real_problem.clone(),
+        record_matters: row.record_matters.clone(),
+        smarter_question: row.smarter_question.clone(),
+        proves: row.proves.clone(),
+        sections: sections.into_iter().map(|s| SectionInput { heading: s.heading, body: s.body }).collect(),
+        questions: questions.into_iter().map(|q| QuestionInput { question: q.question, answer: q.answer }).collect(),
+        related_titles: links.into_iter().map(|l| l.target_title).collect(),
+        collection_id: row.collection_id,
+        proof_record_document_id: row.proof_record_document_id.clone(),
+    };
+    Ok(Some((row, draft)))
+}
+
+/// Writes `draft` as the draft stage: over `existing` (replacing its owned rows) or as a new document.
+pub(crate) async fn write(
+    db: &impl ConnectionTrait,
+    existing: Option<article::Model>,
+    draft: ArticleDraft,
+    version: i32,
+) -> Result<article::Model> {
+    validate(&draft)?;
+    if let Some(other) = by_slug(db, Visibility::Preview, &draft.slug).await?
+        && existing.as_ref().is_none_or(|e| e.id != other.id)
+    {
+        return Err(ServiceError::Conflict(format!("slug: {:?} is already used by another article", draft.slug)));
+    }
     let timestamp = now();
     let roles = draft.audience_roles.join("\n");
-    let (row, saved, old_questions) = match existing {
+    let (row, old_questions) = match existing {
         Some(model) => {
             let old_questions = questions_of(db, &[model.id]).await?.remove(&model.id).unwrap_or_default();
             delete_children(db, model.id).await?;
             let mut active = model.into_active_model();
+            active.slug = Set(draft.slug.clone());
             active.title = Set(draft.title.clone());
             active.thesis = Set(draft.thesis.clone());
             active.point = Set(draft.point.clone());
@@ -273,8 +348,9 @@ pub async fn save_draft(db: &impl ConnectionTrait, draft: ArticleDraft) -> Resul
             active.proves = Set(draft.proves.clone());
             active.collection_id = Set(draft.collection_id);
             active.proof_record_document_id = Set(draft.proof_record_document_id.clone());
+            active.version = Set(version);
             active.updated_at = Set(timestamp);
-            (active.update(db).await?, Saved::Updated, old_questions)
+            (active.update(db).await?, old_questions)
         }
         None => {
             let active = article::ActiveModel {
@@ -295,14 +371,15 @@ pub async fn save_draft(db: &impl ConnectionTrait, draft: ArticleDraft) -> Resul
                 collection_id: Set(draft.collection_id),
                 proof_record_document_id: Set(draft.proof_record_document_id.clone()),
                 published_at: Set(None),
+                version: Set(version),
+                publish_at: Set(None),
                 created_at: Set(timestamp),
                 updated_at: Set(timestamp),
                 ..Default::default()
             };
-            (active.insert(db).await?, Saved::Created, Vec::new())
+            (active.insert(db).await?, Vec::new())
         }
     };
-
     let sections: Vec<article_section::Model> = draft
         .sections
         .into_iter()
@@ -343,7 +420,7 @@ pub async fn save_draft(db: &impl ConnectionTrait, draft: ArticleDraft) -> Resul
         .collect();
     insert_children(db, &sections, &questions, &links).await?;
     search::index_article(db, &row, &sections).await?;
-    Ok((row, saved))
+    Ok(row)
 }
 
 pub(crate) async fn delete_children(db: &impl ConnectionTrait, article_id: i32) -> Result<()> {

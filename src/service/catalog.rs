@@ -31,6 +31,7 @@ pub async fn ensure_collection(db: &impl ConnectionTrait, name: &str) -> Result<
         slug: Set(slug),
         name: Set(name.to_string()),
         description: Set(None),
+        version: Set(1),
         created_at: Set(timestamp),
         updated_at: Set(timestamp),
         ..Default::default()
@@ -80,4 +81,209 @@ pub async fn channel_ids(db: &impl ConnectionTrait, slugs: &[String]) -> Result<
 /// Whether any article exists in any stage (the demo loads only into an empty database).
 pub async fn has_content(db: &impl ConnectionTrait) -> Result<bool> {
     Ok(article::Entity::find().one(db).await?.is_some())
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CollectionInput {
+    pub slug: Option<String>,
+    pub name: Option<String>,
+    pub description: Option<Option<String>>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ChannelInput {
+    pub slug: Option<String>,
+    pub name: Option<String>,
+    pub description: Option<Option<String>>,
+    pub max_chars: Option<Option<i32>>,
+}
+
+fn stale(entity: &'static str, expected: i32, current: Option<i32>, key: &str) -> ServiceError {
+    match current {
+        Some(current) => ServiceError::StaleVersion { entity, expected, current },
+        None => ServiceError::NotFound { entity, key: key.to_string() },
+    }
+}
+
+async fn unique_collection_slug(db: &impl ConnectionTrait, slug: &str, except: Option<i32>) -> Result<()> {
+    super::article::validate_slug("slug", slug)?;
+    match collection_by_slug(db, slug).await? {
+        Some(other) if Some(other.id) != except => {
+            Err(ServiceError::Conflict(format!("slug: {slug:?} is already used by another collection")))
+        }
+        _ => Ok(()),
+    }
+}
+
+pub async fn create_collection(db: &impl ConnectionTrait, input: CollectionInput) -> Result<collection::Model> {
+    let name =
+        input.name.filter(|n| !n.trim().is_empty()).ok_or_else(|| ServiceError::bad_input("name", "is required"))?;
+    let slug = input.slug.unwrap_or_else(|| crate::import::slugify(&name));
+    unique_collection_slug(db, &slug, None).await?;
+    let timestamp = now();
+    Ok(collection::ActiveModel {
+        slug: Set(slug),
+        name: Set(name),
+        description: Set(input.description.flatten()),
+        version: Set(1),
+        created_at: Set(timestamp),
+        updated_at: Set(timestamp),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
+pub async fn update_collection(
+    db: &impl ConnectionTrait,
+    slug: &str,
+    expected: i32,
+    input: CollectionInput,
+) -> Result<collection::Model> {
+    let current = collection_by_slug(db, slug).await?;
+    let Some(current) = current.filter(|c| c.version == expected) else {
+        let version = collection_by_slug(db, slug).await?.map(|c| c.version);
+        return Err(stale("collection", expected, version, slug));
+    };
+    let claimed = collection::Entity::update_many()
+        .col_expr(collection::Column::Version, sea_orm::sea_query::Expr::value(expected + 1))
+        .filter(collection::Column::Id.eq(current.id))
+        .filter(collection::Column::Version.eq(expected))
+        .exec(db)
+        .await?;
+    if claimed.rows_affected != 1 {
+        return Err(stale("collection", expected, Some(expected + 1), slug));
+    }
+    if let Some(new_slug) = &input.slug {
+        unique_collection_slug(db, new_slug, Some(current.id)).await?;
+    }
+    if input.name.as_ref().is_some_and(|n| n.trim().is_empty()) {
+        return Err(ServiceError::bad_input("name", "must not be empty"));
+    }
+    let mut active: collection::ActiveModel = current.into();
+    if let Some(v) = input.slug {
+        active.slug = Set(v);
+    }
+    if let Some(v) = input.name {
+        active.name = Set(v);
+    }
+    if let Some(v) = input.description {
+        active.description = Set(v);
+    }
+    active.version = Set(expected + 1);
+    active.updated_at = Set(now());
+    Ok(active.update(db).await?)
+}
+
+pub async fn delete_collection(db: &impl ConnectionTrait, slug: &str, expected: i32) -> Result<()> {
+    let deleted = collection::Entity::delete_many()
+        .filter(collection::Column::Slug.eq(slug))
+        .filter(collection::Column::Version.eq(expected))
+        .exec(db)
+        .await?;
+    if deleted.rows_affected == 1 {
+        return Ok(());
+    }
+    let version = collection_by_slug(db, slug).await?.map(|c| c.version);
+    Err(stale("collection", expected, version, slug))
+}
+
+fn check_max_chars(value: Option<i32>) -> Result<()> {
+    match value {
+        Some(n) if n < 1 => Err(ServiceError::bad_input("maxChars", "must be at least 1, or null for no limit")),
+        _ => Ok(()),
+    }
+}
+
+pub async fn create_channel(db: &impl ConnectionTrait, input: ChannelInput) -> Result<reuse_channel::Model> {
+    let name =
+        input.name.filter(|n| !n.trim().is_empty()).ok_or_else(|| ServiceError::bad_input("name", "is required"))?;
+    let slug = input.slug.unwrap_or_else(|| crate::import::slugify(&name));
+    super::article::validate_slug("slug", &slug)?;
+    if channel_by_slug(db, &slug).await?.is_some() {
+        return Err(ServiceError::Conflict(format!("slug: {slug:?} is already used by another reuse channel")));
+    }
+    let max_chars = input.max_chars.flatten();
+    check_max_chars(max_chars)?;
+    let position = channels(db).await?.iter().map(|c| c.position + 1).max().unwrap_or(0);
+    Ok(reuse_channel::ActiveModel {
+        slug: Set(slug),
+        name: Set(name),
+        description: Set(input.description.flatten()),
+        max_chars: Set(max_chars),
+        position: Set(position),
+        version: Set(1),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
+pub async fn update_channel(
+    db: &impl ConnectionTrait,
+    slug: &str,
+    expected: i32,
+    input: ChannelInput,
+) -> Result<reuse_channel::Model> {
+    let claimed = reuse_channel::Entity::update_many()
+        .col_expr(reuse_channel::Column::Version, sea_orm::sea_query::Expr::value(expected + 1))
+        .filter(reuse_channel::Column::Slug.eq(slug))
+        .filter(reuse_channel::Column::Version.eq(expected))
+        .exec(db)
+        .await?;
+    let current = channel_by_slug(db, slug).await?;
+    if claimed.rows_affected != 1 {
+        return Err(stale("reuse channel", expected, current.map(|c| c.version), slug));
+    }
+    let current = current.ok_or_else(|| ServiceError::NotFound { entity: "reuse channel", key: slug.into() })?;
+    if let Some(new_slug) = &input.slug {
+        super::article::validate_slug("slug", new_slug)?;
+        if channel_by_slug(db, new_slug).await?.is_some_and(|c| c.id != current.id) {
+            return Err(ServiceError::Conflict(format!("slug: {new_slug:?} is already used by another reuse channel")));
+        }
+    }
+    if let Some(max) = input.max_chars {
+        check_max_chars(max)?;
+        // Invariant: every snippet offered for a channel fits it, so a limit cannot shrink below one.
+        if let Some(max) = max {
+            let longest = entity::proof_snippet::Entity::find()
+                .filter(entity::proof_snippet::Column::ChannelId.eq(current.id))
+                .filter(entity::proof_snippet::Column::CharCount.gt(max))
+                .one(db)
+                .await?;
+            if let Some(snippet) = longest {
+                return Err(ServiceError::Conflict(format!(
+                    "maxChars: a snippet of {} characters is offered for this channel; shorten or move it first",
+                    snippet.char_count
+                )));
+            }
+        }
+    }
+    let mut active: reuse_channel::ActiveModel = current.into();
+    if let Some(v) = input.slug {
+        active.slug = Set(v);
+    }
+    if let Some(v) = input.name.filter(|n| !n.trim().is_empty()) {
+        active.name = Set(v);
+    }
+    if let Some(v) = input.description {
+        active.description = Set(v);
+    }
+    if let Some(v) = input.max_chars {
+        active.max_chars = Set(v);
+    }
+    Ok(active.update(db).await?)
+}
+
+pub async fn delete_channel(db: &impl ConnectionTrait, slug: &str, expected: i32) -> Result<()> {
+    let deleted = reuse_channel::Entity::delete_many()
+        .filter(reuse_channel::Column::Slug.eq(slug))
+        .filter(reuse_channel::Column::Version.eq(expected))
+        .exec(db)
+        .await?;
+    if deleted.rows_affected == 1 {
+        return Ok(());
+    }
+    let version = channel_by_slug(db, slug).await?.map(|c| c.version);
+    Err(stale("reuse channel", expected, version, slug))
 }

@@ -2,13 +2,18 @@
 //! every read takes the caller's [`Visibility`], the one place that decides which stage it sees.
 
 pub mod article;
+pub mod audit;
 pub mod catalog;
+pub mod editorial;
 pub mod pagination;
 pub mod proof_record;
 pub mod publish;
 pub mod question;
+pub mod revision;
+pub mod scheduler;
 pub mod search;
 pub mod snippet;
+pub mod token;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use entity::Stage;
@@ -44,6 +49,10 @@ pub enum ServiceError {
     NotFound { entity: &'static str, key: String },
     #[error("{0}")]
     Conflict(String),
+    #[error("{entity} was changed since version {expected}; it is now at version {current}")]
+    StaleVersion { entity: &'static str, expected: i32, current: i32 },
+    #[error("{0}")]
+    Forbidden(String),
     #[error("database error: {0}")]
     Database(#[from] sea_orm::DbErr),
 }
@@ -64,4 +73,20 @@ pub fn now() -> DateTime<Utc> {
 
 pub fn new_document_id() -> String {
     uuid::Uuid::new_v4().to_string()
+}
+
+/// Runs `work` in one transaction: committed when it succeeds, rolled back (nothing written) when it fails.
+pub async fn transaction<T, F>(db: &sea_orm::DatabaseConnection, work: F) -> Result<T>
+where
+    T: Send,
+    F: for<'c> FnOnce(
+            &'c sea_orm::DatabaseTransaction,
+        ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<T>> + Send + 'c>>
+        + Send,
+{
+    use sea_orm::TransactionTrait;
+    db.transaction(work).await.map_err(|e| match e {
+        sea_orm::TransactionError::Connection(db) => ServiceError::Database(db),
+        sea_orm::TransactionError::Transaction(e) => e,
+    })
 }

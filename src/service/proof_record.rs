@@ -206,6 +206,7 @@ struct ChannelOfRecord {
     description: Option<String>,
     max_chars: Option<i32>,
     position: i32,
+    version: i32,
 }
 
 fn channel_link_relation() -> sea_orm::RelationDef {
@@ -239,6 +240,7 @@ pub async fn channels_of(
             description: r.description,
             max_chars: r.max_chars,
             position: r.position,
+            version: r.version,
         };
         (r.proof_record_id, channel)
     });
@@ -295,14 +297,14 @@ pub async fn count_channel_assets(db: &impl ConnectionTrait, visibility: Visibil
     pagination::count(db, channel_assets(visibility, channel_id)).await
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ObservationInput {
     pub kind: ObservationKind,
     pub title: String,
     pub detail: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AssetInput {
     pub url: String,
     pub kind: AssetKind,
@@ -316,7 +318,7 @@ pub struct AssetInput {
     pub captured_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ProofRecordDraft {
     pub slug: String,
     pub title: String,
@@ -338,7 +340,7 @@ pub async fn ensure_draft(db: &impl ConnectionTrait, slug: &str, title: &str) ->
         return Ok(existing.document_id);
     }
     let draft = ProofRecordDraft { slug: slug.to_string(), title: title.to_string(), ..Default::default() };
-    Ok(save_draft(db, draft).await?.document_id)
+    Ok(save_draft(db, draft, crate::import::writer::IMPORT_AUTHOR).await?.document_id)
 }
 
 pub fn shows_to_string(shows: &[ObservationKind]) -> String {
@@ -349,18 +351,105 @@ pub fn shows_from_string(shows: &str) -> Vec<ObservationKind> {
     shows.split(',').filter_map(|s| ObservationKind::try_from_value(&s.to_string()).ok()).collect()
 }
 
-/// Creates or replaces the draft stage of the proof record with `draft.slug`. Call inside a transaction.
-pub async fn save_draft(db: &impl ConnectionTrait, draft: ProofRecordDraft) -> Result<proof_record::Model> {
+/// Creates or replaces the draft stage of the proof record with `draft.slug`, bumping its version and
+/// recording a revision by `author`. Call inside a transaction.
+pub async fn save_draft(
+    db: &impl ConnectionTrait,
+    draft: ProofRecordDraft,
+    author: &str,
+) -> Result<proof_record::Model> {
+    let existing = by_slug(db, Visibility::Preview, &draft.slug).await?;
+    let version = existing.as_ref().map_or(1, |m| m.version + 1);
+    let row = write(db, existing, draft.clone(), version).await?;
+    super::revision::record(db, super::revision::PROOF_RECORD, &row.document_id, row.version, author, &draft).await?;
+    Ok(row)
+}
+
+pub fn validate(draft: &ProofRecordDraft) -> Result<()> {
     validate_slug("slug", &draft.slug)?;
     if draft.title.trim().is_empty() {
         return Err(ServiceError::bad_input("title", "must not be empty"));
     }
+    for (i, o) in draft.observations.iter().enumerate() {
+        if o.title.trim().is_empty() {
+            return Err(ServiceError::bad_input(format!("observations[{i}].title"), "must not be empty"));
+        }
+    }
+    for (i, a) in draft.assets.iter().enumerate() {
+        if a.url.trim().is_empty() {
+            return Err(ServiceError::bad_input(format!("assets[{i}].url"), "must not be empty"));
+        }
+        if a.width.is_some_and(|w| w <= 0) || a.height.is_some_and(|h| h <= 0) {
+            return Err(ServiceError::bad_input(format!("assets[{i}]"), "width and height must be positive"));
+        }
+    }
+    Ok(())
+}
+
+/// The draft row of a document with its content as a [`ProofRecordDraft`].
+pub async fn load_draft(
+    db: &impl ConnectionTrait,
+    document_id: &str,
+) -> Result<Option<(proof_record::Model, ProofRecordDraft)>> {
+    let Some(row) = by_document_id(db, Visibility::Preview, document_id).await? else {
+        return Ok(None);
+    };
+    let observations = observations_of(db, &[row.id]).await?.remove(&row.id).unwrap_or_default();
+    let assets = assets_of(db, Visibility::Preview, &[row.id]).await?.remove(&row.id).unwrap_or_default();
+    let channels = channels_of(db, &[row.id]).await?.remove(&row.id).unwrap_or_default();
+    let draft = ProofRecordDraft {
+        slug: row.slug.clone(),
+        title: row.title.clone(),
+        client: row.client.clone(),
+        deliverable: row.deliverable.clone(),
+        problem_solved: row.problem_solved.clone(),
+        summary: row.summary.clone(),
+        captured_on: row.captured_on,
+        location: row.location.clone(),
+        observations: observations
+            .into_iter()
+            .map(|o| ObservationInput { kind: o.kind, title: o.title, detail: o.detail })
+            .collect(),
+        assets: assets
+            .into_iter()
+            .map(|a| AssetInput {
+                shows: shows_from_string(&a.shows),
+                url: a.url,
+                kind: a.kind,
+                alt: a.alt,
+                caption: a.caption,
+                credit: a.credit,
+                width: a.width,
+                height: a.height,
+                release: a.release,
+                captured_at: a.captured_at,
+            })
+            .collect(),
+        channels: channels.into_iter().map(|c| c.slug).collect(),
+    };
+    Ok(Some((row, draft)))
+}
+
+/// Writes `draft` as the draft stage: over `existing` (replacing its owned rows) or as a new document.
+pub(crate) async fn write(
+    db: &impl ConnectionTrait,
+    existing: Option<proof_record::Model>,
+    draft: ProofRecordDraft,
+    version: i32,
+) -> Result<proof_record::Model> {
+    validate(&draft)?;
+    if let Some(other) = by_slug(db, Visibility::Preview, &draft.slug).await?
+        && existing.as_ref().is_none_or(|e| e.id != other.id)
+    {
+        return Err(ServiceError::Conflict(format!("slug: {:?} is already used by another proof record", draft.slug)));
+    }
     let channel_ids = catalog::channel_ids(db, &draft.channels).await?;
     let timestamp = now();
-    let row = match by_slug(db, Visibility::Preview, &draft.slug).await? {
+    let row = match existing {
         Some(model) => {
             delete_children(db, model.id).await?;
             let mut active = model.into_active_model();
+            active.slug = Set(draft.slug.clone());
             active.title = Set(draft.title.clone());
             active.client = Set(draft.client.clone());
             active.deliverable = Set(draft.deliverable.clone());
@@ -368,6 +457,7 @@ pub async fn save_draft(db: &impl ConnectionTrait, draft: ProofRecordDraft) -> R
             active.summary = Set(draft.summary.clone());
             active.captured_on = Set(draft.captured_on);
             active.location = Set(draft.location.clone());
+            active.version = Set(version);
             active.updated_at = Set(timestamp);
             active.update(db).await?
         }
@@ -385,6 +475,8 @@ pub async fn save_draft(db: &impl ConnectionTrait, draft: ProofRecordDraft) -> R
                 captured_on: Set(draft.captured_on),
                 location: Set(draft.location.clone()),
                 published_at: Set(None),
+                version: Set(version),
+                publish_at: Set(None),
                 created_at: Set(timestamp),
                 updated_at: Set(timestamp),
                 ..Default::default()

@@ -24,6 +24,7 @@ pub async fn publish_article(db: &impl ConnectionTrait, document_id: &str) -> Re
     copy.stage = Set(Stage::Published);
     copy.status = Set(ContentStatus::Published);
     copy.published_at = Set(Some(published_at));
+    copy.publish_at = Set(None);
     let copy = copy.insert(db).await?;
 
     let mut sections = articles::sections_of(db, &[draft.id]).await?.remove(&draft.id).unwrap_or_default();
@@ -38,6 +39,7 @@ pub async fn publish_article(db: &impl ConnectionTrait, document_id: &str) -> Re
     let mut draft = draft.into_active_model();
     draft.status = Set(ContentStatus::Published);
     draft.published_at = Set(Some(published_at));
+    draft.publish_at = Set(None);
     draft.update(db).await?;
     Ok(copy)
 }
@@ -57,6 +59,7 @@ pub async fn publish_proof_record(db: &impl ConnectionTrait, document_id: &str) 
     copy.stage = Set(Stage::Published);
     copy.status = Set(ContentStatus::Published);
     copy.published_at = Set(Some(published_at));
+    copy.publish_at = Set(None);
     let copy = copy.insert(db).await?;
 
     let observations = proof_records::observations_of(db, &[draft.id]).await?.remove(&draft.id).unwrap_or_default();
@@ -75,6 +78,7 @@ pub async fn publish_proof_record(db: &impl ConnectionTrait, document_id: &str) 
     let mut draft = draft.into_active_model();
     draft.status = Set(ContentStatus::Published);
     draft.published_at = Set(Some(published_at));
+    draft.publish_at = Set(None);
     draft.update(db).await?;
     Ok(copy)
 }
@@ -100,10 +104,68 @@ pub async fn publish_snippet(db: &impl ConnectionTrait, document_id: &str) -> Re
     copy.stage = Set(Stage::Published);
     copy.status = Set(ContentStatus::Published);
     copy.published_at = Set(Some(published_at));
+    copy.publish_at = Set(None);
     let copy = copy.insert(db).await?;
     let mut draft = draft.into_active_model();
     draft.status = Set(ContentStatus::Published);
     draft.published_at = Set(Some(published_at));
+    draft.publish_at = Set(None);
     draft.update(db).await?;
     Ok(copy)
+}
+
+/// Removes the published stage of an article (its draft stays) and marks the document `status`.
+pub async fn take_down_article(db: &impl ConnectionTrait, document_id: &str, status: ContentStatus) -> Result<()> {
+    if let Some(previous) = articles::by_document_id(db, Visibility::Public, document_id).await? {
+        articles::delete_children(db, previous.id).await?;
+        article::Entity::delete_by_id(previous.id).exec(db).await?;
+    }
+    article::Entity::update_many()
+        .col_expr(article::Column::Status, sea_orm::sea_query::Expr::value(status))
+        .col_expr(
+            article::Column::PublishAt,
+            sea_orm::sea_query::Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+        )
+        .filter(article::Column::DocumentId.eq(document_id))
+        .filter(article::Column::Stage.eq(Stage::Draft))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn take_down_proof_record(db: &impl ConnectionTrait, document_id: &str, status: ContentStatus) -> Result<()> {
+    if let Some(previous) = proof_records::by_document_id(db, Visibility::Public, document_id).await? {
+        proof_records::delete_children(db, previous.id).await?;
+        proof_record::Entity::delete_by_id(previous.id).exec(db).await?;
+    }
+    proof_record::Entity::update_many()
+        .col_expr(proof_record::Column::Status, sea_orm::sea_query::Expr::value(status))
+        .col_expr(
+            proof_record::Column::PublishAt,
+            sea_orm::sea_query::Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+        )
+        .filter(proof_record::Column::DocumentId.eq(document_id))
+        .filter(proof_record::Column::Stage.eq(Stage::Draft))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn take_down_snippet(db: &impl ConnectionTrait, document_id: &str, status: ContentStatus) -> Result<()> {
+    proof_snippet::Entity::delete_many()
+        .filter(proof_snippet::Column::DocumentId.eq(document_id))
+        .filter(proof_snippet::Column::Stage.eq(Stage::Published))
+        .exec(db)
+        .await?;
+    proof_snippet::Entity::update_many()
+        .col_expr(proof_snippet::Column::Status, sea_orm::sea_query::Expr::value(status))
+        .col_expr(
+            proof_snippet::Column::PublishAt,
+            sea_orm::sea_query::Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+        )
+        .filter(proof_snippet::Column::DocumentId.eq(document_id))
+        .filter(proof_snippet::Column::Stage.eq(Stage::Draft))
+        .exec(db)
+        .await?;
+    Ok(())
 }

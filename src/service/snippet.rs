@@ -72,7 +72,7 @@ pub async fn of_proof_records(
     Ok(group(rows, |r| r.proof_record_document_id.clone()))
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SnippetDraft {
     pub proof_record_document_id: String,
     pub article_document_id: Option<String>,
@@ -116,10 +116,56 @@ pub async fn create_draft(db: &impl ConnectionTrait, draft: SnippetDraft) -> Res
         char_count: Set(char_count(&draft.body)),
         body: Set(draft.body),
         published_at: Set(None),
+        version: Set(1),
+        publish_at: Set(None),
         created_at: Set(timestamp),
         updated_at: Set(timestamp),
         ..Default::default()
     }
     .insert(db)
     .await?)
+}
+
+pub async fn load_draft(db: &impl ConnectionTrait, document_id: &str) -> Result<Option<SnippetDraft>> {
+    let Some(row) = proof_snippet::Entity::find()
+        .filter(proof_snippet::Column::DocumentId.eq(document_id))
+        .filter(proof_snippet::Column::Stage.eq(Stage::Draft))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let channel = catalog::channels_by_ids(db, &[row.channel_id]).await?.into_iter().next().map(|c| c.slug);
+    Ok(Some(SnippetDraft {
+        proof_record_document_id: row.proof_record_document_id,
+        article_document_id: row.article_document_id,
+        channel: channel.unwrap_or_default(),
+        body: row.body,
+    }))
+}
+
+/// Rewrites the draft stage of a snippet; it must still fit its channel.
+pub async fn write_draft(
+    db: &impl ConnectionTrait,
+    document_id: &str,
+    draft: &SnippetDraft,
+) -> Result<proof_snippet::Model> {
+    let channel = catalog::channel_by_slug(db, &draft.channel)
+        .await?
+        .ok_or_else(|| ServiceError::bad_input("channel", format!("unknown reuse channel {:?}", draft.channel)))?;
+    check_fits(&channel, &draft.body)?;
+    let row = proof_snippet::Entity::find()
+        .filter(proof_snippet::Column::DocumentId.eq(document_id))
+        .filter(proof_snippet::Column::Stage.eq(Stage::Draft))
+        .one(db)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound { entity: "proof snippet", key: document_id.to_string() })?;
+    let mut active: proof_snippet::ActiveModel = row.into();
+    active.proof_record_document_id = Set(draft.proof_record_document_id.clone());
+    active.article_document_id = Set(draft.article_document_id.clone());
+    active.channel_id = Set(channel.id);
+    active.body = Set(draft.body.clone());
+    active.char_count = Set(char_count(&draft.body));
+    active.updated_at = Set(now());
+    Ok(active.update(db).await?)
 }

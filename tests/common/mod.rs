@@ -103,6 +103,35 @@ impl TestApp {
         .await
     }
 
+    /// Creates a token with `role` directly in the store; returns its secret.
+    pub async fn token(&self, name: &str, role: backlot::service::token::Role) -> String {
+        backlot::service::token::create(&self.db, name, role, None).await.expect("token").1
+    }
+
+    /// POSTs a query with `Authorization: Bearer <token>`.
+    pub async fn post_as(&self, token: &str, query: &str, variables: Value) -> HttpResponse {
+        self.request(
+            Request::post("/graphql")
+                .header("content-type", "application/json")
+                .header("authorization", format!("Bearer {token}"))
+                .body(Body::from(json!({ "query": query, "variables": variables }).to_string()))
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// Runs a query as `token`; returns the whole response body.
+    pub async fn graphql_as(&self, token: &str, query: &str, variables: Value) -> Value {
+        self.post_as(token, query, variables).await.json()
+    }
+
+    /// Runs a query as `token` that must succeed; returns `data`.
+    pub async fn data_as(&self, token: &str, query: &str, variables: Value) -> Value {
+        let body = self.graphql_as(token, query, variables).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
+        body["data"].clone()
+    }
+
     /// Runs a query; returns the whole response body (`data` and `errors`).
     pub async fn graphql(&self, query: &str, variables: Value) -> Value {
         let response = self.post_json(json!({ "query": query, "variables": variables })).await;

@@ -1,0 +1,45 @@
+//! Scheduled publishing. Any number of `backlot serve` processes may run this against one database:
+//! each due document is claimed by a conditional update, so exactly one of them publishes it.
+
+use std::time::Duration;
+
+use sea_orm::DatabaseConnection;
+
+use super::editorial::{self, Kind};
+use super::{Result, transaction};
+
+/// Publishes every draft whose `publishAt` has passed; returns how many this call published.
+pub async fn run_due(db: &DatabaseConnection) -> Result<usize> {
+    let mut published = 0;
+    for (kind, document_id) in editorial::due(db).await? {
+        let done = transaction(db, move |txn| {
+            Box::pin(async move { editorial::publish_if_due(txn, kind, &document_id).await })
+        })
+        .await?;
+        if done {
+            published += 1;
+            tracing::info!("published scheduled {}", kind_name(kind));
+        }
+    }
+    Ok(published)
+}
+
+fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Article => "article",
+        Kind::ProofRecord => "proof record",
+        Kind::Snippet => "snippet",
+    }
+}
+
+/// Runs [`run_due`] now (anything overdue at start-up) and then every `interval`, for the life of the process.
+pub fn spawn(db: DatabaseConnection, interval: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = run_due(&db).await {
+                tracing::warn!("scheduled publishing failed, will retry: {e}");
+            }
+            tokio::time::sleep(interval).await;
+        }
+    })
+}

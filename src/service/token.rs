@@ -1,0 +1,185 @@
+//! API tokens: high-entropy secrets with a recognisable prefix, stored only as a SHA-256 hash.
+
+use chrono::{DateTime, Duration, Utc};
+use entity::api_token;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sha2::{Digest, Sha256};
+
+use super::{Result, ServiceError, now};
+
+/// What a token may do; each role includes the ones before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    /// Read drafts.
+    Preview,
+    /// Create and edit drafts.
+    Editor,
+    /// Editor, plus publish, unpublish, archive and schedule.
+    Publisher,
+    /// Publisher, plus collections, reuse channels and tokens.
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Preview => "preview",
+            Role::Editor => "editor",
+            Role::Publisher => "publisher",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        [Role::Preview, Role::Editor, Role::Publisher, Role::Admin].into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// The caller behind a valid token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub token_name: String,
+    pub role: Role,
+}
+
+pub const TOKEN_PREFIX: &str = "blt_";
+
+fn hash(secret: &str) -> String {
+    Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Compares without an early exit, so timing does not reveal how much of a hash matched.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// "30d", "12h", "45m", "90s", "2w".
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit())?);
+    let n: i64 = number.parse().ok().filter(|n| *n > 0)?;
+    match unit {
+        "s" => Some(Duration::seconds(n)),
+        "m" => Some(Duration::minutes(n)),
+        "h" => Some(Duration::hours(n)),
+        "d" => Some(Duration::days(n)),
+        "w" => Some(Duration::weeks(n)),
+        _ => None,
+    }
+}
+
+pub fn validate_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 100
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok { Ok(()) } else { Err(ServiceError::bad_input("name", "must be 1-100 letters, digits, '-', '_' or '.'")) }
+}
+
+/// Creates a token and returns it with its secret, which is never stored and cannot be shown again.
+pub async fn create(
+    db: &impl ConnectionTrait,
+    name: &str,
+    role: Role,
+    expires_in: Option<Duration>,
+) -> Result<(api_token::Model, String)> {
+    validate_name(name)?;
+    if api_token::Entity::find().filter(api_token::Column::Name.eq(name)).one(db).await?.is_some() {
+        return Err(ServiceError::Conflict(format!("a token named {name:?} already exists")));
+    }
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let prefix = format!("{TOKEN_PREFIX}{}", &id[..12]);
+    let secret = format!("{prefix}_{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    let created = now();
+    let model = api_token::ActiveModel {
+        name: Set(name.to_string()),
+        role: Set(role.as_str().to_string()),
+        prefix: Set(prefix),
+        secret_hash: Set(hash(&secret)),
+        created_at: Set(created),
+        last_used_at: Set(None),
+        expires_at: Set(expires_in.map(|d| created + d)),
+        revoked_at: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok((model, secret))
+}
+
+pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<api_token::Model>> {
+    Ok(api_token::Entity::find().order_by_asc(api_token::Column::Name).all(db).await?)
+}
+
+pub async fn revoke(db: &impl ConnectionTrait, name: &str) -> Result<api_token::Model> {
+    let token = api_token::Entity::find()
+        .filter(api_token::Column::Name.eq(name))
+        .one(db)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound { entity: "token", key: name.to_string() })?;
+    let mut active: api_token::ActiveModel = token.into();
+    active.revoked_at = Set(Some(now()));
+    Ok(active.update(db).await?)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    #[error("the token is not valid")]
+    Invalid,
+    #[error("the token was revoked")]
+    Revoked,
+    #[error("the token expired")]
+    Expired,
+}
+
+/// The principal for a bearer secret. Updates `last_used_at` at most once a minute.
+pub async fn authenticate(db: &impl ConnectionTrait, secret: &str) -> Result<Result<Principal, AuthError>> {
+    let Some(prefix) = secret.rsplit_once('_').map(|(p, _)| p).filter(|p| p.starts_with(TOKEN_PREFIX)) else {
+        return Ok(Err(AuthError::Invalid));
+    };
+    let Some(token) = api_token::Entity::find().filter(api_token::Column::Prefix.eq(prefix)).one(db).await? else {
+        return Ok(Err(AuthError::Invalid));
+    };
+    if !constant_time_eq(hash(secret).as_bytes(), token.secret_hash.as_bytes()) {
+        return Ok(Err(AuthError::Invalid));
+    }
+    let at = now();
+    if token.revoked_at.is_some() {
+        return Ok(Err(AuthError::Revoked));
+    }
+    if token.expires_at.is_some_and(|e| e <= at) {
+        return Ok(Err(AuthError::Expired));
+    }
+    let Some(role) = Role::parse(&token.role) else {
+        return Ok(Err(AuthError::Invalid));
+    };
+    if token.last_used_at.is_none_or(|t: DateTime<Utc>| at - t > Duration::minutes(1)) {
+        api_token::Entity::update_many()
+            .col_expr(api_token::Column::LastUsedAt, sea_orm::sea_query::Expr::value(at))
+            .filter(api_token::Column::Id.eq(token.id))
+            .exec(db)
+            .await?;
+    }
+    Ok(Ok(Principal { token_name: token.name, role }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30d"), Some(Duration::days(30)));
+        assert_eq!(parse_duration("12h"), Some(Duration::hours(12)));
+        assert_eq!(parse_duration("2w"), Some(Duration::weeks(2)));
+        assert_eq!(parse_duration("5"), None);
+        assert_eq!(parse_duration("0d"), None);
+        assert_eq!(parse_duration("d"), None);
+    }
+
+    #[test]
+    fn constant_time_comparison() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+    }
+}
