@@ -115,14 +115,20 @@ async fn execute_one(
     principal: Option<&Principal>,
     mut request: async_graphql::Request,
 ) -> (StatusCode, serde_json::Value) {
-    if let Some(message) = too_many_aliases(&request.query, state.settings.max_aliases) {
+    let refuse = |message: String, code: &str| {
         let status = if media == GRAPHQL_RESPONSE { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-        return (
-            status,
-            json!({ "errors": [{ "message": message, "extensions": { "code": code::QUERY_TOO_COMPLEX } }] }),
-        );
+        (status, json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }))
+    };
+    let checked = preflight(&request.query);
+    let max = state.settings.max_aliases;
+    if checked.aliases > max {
+        let message = format!("the query uses {} aliases; at most {max} are allowed", checked.aliases);
+        return refuse(message, code::QUERY_TOO_COMPLEX);
     }
     if principal.is_none() && !state.settings.public_introspection {
+        if checked.introspection {
+            return refuse("introspection needs a token on this server".into(), code::UNAUTHENTICATED);
+        }
         request = request.disable_introspection();
     }
     let started = Arc::new(ExecutionStarted::default());
@@ -190,23 +196,39 @@ async fn authenticate(
     }
 }
 
-/// More aliases than allowed is a cheap way to multiply work; refuse before executing.
-fn too_many_aliases(query: &str, max: usize) -> Option<String> {
+/// What a query asks for, read before executing it (a query that does not parse is left to the executor).
+#[derive(Default)]
+struct Preflight {
+    aliases: usize,
+    introspection: bool,
+}
+
+fn preflight(query: &str) -> Preflight {
     use async_graphql::parser::types::{Selection, SelectionSet};
-    fn count(set: &SelectionSet) -> usize {
-        set.items
-            .iter()
-            .map(|item| match &item.node {
-                Selection::Field(f) => usize::from(f.node.alias.is_some()) + count(&f.node.selection_set.node),
-                Selection::InlineFragment(f) => count(&f.node.selection_set.node),
-                Selection::FragmentSpread(_) => 0,
-            })
-            .sum()
+    fn walk(set: &SelectionSet, out: &mut Preflight) {
+        for item in &set.items {
+            match &item.node {
+                Selection::Field(f) => {
+                    out.aliases += usize::from(f.node.alias.is_some());
+                    let name = f.node.name.node.as_str();
+                    out.introspection |= name == "__schema" || name == "__type";
+                    walk(&f.node.selection_set.node, out);
+                }
+                Selection::InlineFragment(f) => walk(&f.node.selection_set.node, out),
+                Selection::FragmentSpread(_) => {}
+            }
+        }
     }
-    let doc = async_graphql::parser::parse_query(query).ok()?;
-    let aliases: usize = doc.operations.iter().map(|(_, op)| count(&op.node.selection_set.node)).sum::<usize>()
-        + doc.fragments.values().map(|f| count(&f.node.selection_set.node)).sum::<usize>();
-    (aliases > max).then(|| format!("the query uses {aliases} aliases; at most {max} are allowed"))
+    let mut out = Preflight::default();
+    if let Ok(doc) = async_graphql::parser::parse_query(query) {
+        for (_, op) in doc.operations.iter() {
+            walk(&op.node.selection_set.node, &mut out);
+        }
+        for fragment in doc.fragments.values() {
+            walk(&fragment.node.selection_set.node, &mut out);
+        }
+    }
+    out
 }
 
 /// Parses a GraphQL-over-HTTP parameter object, naming the parameter that is wrong.

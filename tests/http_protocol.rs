@@ -78,7 +78,7 @@ async fn request_errors_use_400_without_data_for_graphql_response_json() {
     assert_eq!(batch.status, StatusCode::OK);
     assert_eq!(batch.json()[0]["data"]["__typename"], "Query");
     assert_eq!(batch.json()[1]["data"]["reuseChannels"].as_array().unwrap().len(), 6);
-    let too_big = format!("[{}]", vec![r#"{"query":"{ __typename }"}"#; 11].join(","));
+    let too_big = format!("[{}]", [r#"{"query":"{ __typename }"}"#; 11].join(","));
     let batch = app.request(post(&too_big, None, Some("application/json"))).await;
     assert_eq!(batch.status, StatusCode::BAD_REQUEST);
     assert!(batch.body.contains("1 to 10 operations"), "{}", batch.body);
@@ -137,7 +137,6 @@ async fn graphiql_is_served_locally_and_health_answers() {
 
 #[tokio::test]
 async fn the_suite_runs_on_the_backend_it_was_asked_for() {
-    use sea_orm::ConnectionTrait;
     let app = TestApp::new().await;
     let expected = if std::env::var("BACKLOT_TEST_POSTGRES_URL").is_ok_and(|u| !u.is_empty()) {
         sea_orm::DbBackend::Postgres

@@ -100,6 +100,7 @@ impl Article {
     async fn smarter_question(&self) -> Option<&str> {
         self.0.smarter_question.as_deref()
     }
+    #[graphql(complexity = "5 * child_complexity")]
     async fn sections(&self, ctx: &Context<'_>) -> Result<Vec<ArticleSection>> {
         let rows = super::loader(ctx).load_one(SectionsOf(self.0.id)).await?.unwrap_or_default();
         Ok(rows.into_iter().map(ArticleSection::from).collect())
@@ -108,6 +109,7 @@ impl Article {
         self.0.proves.as_deref()
     }
     /// The questions this page should help you ask, in order, with their answers.
+    #[graphql(complexity = "5 * child_complexity")]
     async fn questions(&self, ctx: &Context<'_>) -> Result<Vec<Question>> {
         let rows = super::loader(ctx).load_one(QuestionsOf(self.0.id)).await?.unwrap_or_default();
         Ok(rows.into_iter().map(Question).collect())
@@ -122,10 +124,12 @@ impl Article {
         Ok(super::loader(ctx).load_one(ProofRecordDoc(doc.clone())).await?.flatten().map(ProofRecord))
     }
     /// Linked articles you can read, in the order the page names them.
+    #[graphql(complexity = "5 * child_complexity")]
     async fn related_articles(&self, ctx: &Context<'_>) -> Result<Vec<Article>> {
         Ok(self.related_links(ctx).await?.into_iter().filter_map(|l| l.article).collect())
     }
     /// Every link the page names, including ones whose target is not available yet.
+    #[graphql(complexity = "5 * child_complexity")]
     async fn related_links(&self, ctx: &Context<'_>) -> Result<Vec<RelatedLink>> {
         let loader = super::loader(ctx);
         let links = loader.load_one(LinksOf(self.0.id)).await?.unwrap_or_default();
@@ -425,7 +429,7 @@ impl ArticleMutation {
             return Err(crate::error::bad_input("title", "is required"));
         }
         let refs = resolve_references(ctx, &input).await?;
-        let publish_at = input.publish_at.clone();
+        let publish_at = input.publish_at;
         let mut draft = service::ArticleDraft::default();
         apply(input, refs, &mut draft);
         let row = crate::service::transaction(super::db(ctx), move |txn| {
@@ -454,7 +458,7 @@ impl ArticleMutation {
         check_publish_at_role(ctx, &input.publish_at)?;
         let doc = super::node::decode("id", &id, "Article")?;
         let refs = resolve_references(ctx, &input).await?;
-        let publish_at = input.publish_at.clone();
+        let publish_at = input.publish_at;
         let row = crate::service::transaction(super::db(ctx), move |txn| {
             Box::pin(async move {
                 let change = |d: &mut service::ArticleDraft| {

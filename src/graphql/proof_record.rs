@@ -114,22 +114,26 @@ impl ProofRecord {
         self.0.location.as_deref()
     }
     /// Observations in order, optionally of one kind.
+    #[graphql(complexity = "10 * child_complexity")]
     async fn observations(&self, ctx: &Context<'_>, kind: Option<ObservationKind>) -> Result<Vec<Observation>> {
         let rows = super::loader(ctx).load_one(ObservationsOf(self.0.id)).await?.unwrap_or_default();
         let kind: Option<entity::ObservationKind> = kind.map(Into::into);
         Ok(rows.into_iter().filter(|o| kind.is_none_or(|k| o.kind == k)).map(Observation::from).collect())
     }
     /// BTS frames in order. Public reads see only CLEARED and NOT_REQUIRED frames.
+    #[graphql(complexity = "10 * child_complexity")]
     async fn assets(&self, ctx: &Context<'_>) -> Result<Vec<Asset>> {
         let rows = super::loader(ctx).load_one(AssetsOf(self.0.id)).await?.unwrap_or_default();
         Ok(rows.into_iter().map(Asset).collect())
     }
     /// Reuse channels this record is offered to.
+    #[graphql(complexity = "6 * child_complexity")]
     async fn channels(&self, ctx: &Context<'_>) -> Result<Vec<ReuseChannel>> {
         let rows = super::loader(ctx).load_one(ChannelsOf(self.0.id)).await?.unwrap_or_default();
         Ok(rows.into_iter().map(ReuseChannel).collect())
     }
     /// Quotable snippets drawn from this record, optionally for one channel (by slug).
+    #[graphql(complexity = "10 * child_complexity")]
     async fn snippets(&self, ctx: &Context<'_>, channel: Option<String>) -> Result<Vec<ProofSnippet>> {
         let loader = super::loader(ctx);
         let rows = loader.load_one(SnippetsOf(self.0.document_id.clone())).await?.unwrap_or_default();
@@ -149,6 +153,7 @@ impl ProofRecord {
         Ok(rows.into_iter().map(ProofSnippet).collect())
     }
     /// Articles this record is paired with.
+    #[graphql(complexity = "5 * child_complexity")]
     async fn articles(&self, ctx: &Context<'_>) -> Result<Vec<Article>> {
         let rows = super::loader(ctx).load_one(ArticlesOfProofRecord(self.0.document_id.clone())).await?;
         Ok(rows.unwrap_or_default().into_iter().map(Article).collect())
