@@ -6,6 +6,7 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 
+use crate::cache::ResponseCache;
 use crate::config::ApiSettings;
 use crate::graphql::build_schema;
 use crate::http::{AppState, build_router};
@@ -53,5 +54,33 @@ pub fn router(db: DatabaseConnection) -> axum::Router {
 }
 
 pub fn router_with(db: DatabaseConnection, settings: ApiSettings) -> axum::Router {
-    build_router(AppState { schema: build_schema(db.clone(), settings.query_limits()), db, settings })
+    let cache = response_cache(&db, &settings);
+    build_router(AppState {
+        schema: build_schema(db.clone(), settings.query_limits()),
+        db,
+        settings,
+        sql_statements: None,
+        cache,
+    })
+}
+
+fn response_cache(db: &DatabaseConnection, settings: &ApiSettings) -> Option<std::sync::Arc<ResponseCache>> {
+    (settings.cache_mb > 0).then(|| {
+        let cache = ResponseCache::new(settings.cache_mb * 1024 * 1024);
+        cache.spawn_poller(db.clone(), Duration::from_millis(settings.cache_poll_ms.max(10)));
+        cache
+    })
+}
+
+/// The router for `serve --bench`: counts SQL statements (the callback must be set before the pool is
+/// shared) and serves the static baseline.
+pub fn bench_router(mut db: DatabaseConnection, settings: ApiSettings) -> axum::Router {
+    let counter = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let hook = counter.clone();
+    db.set_metric_callback(move |_| {
+        hook.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    });
+    let schema = build_schema(db.clone(), settings.query_limits());
+    let cache = response_cache(&db, &settings);
+    build_router(AppState { schema, db, settings, sql_statements: Some(counter), cache })
 }

@@ -11,6 +11,7 @@ use crate::import::{self, ImportOutcome};
 use crate::service::article::Saved;
 use crate::service::token;
 use crate::{app, demo, graphql};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -49,6 +50,24 @@ pub enum Command {
     Migrate,
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Add a deterministic synthetic data set (for benchmarks and load tests), or write it as import files.
+    Generate {
+        /// How many articles (each with a proof record, 8 observations, 6 frames and 6 snippets).
+        #[arg(long)]
+        articles: usize,
+        /// Seed: the same seed gives the same data.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Percentage of articles left as drafts.
+        #[arg(long, default_value_t = 10)]
+        draft_percent: u64,
+        /// Write plain-text pages into this directory instead of the database.
+        #[arg(long, value_name = "DIR")]
+        pages: Option<PathBuf>,
+        /// Also write the slugs of the published articles to this file, one per line.
+        #[arg(long, value_name = "FILE")]
+        slugs_out: Option<PathBuf>,
+    },
     /// Manage API tokens (the secret is printed once, on the last line of `token create`).
     #[command(subcommand)]
     Token(TokenCommand),
@@ -94,11 +113,63 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             import_paths(&db, &paths, publish).await
         }
         Command::Serve(config) => serve(&url, config).await,
+        Command::Generate { articles, seed, draft_percent, pages, slugs_out } => {
+            generate(&url, articles, seed, draft_percent.min(100), pages, slugs_out).await
+        }
         Command::Token(command) => {
             let db = app::connect_and_migrate(&url).await.map_err(CliError::Database)?;
             token_command(&db, command).await
         }
     }
+}
+
+async fn generate(
+    url: &str,
+    articles: usize,
+    seed: u64,
+    draft_percent: u64,
+    pages: Option<PathBuf>,
+    slugs_out: Option<PathBuf>,
+) -> Result<(), CliError> {
+    let started = Instant::now();
+    if let Some(dir) = pages {
+        std::fs::create_dir_all(&dir).map_err(|e| input_error(&dir, &e.to_string()))?;
+        for n in 0..articles {
+            let path = dir.join(format!("page-{n:06}.txt"));
+            std::fs::write(&path, crate::synthetic::page_text(seed, n))
+                .map_err(|e| input_error(&path, &e.to_string()))?;
+        }
+        println!("wrote {articles} pages to {} in {:.2} s", dir.display(), started.elapsed().as_secs_f64());
+        return Ok(());
+    }
+    let db = app::connect_and_migrate(url).await.map_err(CliError::Database)?;
+    let start = entity::article::Entity::find()
+        .filter(entity::article::Column::Stage.eq(entity::Stage::Draft))
+        .count(&db)
+        .await
+        .map_err(crate::service::ServiceError::from)? as usize;
+    let mut last = Instant::now();
+    crate::synthetic::generate(&db, start, articles, seed, draft_percent, |done| {
+        if last.elapsed().as_secs() >= 2 || done == articles {
+            println!("  {done}/{articles} articles");
+            last = Instant::now();
+        }
+    })
+    .await?;
+    let seconds = started.elapsed().as_secs_f64();
+    println!("generated {articles} articles in {seconds:.1} s ({:.0} articles/s)", articles as f64 / seconds);
+    if let Some(path) = slugs_out {
+        let slugs: Vec<String> = entity::article::Entity::find()
+            .filter(entity::article::Column::Stage.eq(entity::Stage::Published))
+            .all(&db)
+            .await
+            .map_err(crate::service::ServiceError::from)?
+            .into_iter()
+            .map(|a| a.slug)
+            .collect();
+        std::fs::write(&path, slugs.join("\n")).map_err(|e| input_error(&path, &e.to_string()))?;
+    }
+    Ok(())
 }
 
 async fn token_command(db: &sea_orm::DatabaseConnection, command: TokenCommand) -> Result<(), CliError> {
@@ -194,7 +265,8 @@ async fn serve(url: &str, config: ServeConfig) -> Result<(), CliError> {
         redact(url),
         started.elapsed().as_millis()
     );
-    let served = axum::serve(listener, app::router_with(db, config.api))
+    let router = if config.bench { app::bench_router(db, config.api) } else { app::router_with(db, config.api) };
+    let served = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| CliError::Server(e.to_string()));

@@ -26,6 +26,10 @@ pub struct ServeConfig {
     pub schedule_interval_ms: u64,
     #[command(flatten)]
     pub api: ApiSettings,
+    /// Benchmark aids: serve static JSON bodies at /bench/static/{bytes} (the baseline) and report each
+    /// response's SQL statement count in an `x-backlot-sql-statements` header (exact only without concurrency).
+    #[arg(long, hide = true)]
+    pub bench: bool,
 }
 
 /// Limits and exposure of the GraphQL endpoint. The defaults fit the article page and the
@@ -53,6 +57,12 @@ pub struct ApiSettings {
     /// Serve GraphiQL to browsers without a token.
     #[arg(long, env = "BACKLOT_PUBLIC_GRAPHIQL", default_value_t = true, action = clap::ArgAction::Set)]
     pub public_graphiql: bool,
+    /// Memory for cached public responses, in MiB (0 turns the cache off).
+    #[arg(long, env = "BACKLOT_CACHE_MB", default_value_t = 64)]
+    pub cache_mb: usize,
+    /// How often to check whether another process changed content, in milliseconds.
+    #[arg(long, env = "BACKLOT_CACHE_POLL_MS", default_value_t = 200)]
+    pub cache_poll_ms: u64,
 }
 
 impl Default for ApiSettings {
@@ -66,6 +76,8 @@ impl Default for ApiSettings {
             max_batch: 10,
             public_introspection: true,
             public_graphiql: true,
+            cache_mb: 64,
+            cache_poll_ms: 200,
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use entity::{AssetKind, ObservationKind as K, ReleaseStatus as R};
-use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use crate::import::{parse_page, writer};
 use crate::service::proof_record::{self, AssetInput, ObservationInput, ProofRecordDraft};
@@ -113,25 +113,28 @@ pub async fn load(db: &DatabaseConnection) -> Result<Option<usize>> {
     if catalog::has_content(db).await? {
         return Ok(None);
     }
-    let txn = db.begin().await?;
     let mut pages = vec![parse(ORIGINAL)?, parse(WEBSITE_DIRECTION)?];
     for (title, definition, problem) in TOPICS {
         pages.push(parse(&generated_page(title, definition, problem))?);
     }
     let count = pages.len();
-    for page in pages {
-        writer::write(&txn, page, true).await?;
-    }
-    let proof_collection = catalog::ensure_collection(&txn, "Proof").await?;
-    catalog::set_collection_description(
-        &txn,
-        proof_collection,
-        "Pages that use a real production record as proof of how the work gets made.",
-    )
+    crate::service::transaction(db, move |txn| {
+        Box::pin(async move {
+            for page in pages {
+                writer::write(txn, page, true).await?;
+            }
+            let proof_collection = catalog::ensure_collection(txn, "Proof").await?;
+            catalog::set_collection_description(
+                txn,
+                proof_collection,
+                "Pages that use a real production record as proof of how the work gets made.",
+            )
+            .await?;
+            fill_original_proof_record(txn).await?;
+            fill_website_direction_proof_record(txn).await
+        })
+    })
     .await?;
-    fill_original_proof_record(&txn).await?;
-    fill_website_direction_proof_record(&txn).await?;
-    txn.commit().await?;
     Ok(Some(count))
 }
 

@@ -18,6 +18,7 @@ use axum::routing::get;
 use sea_orm::DatabaseConnection;
 use serde_json::json;
 
+use crate::cache::{CachedResponse, ResponseCache};
 use crate::config::ApiSettings;
 use crate::error::code;
 use crate::graphql::{BacklotSchema, ExecutionStarted, RequestScope, new_loader};
@@ -28,11 +29,20 @@ pub struct AppState {
     pub schema: BacklotSchema,
     pub db: DatabaseConnection,
     pub settings: ApiSettings,
+    /// Set by `serve --bench`: statements run so far, for the per-response header.
+    pub sql_statements: Option<Arc<std::sync::atomic::AtomicU64>>,
+    /// Public responses, when caching is on.
+    pub cache: Option<Arc<ResponseCache>>,
 }
 
 pub fn build_router(state: AppState) -> Router {
     let body_limit = state.settings.max_body_bytes;
-    Router::new()
+    let router = if state.sql_statements.is_some() {
+        Router::new().route("/bench/static/{bytes}", get(bench_static).post(bench_static))
+    } else {
+        Router::new()
+    };
+    router
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/graphiql/{file}", get(graphiql_asset))
         .route("/healthz", get(healthz))
@@ -149,6 +159,95 @@ async fn execute_one(
 fn internal_error(detail: &dyn std::fmt::Display) -> serde_json::Value {
     let masked = crate::error::internal(detail);
     json!({ "message": masked.message, "extensions": { "code": code::INTERNAL_SERVER_ERROR } })
+}
+
+/// The cache key of an anonymous request: the negotiated media type and the exact request bytes.
+fn cache_key(media: &str, method: &str, request: &[u8]) -> Vec<u8> {
+    let mut key = Vec::with_capacity(media.len() + method.len() + request.len() + 2);
+    key.extend_from_slice(media.as_bytes());
+    key.push(b' ');
+    key.extend_from_slice(method.as_bytes());
+    key.push(b' ');
+    key.extend_from_slice(request);
+    key
+}
+
+fn from_cache(entry: &CachedResponse, media: &'static str, headers: &HeaderMap) -> Response {
+    let fresh = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|tag| tag.trim() == entry.etag || tag.trim() == "*"));
+    let etag = HeaderValue::from_str(&entry.etag).unwrap_or_else(|_| HeaderValue::from_static("\"\""));
+    let common = [(header::VARY, HeaderValue::from_static("Authorization")), (header::ETAG, etag)];
+    if fresh {
+        return (StatusCode::NOT_MODIFIED, common).into_response();
+    }
+    (StatusCode::OK, [(header::CONTENT_TYPE, HeaderValue::from_static(media))], common, entry.body.clone())
+        .into_response()
+}
+
+/// Serves an anonymous request from the cache, or executes it and caches a successful answer.
+async fn cached_or_execute(
+    state: &AppState,
+    media: &'static str,
+    headers: &HeaderMap,
+    key: Vec<u8>,
+    request: impl FnOnce() -> Result<async_graphql::Request, String>,
+) -> Response {
+    let cache = state.cache.as_ref().filter(|_| !headers.contains_key(header::AUTHORIZATION));
+    if let Some(cache) = cache
+        && let Some(hit) = cache.get(&key)
+    {
+        return from_cache(&hit, media, headers);
+    }
+    let stamp = cache.and_then(|c| c.stamp());
+    let request = match request() {
+        Ok(r) => r,
+        Err(message) => return problem(StatusCode::BAD_REQUEST, media, &message),
+    };
+    let before = state.sql_statements.as_ref().map(|c| c.load(Ordering::Relaxed));
+    let (status, body) = execute_one(state, media, None, request).await;
+    let mut response = match (cache, stamp) {
+        (Some(cache), Some(stamp)) if status == StatusCode::OK && body.get("errors").is_none() => {
+            let entry = cache.put(key, stamp, Bytes::from(body.to_string()));
+            from_cache(&entry, media, headers)
+        }
+        _ => respond(status, media, None, &body),
+    };
+    with_statement_count(state, before, &mut response);
+    response
+}
+
+/// `serve --bench`: how many SQL statements the request ran (exact only without concurrent requests).
+fn with_statement_count(state: &AppState, before: Option<u64>, response: &mut Response) {
+    if let (Some(counter), Some(before)) = (&state.sql_statements, before) {
+        let ran = counter.load(Ordering::Relaxed) - before;
+        response.headers_mut().insert("x-backlot-sql-statements", HeaderValue::from(ran));
+    }
+}
+
+/// A JSON body of exactly `bytes` bytes, built once per size: the benchmark's ceiling for this stack.
+async fn bench_static(Path(bytes): Path<usize>) -> Response {
+    static BODIES: std::sync::Mutex<Vec<(usize, Bytes)>> = std::sync::Mutex::new(Vec::new());
+    const FRAME: &str = r#"{"data":{"padding":""}}"#;
+    let bytes = bytes.clamp(FRAME.len(), 16 * 1024 * 1024);
+    let body = {
+        let mut cache = BODIES.lock().unwrap_or_else(|e| e.into_inner());
+        match cache.iter().find(|(size, _)| *size == bytes) {
+            Some((_, body)) => body.clone(),
+            None => {
+                let padding = "x".repeat(bytes - FRAME.len());
+                let body = Bytes::from(format!(r#"{{"data":{{"padding":"{padding}"}}}}"#));
+                cache.push((bytes, body.clone()));
+                body
+            }
+        }
+    };
+    let headers = [
+        (header::CONTENT_TYPE, HeaderValue::from_static(JSON)),
+        (header::VARY, HeaderValue::from_static("Authorization")),
+    ];
+    (headers, body).into_response()
 }
 
 fn respond(
@@ -270,6 +369,16 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
     if body.is_empty() {
         return problem(StatusCode::BAD_REQUEST, media, "the request body is empty; send {\"query\": \"...\"}");
     }
+    let anonymous = !headers.contains_key(header::AUTHORIZATION);
+    if anonymous && state.cache.is_some() && body.first() == Some(&b'{') {
+        let key = cache_key(media, "POST", &body);
+        return cached_or_execute(&state, media, &headers, key, || match serde_json::from_slice(&body) {
+            Ok(serde_json::Value::Object(params)) => request_from_params(params),
+            Ok(_) => Err("the body must be a JSON object (or an array of them)".into()),
+            Err(e) => Err(format!("the body is not valid JSON: {e}")),
+        })
+        .await;
+    }
     let principal = match authenticate(&state, &headers, media).await {
         Ok(p) => p,
         Err(response) => return response,
@@ -277,8 +386,11 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
     match serde_json::from_slice::<serde_json::Value>(&body) {
         Ok(serde_json::Value::Object(params)) => match request_from_params(params) {
             Ok(request) => {
+                let before = state.sql_statements.as_ref().map(|c| c.load(Ordering::Relaxed));
                 let (status, body) = execute_one(&state, media, principal.as_ref(), request).await;
-                respond(status, media, principal.as_ref(), &body)
+                let mut response = respond(status, media, principal.as_ref(), &body);
+                with_statement_count(&state, before, &mut response);
+                response
             }
             Err(message) => problem(StatusCode::BAD_REQUEST, media, &message),
         },
@@ -369,6 +481,10 @@ async fn graphql_get(
         let mut response = problem(StatusCode::METHOD_NOT_ALLOWED, media, "mutations must be sent with POST");
         response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
+    }
+    if !headers.contains_key(header::AUTHORIZATION) && state.cache.is_some() {
+        let key = cache_key(media, "GET", raw.as_bytes());
+        return cached_or_execute(&state, media, &headers, key, || Ok(request)).await;
     }
     let principal = match authenticate(&state, &headers, media).await {
         Ok(p) => p,

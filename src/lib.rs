@@ -1,6 +1,7 @@
 //! Backlot: a headless GraphQL + JSON content API for pages that use real production records as brand proof.
 
 pub mod app;
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod demo;
@@ -9,3 +10,4 @@ pub mod graphql;
 pub mod http;
 pub mod import;
 pub mod service;
+pub mod synthetic;

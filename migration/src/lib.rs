@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_create_content;
 mod m20261125_000002_search_index;
 mod m20261125_000003_editorial;
+mod m20261125_000004_content_generation;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_create_content::Migration),
             Box::new(m20261125_000002_search_index::Migration),
             Box::new(m20261125_000003_editorial::Migration),
+            Box::new(m20261125_000004_content_generation::Migration),
         ]
     }
 }

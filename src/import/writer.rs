@@ -1,6 +1,6 @@
 //! Stores a parsed page: collection, paired proof record, article and its owned rows, in one transaction.
 
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 
 use super::ParsedPage;
 use crate::service::article::{self, ArticleDraft, Saved};
@@ -18,10 +18,7 @@ pub struct ImportOutcome {
 
 /// Imports one page; on any error nothing of it is written.
 pub async fn import_page(db: &DatabaseConnection, page: ParsedPage, publish: bool) -> Result<ImportOutcome> {
-    let txn = db.begin().await?;
-    let outcome = write(&txn, page, publish).await?;
-    txn.commit().await?;
-    Ok(outcome)
+    crate::service::transaction(db, move |txn| Box::pin(async move { write(txn, page, publish).await })).await
 }
 
 pub(crate) async fn write(

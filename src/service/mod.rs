@@ -5,6 +5,7 @@ pub mod article;
 pub mod audit;
 pub mod catalog;
 pub mod editorial;
+pub mod generation;
 pub mod pagination;
 pub mod proof_record;
 pub mod publish;
@@ -75,7 +76,8 @@ pub fn new_document_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
-/// Runs `work` in one transaction: committed when it succeeds, rolled back (nothing written) when it fails.
+/// Runs `work` in one transaction: committed when it succeeds, rolled back (nothing written) when it
+/// fails. Every content write goes through here, so here is where cached responses learn they are stale.
 pub async fn transaction<T, F>(db: &sea_orm::DatabaseConnection, work: F) -> Result<T>
 where
     T: Send,
@@ -85,8 +87,11 @@ where
         + Send,
 {
     use sea_orm::TransactionTrait;
-    db.transaction(work).await.map_err(|e| match e {
-        sea_orm::TransactionError::Connection(db) => ServiceError::Database(db),
-        sea_orm::TransactionError::Transaction(e) => e,
-    })
+    let txn = db.begin().await?;
+    // On any error the transaction is dropped uncommitted, which rolls it back.
+    let out = work(&txn).await?;
+    generation::bump(&txn).await?;
+    txn.commit().await?;
+    generation::note_local_write();
+    Ok(out)
 }

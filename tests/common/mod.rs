@@ -20,6 +20,8 @@ use tower::ServiceExt;
 
 pub const SEED: &str = include_str!("../../demo/behind-the-scenes-production-as-brand-proof.txt");
 pub const WEBSITE_DIRECTION: &str = include_str!("../../demo/website-direction.txt");
+const CACHE_POLL_MS: u64 = 20;
+
 pub const ORIGINAL_SLUG: &str = "behind-the-scenes-production-as-brand-proof";
 
 pub struct TestApp {
@@ -67,13 +69,19 @@ impl TestApp {
         let counter = statements.clone();
         let print_sql = std::env::var("BACKLOT_TEST_PRINT_SQL").is_ok();
         db.set_metric_callback(move |info| {
+            // The cache's generation poll runs on a timer, not on behalf of any request.
+            if info.statement.sql.starts_with("SELECT generation FROM content_generation") {
+                return;
+            }
             counter.fetch_add(1, Ordering::SeqCst);
             if print_sql {
                 eprintln!("SQL: {}", info.statement.sql.chars().take(160).collect::<String>());
             }
         });
         backlot::app::migrate(&db).await.expect("migrate");
-        let router = backlot::app::router(db.clone());
+        // Writes by the CLI (another process) reach the cache through polling, as in production.
+        let settings = backlot::config::ApiSettings { cache_poll_ms: CACHE_POLL_MS, ..Default::default() };
+        let router = backlot::app::router_with(db.clone(), settings);
         TestApp { db, url, router, statements, dir, backend }
     }
 
@@ -152,15 +160,18 @@ impl TestApp {
         (out, self.statements.load(Ordering::SeqCst) - before)
     }
 
-    /// Runs the real `backlot` binary against this test's database.
+    /// Runs the real `backlot` binary against this test's database, then waits out one cache poll so
+    /// the router has seen any write it made (a deployment sees it within the poll interval too).
     pub fn cli(&self, args: &[&str]) -> Output {
-        std::process::Command::new(env!("CARGO_BIN_EXE_backlot"))
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_backlot"))
             .args(args)
             .env("DATABASE_URL", &self.url)
             .env("RUST_LOG", "warn")
             .current_dir(self.dir.path())
             .output()
-            .expect("run backlot")
+            .expect("run backlot");
+        std::thread::sleep(std::time::Duration::from_millis(3 * CACHE_POLL_MS));
+        out
     }
 
     pub fn write_page(&self, name: &str, text: &str) -> String {

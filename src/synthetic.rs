@@ -1,0 +1,273 @@
+//! A deterministic synthetic data set for benchmarks and load tests (`backlot generate`): articles shaped
+//! like the original page, each with a paired proof record, observations, BTS frames and snippets.
+
+use entity::{AssetKind, ObservationKind as K, ReleaseStatus as R};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+
+use crate::service::article::{ArticleDraft, QuestionInput, SectionInput};
+use crate::service::proof_record::{AssetInput, ObservationInput, ProofRecordDraft};
+use crate::service::snippet::SnippetDraft;
+use crate::service::{Result, catalog, editorial, publish, transaction};
+
+/// A small xorshift generator: the same seed gives the same data set on every machine.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len() as u64) as usize]
+    }
+}
+
+const SUBJECTS: [&str; 12] = [
+    "Roastery",
+    "Studio",
+    "Workshop",
+    "Kitchen",
+    "Warehouse",
+    "Atelier",
+    "Brewery",
+    "Bakery",
+    "Garage",
+    "Greenhouse",
+    "Print Shop",
+    "Boatyard",
+];
+const WORK: [&str; 10] = [
+    "Launch Film",
+    "Product Stills",
+    "Campaign Shoot",
+    "Brand Portraits",
+    "Process Reel",
+    "Hiring Video",
+    "Catalogue Day",
+    "Founder Interview",
+    "Event Recap",
+    "Packaging Shoot",
+];
+const WORDS: [&str; 16] = [
+    "constraint",
+    "lighting",
+    "schedule",
+    "crew",
+    "decision",
+    "client",
+    "frame",
+    "release",
+    "budget",
+    "rhythm",
+    "location",
+    "equipment",
+    "review",
+    "edit",
+    "brief",
+    "proof",
+];
+const KINDS: [K; 8] =
+    [K::People, K::Equipment, K::Constraint, K::Decision, K::Environment, K::Rhythm, K::Collaboration, K::Atmosphere];
+const CHANNELS: [(&str, usize); 6] = [
+    ("case-studies", 400),
+    ("social-posts", 200),
+    ("sales-decks", 300),
+    ("hiring-materials", 300),
+    ("launch-recaps", 400),
+    ("proof-pages", 400),
+];
+
+fn sentence(rng: &mut Rng, words: usize) -> String {
+    let mut out: Vec<&str> = (0..words).map(|_| rng.pick(&WORDS)).collect();
+    out.push("matters");
+    let mut s = out.join(" ");
+    if let Some(first) = s.get_mut(0..1) {
+        first.make_ascii_uppercase();
+    }
+    s.push('.');
+    s
+}
+
+/// The article and proof record of synthetic page `n`.
+fn page(rng: &mut Rng, n: usize) -> (ArticleDraft, ProofRecordDraft) {
+    let title = format!("{} {} No. {n}", rng.pick(&SUBJECTS), rng.pick(&WORK));
+    let slug = crate::import::slugify(&title);
+    let sections = (0..2 + rng.below(3))
+        .map(|i| SectionInput {
+            heading: format!("Part {} of the {}", i + 1, rng.pick(&WORDS)),
+            body: format!("{} {}\n\n{}", sentence(rng, 12), sentence(rng, 10), sentence(rng, 14)),
+        })
+        .collect();
+    let questions = (0..3)
+        .map(|_| QuestionInput {
+            question: format!("What does the {} show about the {}?", rng.pick(&WORDS), rng.pick(&WORDS)),
+            answer: sentence(rng, 16),
+        })
+        .collect();
+    let article = ArticleDraft {
+        slug: slug.clone(),
+        title: title.clone(),
+        thesis: Some(format!("{title} is a production record used as proof.")),
+        point: Some(sentence(rng, 20)),
+        audience_summary: Some("This article is for brand leads, founders, and production teams.".into()),
+        audience_roles: vec!["brand leads".into(), "founders".into(), "production teams".into()],
+        reader_need: Some(sentence(rng, 10)),
+        real_problem: Some(sentence(rng, 14)),
+        record_matters: Some(format!("The production record matters because {}", sentence(rng, 12).to_lowercase())),
+        smarter_question: Some(format!("What should the viewer understand about the {}?", rng.pick(&WORDS))),
+        proves: Some(sentence(rng, 12)),
+        sections,
+        questions,
+        related_titles: vec![],
+        collection_id: None,
+        proof_record_document_id: None,
+    };
+    let releases = [R::Cleared, R::Cleared, R::NotRequired, R::Cleared, R::Pending, R::Denied];
+    let record = ProofRecordDraft {
+        slug,
+        title,
+        client: Some(format!("Client {} (synthetic)", rng.below(500))),
+        deliverable: Some(format!("A {} for a {}", rng.pick(&WORK).to_lowercase(), rng.pick(&SUBJECTS).to_lowercase())),
+        problem_solved: Some(sentence(rng, 12)),
+        summary: Some(sentence(rng, 16)),
+        captured_on: chrono::NaiveDate::from_ymd_opt(2026, 1 + (n % 12) as u32, 1 + (n % 28) as u32),
+        location: Some(rng.pick(&SUBJECTS).to_string()),
+        observations: KINDS
+            .iter()
+            .map(|&kind| ObservationInput { kind, title: sentence(rng, 4), detail: Some(sentence(rng, 12)) })
+            .collect(),
+        assets: releases
+            .iter()
+            .enumerate()
+            .map(|(i, &release)| AssetInput {
+                url: format!("https://synthetic.backlot.invalid/{n}/{i}.jpg"),
+                kind: if i == 5 { AssetKind::Video } else { AssetKind::Image },
+                alt: Some(sentence(rng, 6)),
+                caption: Some(sentence(rng, 8)),
+                credit: Some("Synthetic Studio".into()),
+                width: Some(3000),
+                height: Some(2000),
+                shows: vec![KINDS[i % 8], KINDS[(i + 3) % 8]],
+                release,
+                captured_at: None,
+            })
+            .collect(),
+        channels: CHANNELS.iter().map(|(slug, _)| slug.to_string()).collect(),
+    };
+    (article, record)
+}
+
+async fn write_page(
+    db: &impl ConnectionTrait,
+    rng: &mut Rng,
+    n: usize,
+    collection_id: i32,
+    draft_share: u64,
+) -> Result<()> {
+    let actor = editorial::Actor("generate".into());
+    let (mut article, record) = page(rng, n);
+    let record = editorial::create_proof_record(db, &actor, record).await?;
+    article.collection_id = Some(collection_id);
+    article.proof_record_document_id = Some(record.document_id.clone());
+    let article = editorial::create_article(db, &actor, article).await?;
+    let is_draft = rng.below(100) < draft_share;
+    for (channel, limit) in CHANNELS {
+        let mut body = sentence(rng, 10);
+        body.truncate(limit);
+        let snippet = editorial::create_snippet(
+            db,
+            &actor,
+            SnippetDraft {
+                proof_record_document_id: record.document_id.clone(),
+                article_document_id: Some(article.document_id.clone()),
+                channel: channel.into(),
+                body,
+            },
+        )
+        .await?;
+        if !is_draft {
+            publish::publish_snippet(db, &snippet.document_id).await?;
+        }
+    }
+    if !is_draft {
+        publish::publish_proof_record(db, &record.document_id).await?;
+        publish::publish_article(db, &article.document_id).await?;
+    }
+    Ok(())
+}
+
+/// Adds `count` synthetic pages (numbered from `start`), `draft_percent` % of them left as drafts, in
+/// transactions of `batch` pages. Calls `progress` after each batch with the pages written so far.
+pub async fn generate(
+    db: &DatabaseConnection,
+    start: usize,
+    count: usize,
+    seed: u64,
+    draft_percent: u64,
+    mut progress: impl FnMut(usize),
+) -> Result<()> {
+    let collection_id = catalog::ensure_collection(db, "Synthetic").await?;
+    let batch = 250;
+    let mut done = 0;
+    while done < count {
+        let size = batch.min(count - done);
+        let first = start + done;
+        transaction(db, move |txn| {
+            Box::pin(async move {
+                for n in first..first + size {
+                    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (n as u64 + 1));
+                    rng.next();
+                    write_page(txn, &mut rng, n, collection_id, draft_percent).await?;
+                }
+                Ok(())
+            })
+        })
+        .await?;
+        done += size;
+        progress(done);
+    }
+    Ok(())
+}
+
+/// A synthetic page in the plain-text import format (for import throughput runs).
+pub fn page_text(seed: u64, n: usize) -> String {
+    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (n as u64 + 1));
+    rng.next();
+    let (a, _) = page(&mut rng, n);
+    let mut text = format!("Title: {}\n{} {}\n", a.title, a.thesis.unwrap_or_default(), a.point.unwrap_or_default());
+    text.push_str(&format!("Who this helps\n{}\n", a.audience_summary.unwrap_or_default()));
+    text.push_str(&format!(
+        "The real problem\n{}\n{}\n",
+        a.real_problem.unwrap_or_default(),
+        a.record_matters.unwrap_or_default()
+    ));
+    text.push_str(&format!("The smarter question\n{}\n", a.smarter_question.unwrap_or_default()));
+    for s in a.sections {
+        text.push_str(&format!("{}\n{}\n", s.heading, s.body.replace("\n\n", "\n")));
+    }
+    text.push_str(&format!("What this proves\n{}\n", a.proves.unwrap_or_default()));
+    text.push_str("Questions this page should help you ask\n");
+    for q in a.questions {
+        text.push_str(&format!("{}\n{}\n", q.question, q.answer));
+    }
+    text.push_str("Next: review the paired Proof record, browse Synthetic.\n");
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn pages_are_deterministic_and_parse() {
+        let a = super::page_text(7, 42);
+        assert_eq!(a, super::page_text(7, 42));
+        assert_ne!(a, super::page_text(7, 43));
+        let parsed = crate::import::parse_page(&a).expect("synthetic pages use the import format");
+        assert_eq!(parsed.questions.len(), 3);
+        assert!(parsed.paired_proof_record);
+    }
+}

@@ -1,0 +1,143 @@
+//! The public response cache: hits, ETag/304, invalidation by writes in this process and in another
+//! `backlot serve` process on the same database, and never for token holders.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use backlot::service::token::Role;
+use common::TestApp;
+use serde_json::{Value, json};
+
+const THESIS: &str = r#"{"query":"{ article(slug: \"website-direction\") { thesis } }"}"#;
+
+#[tokio::test]
+async fn public_answers_are_cached_with_etags_and_writes_invalidate_them() {
+    let app = TestApp::with_demo().await;
+    let first = app.post_json(serde_json::from_str(THESIS).unwrap()).await;
+    assert!(first.headers.get("etag").is_some(), "an ETag");
+    // Writes anywhere in this process (other tests run in parallel here) invalidate every entry, so
+    // allow a few tries for an undisturbed hit.
+    let mut hit = false;
+    for _ in 0..20 {
+        let (again, statements) = app.count_statements(app.post_json(serde_json::from_str(THESIS).unwrap())).await;
+        assert_eq!(again.body, first.body);
+        if statements == 0 {
+            hit = true;
+            break;
+        }
+    }
+    assert!(hit, "a cached answer runs no SQL");
+    let etag = app.post_json(serde_json::from_str(THESIS).unwrap()).await.headers["etag"].to_str().unwrap().to_string();
+
+    let not_modified = app
+        .request(
+            Request::post("/graphql")
+                .header("content-type", "application/json")
+                .header("if-none-match", &etag)
+                .body(Body::from(THESIS))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(not_modified.status, StatusCode::NOT_MODIFIED);
+
+    // A token holder's draft edit changes nothing public; publishing it does, at once.
+    let publisher = app.token("publisher", Role::Publisher).await;
+    let draft = app.data_as(&publisher, "{ article(slug: \"website-direction\") { id version } }", json!({})).await;
+    let updated = app
+        .data_as(
+            &publisher,
+            "mutation($id: ID!, $v: Int!) { updateArticle(id: $id, expectedVersion: $v, input: { thesis: \"Fresh thesis.\" }) { version } }",
+            json!({ "id": draft["article"]["id"], "v": draft["article"]["version"] }),
+        )
+        .await;
+    let preview = app.post_as(&publisher, "{ article(slug: \"website-direction\") { thesis } }", json!({})).await;
+    assert_eq!(preview.json()["data"]["article"]["thesis"], "Fresh thesis.");
+    assert!(preview.headers.get("etag").is_none(), "token answers are never cached");
+    let public = app.post_json(serde_json::from_str(THESIS).unwrap()).await;
+    assert_ne!(public.json()["data"]["article"]["thesis"], "Fresh thesis.", "the draft must not reach the public");
+
+    app.data_as(
+        &publisher,
+        "mutation($id: ID!, $v: Int!) { publishArticle(id: $id, expectedVersion: $v) { version } }",
+        json!({ "id": draft["article"]["id"], "v": updated["updateArticle"]["version"] }),
+    )
+    .await;
+    let public = app.post_json(serde_json::from_str(THESIS).unwrap()).await;
+    assert_eq!(public.json()["data"]["article"]["thesis"], "Fresh thesis.");
+    assert_ne!(public.headers.get("etag").unwrap().to_str().unwrap(), etag);
+}
+
+struct Served(Child, u16);
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(url: &str) -> Served {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new(env!("CARGO_BIN_EXE_backlot"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", url])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed() < Duration::from_secs(20), "serve did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Served(child, port)
+}
+
+/// A plain HTTP/1.1 POST, so the test talks to the processes exactly as a client would.
+fn post(port: u16, token: Option<&str>, body: &str) -> Value {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    write!(
+        stream,
+        "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let payload = response.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    serde_json::from_str(payload).unwrap_or_else(|e| panic!("{e}: {response}"))
+}
+
+#[tokio::test]
+async fn another_process_stops_serving_a_stale_page_within_a_second_of_a_write() {
+    let app = TestApp::with_demo().await;
+    let out = app.cli(&["token", "create", "--name", "pub", "--role", "publisher"]);
+    let token = String::from_utf8_lossy(&out.stdout).lines().last().unwrap().to_string();
+    let (writer, reader) = (serve(&app.url), serve(&app.url));
+
+    let before = post(reader.1, None, THESIS);
+    assert_eq!(post(reader.1, None, THESIS), before, "warm and cached");
+    let draft = post(writer.1, Some(&token), r#"{"query":"{ article(slug: \"website-direction\") { id version } }"}"#);
+    let (id, version) = (&draft["data"]["article"]["id"], draft["data"]["article"]["version"].as_i64().unwrap());
+    let update = json!({ "query": "mutation($id: ID!, $v: Int!) { updateArticle(id: $id, expectedVersion: $v, input: { thesis: \"Changed elsewhere.\" }) { version } }", "variables": { "id": id, "v": version } });
+    let updated = post(writer.1, Some(&token), &update.to_string());
+    let publish = json!({ "query": "mutation($id: ID!, $v: Int!) { publishArticle(id: $id, expectedVersion: $v) { version } }", "variables": { "id": id, "v": updated["data"]["updateArticle"]["version"] } });
+    let published = post(writer.1, Some(&token), &publish.to_string());
+    assert!(published.get("errors").is_none(), "{published}");
+    let acknowledged = Instant::now();
+    loop {
+        let now = post(reader.1, None, THESIS);
+        if now["data"]["article"]["thesis"] == "Changed elsewhere." {
+            break;
+        }
+        assert!(acknowledged.elapsed() < Duration::from_secs(1), "the other process kept serving the stale page");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
