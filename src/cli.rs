@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 
 use crate::config::{DatabaseConfig, ServeConfig};
 use crate::error::CliError;
-use crate::import::{self, ImportOutcome};
+use crate::import;
 use crate::service::article::Saved;
 use crate::service::token;
 use crate::{app, demo, graphql};
@@ -328,14 +328,13 @@ fn read_page(path: &Path) -> Result<String, CliError> {
     })
 }
 
-async fn import_one(db: &sea_orm::DatabaseConnection, path: &Path, publish: bool) -> Result<ImportOutcome, CliError> {
+fn parse_file(path: &Path) -> Result<import::ParsedPage, CliError> {
     let text = read_page(path)?;
-    let page = import::parse_page(&text).map_err(|e| input_error(path, &e.to_string()))?;
-    import::import_page(db, page, publish).await.map_err(|e| match e {
-        crate::service::ServiceError::BadInput { field, message } => input_error(path, &format!("{field}: {message}")),
-        other => CliError::Service(other),
-    })
+    import::parse_page(&text).map_err(|e| input_error(path, &e.to_string()))
 }
+
+/// Files per transaction; each file still succeeds or fails on its own (a savepoint each).
+const IMPORT_BATCH: usize = 200;
 
 async fn import_paths(db: &sea_orm::DatabaseConnection, paths: &[PathBuf], publish: bool) -> Result<(), CliError> {
     let started = Instant::now();
@@ -343,26 +342,50 @@ async fn import_paths(db: &sea_orm::DatabaseConnection, paths: &[PathBuf], publi
     let total = files.len();
     let (mut created, mut updated, mut failed) = (0usize, 0usize, 0usize);
     let mut last_error = None;
-    for (i, path) in files.iter().enumerate() {
-        match import_one(db, path, publish).await {
-            Ok(outcome) => {
-                let verb = match outcome.saved {
-                    Saved::Created => {
-                        created += 1;
-                        "created"
-                    }
-                    Saved::Updated => {
-                        updated += 1;
-                        "updated"
-                    }
-                };
-                let state = if outcome.published { "published" } else { "draft" };
-                println!("[{}/{total}] {verb} {} ({state}) from {}", i + 1, outcome.slug, path.display());
+    for (chunk_no, chunk) in files.chunks(IMPORT_BATCH).enumerate() {
+        let offset = chunk_no * IMPORT_BATCH;
+        let mut parsed = Vec::new();
+        for (i, path) in chunk.iter().enumerate() {
+            match parse_file(path) {
+                Ok(page) => parsed.push((offset + i, path, page)),
+                Err(e) => {
+                    failed += 1;
+                    eprintln!("[{}/{total}] error: {e}", offset + i + 1);
+                    last_error = Some(e);
+                }
             }
-            Err(e) => {
-                failed += 1;
-                eprintln!("[{}/{total}] error: {e}", i + 1);
-                last_error = Some(e);
+        }
+        let (numbers, pages): (Vec<(usize, &PathBuf)>, Vec<import::ParsedPage>) =
+            parsed.into_iter().map(|(n, p, page)| ((n, p), page)).unzip();
+        let outcomes = import::import_batch(db, pages, publish).await?;
+        for ((n, path), outcome) in numbers.into_iter().zip(outcomes) {
+            match outcome {
+                Ok(outcome) => {
+                    let verb = match outcome.saved {
+                        Saved::Created => {
+                            created += 1;
+                            "created"
+                        }
+                        Saved::Updated => {
+                            updated += 1;
+                            "updated"
+                        }
+                    };
+                    let state = if outcome.published { "published" } else { "draft" };
+                    println!("[{}/{total}] {verb} {} ({state}) from {}", n + 1, outcome.slug, path.display());
+                }
+                Err(e) => {
+                    failed += 1;
+                    let e = match e {
+                        crate::service::ServiceError::BadInput { field, message } => {
+                            input_error(path, &format!("{field}: {message}"))
+                        }
+                        crate::service::ServiceError::Conflict(message) => input_error(path, &message),
+                        other => CliError::Service(other),
+                    };
+                    eprintln!("[{}/{total}] error: {e}", n + 1);
+                    last_error = Some(e);
+                }
             }
         }
     }

@@ -1,13 +1,12 @@
 //! A deterministic synthetic data set for benchmarks and load tests (`backlot generate`): articles shaped
 //! like the original page, each with a paired proof record, observations, BTS frames and snippets.
 
-use entity::{AssetKind, ObservationKind as K, ReleaseStatus as R};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use entity::{AssetKind, ContentStatus, ObservationKind as K, ReleaseStatus as R, Stage, proof_snippet};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, Set};
 
-use crate::service::article::{ArticleDraft, QuestionInput, SectionInput};
-use crate::service::proof_record::{AssetInput, ObservationInput, ProofRecordDraft};
-use crate::service::snippet::SnippetDraft;
-use crate::service::{Result, catalog, editorial, publish, transaction};
+use crate::service::article::{self as articles, ArticleDraft, QuestionInput, SectionInput};
+use crate::service::proof_record::{self as proof_records, AssetInput, ObservationInput, ProofRecordDraft};
+use crate::service::{Result, catalog, publish, snippet, transaction};
 
 /// A small xorshift generator: the same seed gives the same data set on every machine.
 struct Rng(u64);
@@ -167,33 +166,47 @@ async fn write_page(
     rng: &mut Rng,
     n: usize,
     collection_id: i32,
+    channel_ids: &[i32],
     draft_share: u64,
 ) -> Result<()> {
-    let actor = editorial::Actor("generate".into());
+    // Straight to the stage writers: synthetic data needs no revisions or audit trail.
     let (mut article, record) = page(rng, n);
-    let record = editorial::create_proof_record(db, &actor, record).await?;
+    let record = proof_records::write(db, None, record, 1).await?;
     article.collection_id = Some(collection_id);
     article.proof_record_document_id = Some(record.document_id.clone());
-    let article = editorial::create_article(db, &actor, article).await?;
+    let article = articles::write(db, None, article, 1).await?;
     let is_draft = rng.below(100) < draft_share;
-    for (channel, limit) in CHANNELS {
+    let stages: &[(Stage, ContentStatus)] = if is_draft {
+        &[(Stage::Draft, ContentStatus::Draft)]
+    } else {
+        &[(Stage::Draft, ContentStatus::Published), (Stage::Published, ContentStatus::Published)]
+    };
+    let now = crate::service::now();
+    let mut snippets = Vec::new();
+    for ((_, limit), &channel_id) in CHANNELS.iter().zip(channel_ids) {
         let mut body = sentence(rng, 10);
-        body.truncate(limit);
-        let snippet = editorial::create_snippet(
-            db,
-            &actor,
-            SnippetDraft {
-                proof_record_document_id: record.document_id.clone(),
-                article_document_id: Some(article.document_id.clone()),
-                channel: channel.into(),
-                body,
-            },
-        )
-        .await?;
-        if !is_draft {
-            publish::publish_snippet(db, &snippet.document_id).await?;
+        body.truncate(*limit);
+        let document_id = crate::service::new_document_id();
+        for &(stage, status) in stages {
+            snippets.push(proof_snippet::ActiveModel {
+                document_id: Set(document_id.clone()),
+                stage: Set(stage),
+                status: Set(status),
+                proof_record_document_id: Set(record.document_id.clone()),
+                article_document_id: Set(Some(article.document_id.clone())),
+                channel_id: Set(channel_id),
+                char_count: Set(snippet::char_count(&body)),
+                body: Set(body.clone()),
+                published_at: Set((status == ContentStatus::Published).then_some(now)),
+                version: Set(1),
+                publish_at: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            });
         }
     }
+    proof_snippet::Entity::insert_many(snippets).exec(db).await?;
     if !is_draft {
         publish::publish_proof_record(db, &record.document_id).await?;
         publish::publish_article(db, &article.document_id).await?;
@@ -212,17 +225,20 @@ pub async fn generate(
     mut progress: impl FnMut(usize),
 ) -> Result<()> {
     let collection_id = catalog::ensure_collection(db, "Synthetic").await?;
+    let slugs: Vec<String> = CHANNELS.iter().map(|(slug, _)| slug.to_string()).collect();
+    let channel_ids = catalog::channel_ids(db, &slugs).await?;
     let batch = 250;
     let mut done = 0;
     while done < count {
         let size = batch.min(count - done);
         let first = start + done;
+        let channel_ids = channel_ids.clone();
         transaction(db, move |txn| {
             Box::pin(async move {
                 for n in first..first + size {
                     let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (n as u64 + 1));
                     rng.next();
-                    write_page(txn, &mut rng, n, collection_id, draft_percent).await?;
+                    write_page(txn, &mut rng, n, collection_id, &channel_ids, draft_percent).await?;
                 }
                 Ok(())
             })

@@ -4,7 +4,7 @@ pub mod parser;
 pub mod writer;
 
 pub use parser::{ParseError, ParsedPage, parse_page};
-pub use writer::{ImportOutcome, import_page};
+pub use writer::{ImportOutcome, import_batch};
 
 /// The contract's slug: ASCII transliteration, lower-case, runs of anything else as one hyphen.
 pub fn slugify(title: &str) -> String {

@@ -1,10 +1,10 @@
-//! Stores a parsed page: collection, paired proof record, article and its owned rows, in one transaction.
+//! Stores parsed pages: collection, paired proof record, article and its owned rows; each page all or nothing.
 
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, TransactionTrait};
 
 use super::ParsedPage;
 use crate::service::article::{self, ArticleDraft, Saved};
-use crate::service::{Result, catalog, proof_record, publish};
+use crate::service::{Result, catalog, generation, proof_record, publish};
 
 /// How revisions written by the importer name their author.
 pub const IMPORT_AUTHOR: &str = "import";
@@ -16,9 +16,33 @@ pub struct ImportOutcome {
     pub published: bool,
 }
 
-/// Imports one page; on any error nothing of it is written.
-pub async fn import_page(db: &DatabaseConnection, page: ParsedPage, publish: bool) -> Result<ImportOutcome> {
-    crate::service::transaction(db, move |txn| Box::pin(async move { write(txn, page, publish).await })).await
+/// Imports pages in one transaction with a savepoint per page: a page that fails is rolled back alone
+/// (nothing of it is written) while the others commit together, which is far cheaper than a commit per
+/// page. The outer error means the batch as a whole could not be committed: none of it was written.
+pub async fn import_batch(
+    db: &DatabaseConnection,
+    pages: Vec<ParsedPage>,
+    publish: bool,
+) -> Result<Vec<Result<ImportOutcome>>> {
+    let txn = db.begin().await?;
+    let mut outcomes = Vec::with_capacity(pages.len());
+    for page in pages {
+        let savepoint = txn.begin().await?;
+        match write(&savepoint, page, publish).await {
+            Ok(outcome) => {
+                savepoint.commit().await?;
+                outcomes.push(Ok(outcome));
+            }
+            Err(e) => {
+                savepoint.rollback().await?;
+                outcomes.push(Err(e));
+            }
+        }
+    }
+    generation::bump(&txn).await?;
+    txn.commit().await?;
+    generation::note_local_write();
+    Ok(outcomes)
 }
 
 pub(crate) async fn write(

@@ -9,6 +9,9 @@ use super::Result;
 
 static LOCAL_WRITES: AtomicU64 = AtomicU64::new(0);
 
+/// The poll statement, recognisable so statement counters can leave it out.
+pub const POLL_SQL: &str = "SELECT generation FROM content_generation WHERE id = 1";
+
 /// Called inside each write transaction.
 pub async fn bump(db: &impl ConnectionTrait) -> Result<()> {
     db.execute_unprepared("UPDATE content_generation SET generation = generation + 1 WHERE id = 1").await?;
@@ -36,7 +39,7 @@ pub async fn current(db: &impl ConnectionTrait) -> Result<i64> {
             DbBackend::Postgres => DbBackend::Postgres,
             _ => DbBackend::Sqlite,
         },
-        "SELECT generation FROM content_generation WHERE id = 1",
+        POLL_SQL,
     );
     Ok(Row::find_by_statement(stmt).one(db).await?.map_or(0, |r| r.generation))
 }

@@ -70,7 +70,7 @@ impl TestApp {
         let print_sql = std::env::var("BACKLOT_TEST_PRINT_SQL").is_ok();
         db.set_metric_callback(move |info| {
             // The cache's generation poll runs on a timer, not on behalf of any request.
-            if info.statement.sql.starts_with("SELECT generation FROM content_generation") {
+            if info.statement.sql.starts_with(backlot::service::generation::POLL_SQL) {
                 return;
             }
             counter.fetch_add(1, Ordering::SeqCst);
