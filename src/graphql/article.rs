@@ -434,7 +434,7 @@ impl ArticleMutation {
         apply(input, refs, &mut draft);
         let row = crate::service::transaction(super::db(ctx), move |txn| {
             Box::pin(async move {
-                let row = editorial::create_article(txn, &who, draft).await?;
+                let row = editorial::create::<editorial::Articles>(txn, &who, draft).await?;
                 if let MaybeUndefined::Value(at) = publish_at {
                     editorial::schedule(txn, &who, Kind::Article, &row.document_id, row.version, Some(at)).await?;
                 }
@@ -465,7 +465,15 @@ impl ArticleMutation {
                     apply(input, refs, d);
                     Ok(())
                 };
-                let row = editorial::update_article(txn, &who, &doc, expected_version, change, "updateArticle").await?;
+                let row = editorial::update::<editorial::Articles>(
+                    txn,
+                    &who,
+                    &doc,
+                    expected_version,
+                    change,
+                    "updateArticle",
+                )
+                .await?;
                 match publish_at {
                     MaybeUndefined::Undefined => {}
                     MaybeUndefined::Null => {
@@ -558,7 +566,17 @@ impl ArticleMutation {
         let who = super::actor(super::require(ctx, Role::Editor)?);
         let doc = super::node::decode("id", &id, "Article")?;
         let row = crate::service::transaction(super::db(ctx), move |txn| {
-            Box::pin(async move { editorial::restore_article(txn, &who, &doc, expected_version, revision).await })
+            Box::pin(async move {
+                editorial::restore::<editorial::Articles>(
+                    txn,
+                    &who,
+                    &doc,
+                    expected_version,
+                    revision,
+                    "restoreArticleRevision",
+                )
+                .await
+            })
         })
         .await
         .gql()?;

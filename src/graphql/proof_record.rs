@@ -359,7 +359,7 @@ impl ProofRecordMutation {
         let mut draft = service::ProofRecordDraft::default();
         apply(input, &mut draft);
         let row = transaction(super::db(ctx), move |txn| {
-            Box::pin(async move { editorial::create_proof_record(txn, &who, draft).await })
+            Box::pin(async move { editorial::create::<editorial::ProofRecords>(txn, &who, draft).await })
         })
         .await
         .gql()?;
@@ -382,7 +382,15 @@ impl ProofRecordMutation {
                     apply(input, d);
                     Ok(())
                 };
-                editorial::update_proof_record(txn, &who, &doc, expected_version, change, "updateProofRecord").await
+                editorial::update::<editorial::ProofRecords>(
+                    txn,
+                    &who,
+                    &doc,
+                    expected_version,
+                    change,
+                    "updateProofRecord",
+                )
+                .await
             })
         })
         .await
@@ -456,7 +464,17 @@ impl ProofRecordMutation {
         let who = super::actor(super::require(ctx, Role::Editor)?);
         let doc = super::node::decode("id", &id, "ProofRecord")?;
         let row = transaction(super::db(ctx), move |txn| {
-            Box::pin(async move { editorial::restore_proof_record(txn, &who, &doc, expected_version, revision).await })
+            Box::pin(async move {
+                editorial::restore::<editorial::ProofRecords>(
+                    txn,
+                    &who,
+                    &doc,
+                    expected_version,
+                    revision,
+                    "restoreProofRecordRevision",
+                )
+                .await
+            })
         })
         .await
         .gql()?;

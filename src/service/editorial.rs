@@ -112,56 +112,130 @@ async fn log(db: &impl ConnectionTrait, actor: &Actor, action: &str, kind: Kind,
     audit::record(db, &actor.0, action, kind.revision_type(), id, None).await
 }
 
-// ---- articles -------------------------------------------------------------------------------
+// ---- create, update, restore: the same for every versioned document type ------------------
 
-pub async fn create_article(db: &impl ConnectionTrait, actor: &Actor, draft: ArticleDraft) -> Result<article::Model> {
-    let row = articles::write(db, None, draft.clone(), 1).await?;
-    revision::record(db, revision::ARTICLE, &row.document_id, 1, &actor.0, &draft).await?;
-    log(db, actor, "createArticle", Kind::Article, &row.document_id).await?;
+/// A document type with a draft stage, versions and revisions.
+pub trait Document {
+    /// Its editable content, as stored in revisions.
+    type Draft: serde::Serialize + serde::de::DeserializeOwned + Clone + Send + Sync;
+    type Row: Send;
+    const KIND: Kind;
+    const CREATE: &'static str;
+
+    fn document_id(row: &Self::Row) -> &str;
+    fn load(
+        db: &impl ConnectionTrait,
+        document_id: &str,
+    ) -> impl std::future::Future<Output = Result<Option<(Self::Row, Self::Draft)>>> + Send;
+    fn write(
+        db: &impl ConnectionTrait,
+        existing: Option<Self::Row>,
+        draft: Self::Draft,
+        version: i32,
+    ) -> impl std::future::Future<Output = Result<Self::Row>> + Send;
+}
+
+pub struct Articles;
+
+impl Document for Articles {
+    type Draft = ArticleDraft;
+    type Row = article::Model;
+    const KIND: Kind = Kind::Article;
+    const CREATE: &'static str = "createArticle";
+
+    fn document_id(row: &article::Model) -> &str {
+        &row.document_id
+    }
+    fn load(
+        db: &impl ConnectionTrait,
+        document_id: &str,
+    ) -> impl std::future::Future<Output = Result<Option<(article::Model, ArticleDraft)>>> + Send {
+        articles::load_draft(db, document_id)
+    }
+    fn write(
+        db: &impl ConnectionTrait,
+        existing: Option<article::Model>,
+        draft: ArticleDraft,
+        version: i32,
+    ) -> impl std::future::Future<Output = Result<article::Model>> + Send {
+        articles::write(db, existing, draft, version)
+    }
+}
+
+pub struct ProofRecords;
+
+impl Document for ProofRecords {
+    type Draft = ProofRecordDraft;
+    type Row = proof_record::Model;
+    const KIND: Kind = Kind::ProofRecord;
+    const CREATE: &'static str = "createProofRecord";
+
+    fn document_id(row: &proof_record::Model) -> &str {
+        &row.document_id
+    }
+    fn load(
+        db: &impl ConnectionTrait,
+        document_id: &str,
+    ) -> impl std::future::Future<Output = Result<Option<(proof_record::Model, ProofRecordDraft)>>> + Send {
+        proof_records::load_draft(db, document_id)
+    }
+    fn write(
+        db: &impl ConnectionTrait,
+        existing: Option<proof_record::Model>,
+        draft: ProofRecordDraft,
+        version: i32,
+    ) -> impl std::future::Future<Output = Result<proof_record::Model>> + Send {
+        proof_records::write(db, existing, draft, version)
+    }
+}
+
+/// Creates a document at version 1 with its first revision.
+pub async fn create<D: Document>(db: &impl ConnectionTrait, actor: &Actor, draft: D::Draft) -> Result<D::Row> {
+    let row = D::write(db, None, draft.clone(), 1).await?;
+    let id = D::document_id(&row).to_string();
+    revision::record(db, D::KIND.revision_type(), &id, 1, &actor.0, &draft).await?;
+    log(db, actor, D::CREATE, D::KIND, &id).await?;
     Ok(row)
 }
 
 /// Applies `change` to the current draft content and stores it as the next version.
-pub async fn update_article(
+pub async fn update<D: Document>(
     db: &impl ConnectionTrait,
     actor: &Actor,
     document_id: &str,
     expected: i32,
-    change: impl FnOnce(&mut ArticleDraft) -> Result<()>,
+    change: impl FnOnce(&mut D::Draft) -> Result<()>,
     action: &str,
-) -> Result<article::Model> {
-    let version = claim(db, Kind::Article, document_id, expected).await?;
-    let (row, mut draft) = articles::load_draft(db, document_id)
+) -> Result<D::Row> {
+    let version = claim(db, D::KIND, document_id, expected).await?;
+    let (row, mut draft) = D::load(db, document_id)
         .await?
-        .ok_or_else(|| ServiceError::NotFound { entity: "article", key: document_id.into() })?;
+        .ok_or_else(|| ServiceError::NotFound { entity: D::KIND.name(), key: document_id.into() })?;
     change(&mut draft)?;
-    let row = articles::write(db, Some(row), draft.clone(), version).await?;
-    revision::record(db, revision::ARTICLE, document_id, version, &actor.0, &draft).await?;
-    log(db, actor, action, Kind::Article, document_id).await?;
+    let row = D::write(db, Some(row), draft.clone(), version).await?;
+    revision::record(db, D::KIND.revision_type(), document_id, version, &actor.0, &draft).await?;
+    log(db, actor, action, D::KIND, document_id).await?;
     Ok(row)
 }
 
-pub async fn restore_article(
+/// Makes the content of revision `from_version` the draft again, as a new revision.
+pub async fn restore<D: Document>(
     db: &impl ConnectionTrait,
     actor: &Actor,
     document_id: &str,
     expected: i32,
     from_version: i32,
-) -> Result<article::Model> {
-    let restored: ArticleDraft = revision::content(db, revision::ARTICLE, document_id, from_version).await?;
-    update_article(
-        db,
-        actor,
-        document_id,
-        expected,
-        |d| {
-            *d = restored;
-            Ok(())
-        },
-        "restoreArticleRevision",
-    )
-    .await
+    action: &str,
+) -> Result<D::Row> {
+    let restored: D::Draft = revision::content(db, D::KIND.revision_type(), document_id, from_version).await?;
+    let replace = |d: &mut D::Draft| {
+        *d = restored;
+        Ok(())
+    };
+    update::<D>(db, actor, document_id, expected, replace, action).await
 }
+
+// ---- articles -------------------------------------------------------------------------------
 
 pub async fn delete_article(db: &impl ConnectionTrait, actor: &Actor, document_id: &str, expected: i32) -> Result<()> {
     claim(db, Kind::Article, document_id, expected).await?;
@@ -217,58 +291,6 @@ pub async fn draft_article(db: &impl ConnectionTrait, document_id: &str) -> Resu
 }
 
 // ---- proof records --------------------------------------------------------------------------
-
-pub async fn create_proof_record(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    draft: ProofRecordDraft,
-) -> Result<proof_record::Model> {
-    let row = proof_records::write(db, None, draft.clone(), 1).await?;
-    revision::record(db, revision::PROOF_RECORD, &row.document_id, 1, &actor.0, &draft).await?;
-    log(db, actor, "createProofRecord", Kind::ProofRecord, &row.document_id).await?;
-    Ok(row)
-}
-
-pub async fn update_proof_record(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    document_id: &str,
-    expected: i32,
-    change: impl FnOnce(&mut ProofRecordDraft) -> Result<()>,
-    action: &str,
-) -> Result<proof_record::Model> {
-    let version = claim(db, Kind::ProofRecord, document_id, expected).await?;
-    let (row, mut draft) = proof_records::load_draft(db, document_id)
-        .await?
-        .ok_or_else(|| ServiceError::NotFound { entity: "proof record", key: document_id.into() })?;
-    change(&mut draft)?;
-    let row = proof_records::write(db, Some(row), draft.clone(), version).await?;
-    revision::record(db, revision::PROOF_RECORD, document_id, version, &actor.0, &draft).await?;
-    log(db, actor, action, Kind::ProofRecord, document_id).await?;
-    Ok(row)
-}
-
-pub async fn restore_proof_record(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    document_id: &str,
-    expected: i32,
-    from_version: i32,
-) -> Result<proof_record::Model> {
-    let restored: ProofRecordDraft = revision::content(db, revision::PROOF_RECORD, document_id, from_version).await?;
-    update_proof_record(
-        db,
-        actor,
-        document_id,
-        expected,
-        |d| {
-            *d = restored;
-            Ok(())
-        },
-        "restoreProofRecordRevision",
-    )
-    .await
-}
 
 pub async fn delete_proof_record(
     db: &impl ConnectionTrait,
