@@ -50,7 +50,7 @@ fn operations(article: &str, record: &str, snippet: &str) -> Vec<(String, Role)>
     ]
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_mutation_against_every_role_and_no_token() {
     let app = TestApp::with_demo().await;
     let ids = app
@@ -97,7 +97,7 @@ async fn every_mutation_against_every_role_and_no_token() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_role_may_not_set_a_field_it_does_not_own() {
     let app = TestApp::with_demo().await;
     let editor = app.token("editor", Role::Editor).await;
@@ -114,7 +114,7 @@ async fn a_role_may_not_set_a_field_it_does_not_own() {
     assert_eq!(app.data_as(&preview, "{ article(slug: \"sneaky\") { id } }", json!({})).await["article"], Value::Null);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_from_the_cli_are_hashed_revocable_and_expire() {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let app = TestApp::with_demo().await;
@@ -173,7 +173,7 @@ async fn tokens_from_the_cli_are_hashed_revocable_and_expire() {
     assert_ne!(out.status.code(), Some(0), "names are unique");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admins_manage_tokens_over_the_api() {
     let app = TestApp::new().await;
     let admin = app.token("root", Role::Admin).await;

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 const THESIS: &str = r#"{"query":"{ article(slug: \"website-direction\") { thesis } }"}"#;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn public_answers_are_cached_with_etags_and_writes_invalidate_them() {
     let app = TestApp::with_demo().await;
     let first = app.post_json(serde_json::from_str(THESIS).unwrap()).await;
@@ -115,7 +115,7 @@ fn post(port: u16, token: Option<&str>, body: &str) -> Value {
     serde_json::from_str(payload).unwrap_or_else(|e| panic!("{e}: {response}"))
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_process_stops_serving_a_stale_page_within_a_second_of_a_write() {
     let app = TestApp::with_demo().await;
     let out = app.cli(&["token", "create", "--name", "pub", "--role", "publisher"]);

@@ -23,7 +23,7 @@ async fn create_article(app: &TestApp, token: &str, title: &str, secret: &str) -
     (body["createArticle"]["id"].clone(), body["createArticle"]["version"].as_i64().unwrap())
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_unpublished_is_reachable_publicly() {
     let app = TestApp::with_demo().await;
     let admin = app.token("admin", Role::Admin).await;

@@ -16,7 +16,7 @@ async fn draft_of(app: &TestApp, token: &str, slug: &str) -> Value {
     app.data_as(token, DRAFT, json!({ "slug": slug })).await["article"].clone()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_editor_takes_the_original_page_from_import_to_a_restored_revision() {
     let app = TestApp::new().await;
     app.import("original.txt", SEED, false);
@@ -100,7 +100,7 @@ async fn an_editor_takes_the_original_page_from_import_to_a_restored_revision() 
     assert_eq!(restored["restoreArticleRevision"]["sections"].as_array().unwrap().len(), 2);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stale_versions_conflict_and_fifty_concurrent_updates_give_one_success() {
     let app = TestApp::with_demo().await;
     let editor = app.token("editor", Role::Editor).await;
@@ -158,7 +158,7 @@ async fn stale_versions_conflict_and_fifty_concurrent_updates_give_one_success()
     assert!(!public["article"]["thesis"].as_str().unwrap().starts_with("Writer "));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_article_and_its_proof_record_publish_together() {
     let app = TestApp::new().await;
     app.import("original.txt", SEED, false);
@@ -178,7 +178,7 @@ async fn an_article_and_its_proof_record_publish_together() {
     assert_eq!(public["article"]["proofRecord"]["status"], "PUBLISHED");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_joint_publish_publishes_nothing() {
     let app = TestApp::new().await;
     let publisher = app.token("publisher", Role::Publisher).await;
@@ -199,7 +199,7 @@ async fn a_failed_joint_publish_publishes_nothing() {
     assert_eq!(again["version"], created["createArticle"]["version"], "the version claim was rolled back too");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inputs_are_validated_with_the_field_named() {
     let app = TestApp::with_demo().await;
     let admin = app.token("admin", Role::Admin).await;
@@ -263,7 +263,7 @@ async fn inputs_are_validated_with_the_field_named() {
     assert_eq!(body["errors"][0]["extensions"]["field"], "body");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn preview_responses_are_never_cacheable_and_every_write_is_audited() {
     let app = TestApp::with_demo().await;
     let preview = app.token("preview", Role::Preview).await;

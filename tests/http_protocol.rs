@@ -17,7 +17,7 @@ fn post(body: &str, accept: Option<&str>, content_type: Option<&str>) -> Request
     builder.body(Body::from(body.to_string())).unwrap()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn post_and_get_answer_in_the_negotiated_media_type() {
     let app = TestApp::new().await;
     let ok = app.request(post(r#"{"query":"{ __typename }"}"#, None, Some("application/json"))).await;
@@ -47,7 +47,7 @@ async fn post_and_get_answer_in_the_negotiated_media_type() {
     assert_eq!(get.json()["data"]["reuseChannels"].as_array().unwrap().len(), 6);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn request_errors_use_400_without_data_for_graphql_response_json() {
     let app = TestApp::new().await;
     let gr = Some("application/graphql-response+json");
@@ -97,7 +97,7 @@ async fn request_errors_use_400_without_data_for_graphql_response_json() {
     assert_eq!(deep.json()["errors"][0]["extensions"]["code"], "QUERY_TOO_COMPLEX");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mutations_over_get_are_refused() {
     let app = TestApp::new().await;
     let res = app
@@ -112,7 +112,7 @@ async fn mutations_over_get_are_refused() {
     assert_eq!(res.headers.get("allow").unwrap(), "POST");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn graphiql_is_served_locally_and_health_answers() {
     let app = TestApp::new().await;
     let page = app
@@ -135,7 +135,7 @@ async fn graphiql_is_served_locally_and_health_answers() {
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_suite_runs_on_the_backend_it_was_asked_for() {
     let app = TestApp::new().await;
     let expected = if std::env::var("BACKLOT_TEST_POSTGRES_URL").is_ok_and(|u| !u.is_empty()) {

@@ -19,7 +19,7 @@ const ARTICLE_PAGE: &str = r#"query($slug: String!) {
   }
 }"#;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn importing_the_original_page_gives_every_typed_field() {
     let app = TestApp::new().await;
     let out = app.import("original.txt", SEED, true);
@@ -75,7 +75,7 @@ async fn importing_the_original_page_gives_every_typed_field() {
     assert_eq!(a["relatedArticles"], json!([]));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pending_related_link_resolves_when_its_page_arrives() {
     let app = TestApp::new().await;
     app.import("original.txt", SEED, true);
@@ -85,7 +85,7 @@ async fn a_pending_related_link_resolves_when_its_page_arrives() {
     assert_eq!(data["article"]["relatedLinks"][0]["article"], json!({ "slug": "website-direction" }));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn imports_are_drafts_unless_published_and_reimport_updates_in_place() {
     let app = TestApp::new().await;
     let out = app.import("original.txt", SEED, false);
@@ -105,7 +105,7 @@ async fn imports_are_drafts_unless_published_and_reimport_updates_in_place() {
     assert_eq!(sections["article"]["sections"].as_array().unwrap().len(), 2);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_that_does_not_parse_names_file_and_line_and_writes_nothing() {
     let app = TestApp::new().await;
     app.write_page("pages/a-good.txt", &page("Good Page", "goodness"));
@@ -126,7 +126,7 @@ async fn a_file_that_does_not_parse_names_file_and_line_and_writes_nothing() {
     assert_eq!(data, json!({ "a": null, "b": { "slug": "good-page" } }));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_page_that_fails_while_writing_leaves_the_database_as_it_was() {
     use sea_orm::{EntityTrait, PaginatorTrait};
     let app = TestApp::new().await;
@@ -140,7 +140,7 @@ async fn a_page_that_fails_while_writing_leaves_the_database_as_it_was() {
     assert_eq!(entity::article::Entity::find().count(&app.db).await.unwrap(), 0);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_files_and_invalid_utf8_fail_with_clear_messages() {
     let app = TestApp::new().await;
     let out = app.cli(&["import", "no-such-file.txt"]);
@@ -154,7 +154,7 @@ async fn missing_files_and_invalid_utf8_fail_with_clear_messages() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("line 1: not valid UTF-8"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn non_ascii_titles_get_ascii_slugs() {
     let app = TestApp::new().await;
     let out = app.import("cafe.txt", &page("Café Crème Brûlée Shoot", "desserts"), true);
@@ -163,7 +163,7 @@ async fn non_ascii_titles_get_ascii_slugs() {
     assert_eq!(data["article"]["title"], "Café Crème Brûlée Shoot");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrate_schema_and_help_work_from_the_command_line() {
     let app = TestApp::new().await;
     let out = app.cli(&["migrate"]);

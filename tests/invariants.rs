@@ -17,7 +17,7 @@ fn body_text(v: &Value) -> String {
 }
 
 /// Invariant 1: a draft proof record (created by the import) is unreachable on every public path.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drafts_are_never_public() {
     let app = TestApp::new().await;
     app.import("original.txt", SEED, true);
@@ -75,7 +75,7 @@ async fn drafts_are_never_public() {
 }
 
 /// Invariant 2: PENDING and DENIED frames never reach the public, by any path.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pending_and_denied_assets_are_never_public() {
     let app = TestApp::with_demo().await;
     let hidden = asset::Entity::find()
@@ -108,7 +108,7 @@ async fn pending_and_denied_assets_are_never_public() {
 }
 
 /// Invariant 3: every snippet offered for a channel fits its maxChars.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn snippets_fit_their_channel() {
     let app = TestApp::with_demo().await;
     let data = app
@@ -154,7 +154,7 @@ const INDEX_QUERY: &str = r#"query($first: Int) { articles(first: $first, orderB
 } } } }"#;
 
 /// Invariant 4: the SQL statements of a list query do not grow with the page size.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn list_queries_run_a_fixed_number_of_statements() {
     let app = TestApp::with_demo().await;
     for i in 0..30 {
@@ -178,7 +178,7 @@ async fn list_queries_run_a_fixed_number_of_statements() {
 }
 
 /// Invariant 5: errors carry a stable code and never SQL text, panics or stack traces.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn errors_are_coded_and_never_leak_internals() {
     let app = TestApp::with_demo().await;
     let nasty = [

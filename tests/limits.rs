@@ -19,14 +19,14 @@ const ARTICLE_PAGE: &str = r#"{ article(slug: "behind-the-scenes-production-as-b
 const INDEX: &str = r#"{ articles(first: 100) { totalCount edges { node { title slug thesis
   sections { heading body } questions { question answer } proofRecord { client assets { url } } } } } }"#;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_defaults_fit_the_article_page_and_the_index() {
     let app = TestApp::with_demo().await;
     app.data(ARTICLE_PAGE, json!({})).await;
     app.data(INDEX, json!({})).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn depth_complexity_aliases_body_and_batch_are_limited() {
     let app = TestApp::with_demo().await;
     let deep =
@@ -50,7 +50,7 @@ async fn depth_complexity_aliases_body_and_batch_are_limited() {
     assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn limits_and_exposure_are_configurable() {
     let app = TestApp::new().await;
     let settings = ApiSettings {
@@ -116,7 +116,7 @@ async fn limits_and_exposure_are_configurable() {
     assert_eq!(body["data"]["__schema"]["queryType"]["name"], "Query");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scheduled_publishes_happen_exactly_once_across_processes() {
     let app = TestApp::with_demo().await;
     let publisher = app.token("publisher", backlot::service::token::Role::Publisher).await;

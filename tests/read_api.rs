@@ -9,7 +9,7 @@ fn titles(connection: &Value) -> Vec<String> {
     connection["edges"].as_array().unwrap().iter().map(|e| e["node"]["title"].as_str().unwrap().to_string()).collect()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_article_page_has_its_proof_record_cleared_frames_and_questions() {
     let app = TestApp::with_demo().await;
     let data = app
@@ -48,7 +48,7 @@ async fn the_article_page_has_its_proof_record_cleared_frames_and_questions() {
     assert_eq!(pr["articles"], json!([{ "slug": ORIGINAL_SLUG }]));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn articles_paginate_forwards_and_backwards_with_total_count() {
     let app = TestApp::with_demo().await;
     let query = r#"query($first: Int, $after: String, $last: Int, $before: String) {
@@ -87,7 +87,7 @@ async fn articles_paginate_forwards_and_backwards_with_total_count() {
     assert_eq!(titles(&prev["articles"]), all_titles[8..11].to_vec());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn articles_filter_by_collection_text_and_publish_date_and_order_by_date() {
     let app = TestApp::with_demo().await;
     let q = r#"query($filter: ArticleFilter) { articles(first: 100, filter: $filter) { totalCount edges { node { slug publishedAt } } } }"#;
@@ -119,7 +119,7 @@ async fn articles_filter_by_collection_text_and_publish_date_and_order_by_date()
     assert_eq!(past["articles"]["totalCount"], 14);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn proof_records_collections_channels_questions_and_snippets() {
     let app = TestApp::with_demo().await;
     let data = app
@@ -168,7 +168,7 @@ async fn proof_records_collections_channels_questions_and_snippets() {
     assert_eq!(data["proofSnippets"]["edges"][0]["node"]["article"]["slug"], ORIGINAL_SLUG);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn search_ranks_articles_proof_records_and_questions() {
     let app = TestApp::with_demo().await;
     let q = r#"query($q: String!, $first: Int) { search(query: $q, first: $first) {
@@ -197,7 +197,7 @@ async fn search_ranks_articles_proof_records_and_questions() {
     assert_eq!(error_code(&body), "BAD_USER_INPUT");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn node_fetches_every_type_by_its_global_id() {
     let app = TestApp::with_demo().await;
     let ids = app
@@ -230,7 +230,7 @@ async fn node_fetches_every_type_by_its_global_id() {
     assert_eq!(error_code(&body), "BAD_USER_INPUT");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_gets_stable_codes_and_unknown_slugs_are_null() {
     let app = TestApp::with_demo().await;
     let body = app.graphql("{ articles(first: 101) { totalCount } }", json!({})).await;

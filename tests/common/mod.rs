@@ -160,8 +160,9 @@ impl TestApp {
         (out, self.statements.load(Ordering::SeqCst) - before)
     }
 
-    /// Runs the real `backlot` binary against this test's database, then waits out one cache poll so
-    /// the router has seen any write it made (a deployment sees it within the poll interval too).
+    /// Runs the real `backlot` binary against this test's database, then waits out a few cache polls so
+    /// the router has seen any write it made (a deployment sees it within the poll interval too). Tests run
+    /// on a multi-threaded runtime so the poller keeps running while this blocks.
     pub fn cli(&self, args: &[&str]) -> Output {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_backlot"))
             .args(args)
@@ -170,7 +171,7 @@ impl TestApp {
             .current_dir(self.dir.path())
             .output()
             .expect("run backlot");
-        std::thread::sleep(std::time::Duration::from_millis(3 * CACHE_POLL_MS));
+        std::thread::sleep(std::time::Duration::from_millis(10 * CACHE_POLL_MS));
         out
     }
 
