@@ -290,3 +290,26 @@ async fn preview_responses_are_never_cacheable_and_every_write_is_audited() {
     let body = app.graphql_as(&preview, "{ auditLog { edges { node { action } } } }", json!({})).await;
     assert_eq!(error_code(&body), "FORBIDDEN");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn frames_and_questions_keep_their_ids_across_edits() {
+    let app = TestApp::with_demo().await;
+    let editor = app.token("editor", Role::Editor).await;
+    let q = r#"{ proofRecord(slug: "behind-the-scenes-production-as-brand-proof") { id version assets { id } } article(slug: "behind-the-scenes-production-as-brand-proof") { id version questions { id } } }"#;
+    let before = app.data_as(&editor, q, json!({})).await;
+    app.data_as(
+        &editor,
+        "mutation($id: ID!, $v: Int!) { updateProofRecord(id: $id, expectedVersion: $v, input: { client: \"Renamed\" }) { version } }",
+        json!({ "id": before["proofRecord"]["id"], "v": before["proofRecord"]["version"] }),
+    )
+    .await;
+    app.data_as(
+        &editor,
+        "mutation($id: ID!, $v: Int!) { updateArticle(id: $id, expectedVersion: $v, input: { thesis: \"Renamed.\" }) { version } }",
+        json!({ "id": before["article"]["id"], "v": before["article"]["version"] }),
+    )
+    .await;
+    let after = app.data_as(&editor, q, json!({})).await;
+    assert_eq!(after["proofRecord"]["assets"], before["proofRecord"]["assets"]);
+    assert_eq!(after["article"]["questions"], before["article"]["questions"]);
+}

@@ -445,8 +445,17 @@ pub(crate) async fn write(
     }
     let channel_ids = catalog::channel_ids(db, &draft.channels).await?;
     let timestamp = now();
+    let mut old_asset_ids: Vec<String> = Vec::new();
     let row = match existing {
         Some(model) => {
+            // A frame keeps its ID across edits while it keeps its place, as questions do.
+            old_asset_ids = assets_of(db, Visibility::Preview, &[model.id])
+                .await?
+                .remove(&model.id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|a| a.document_id)
+                .collect();
             delete_children(db, model.id).await?;
             let mut active = model.into_active_model();
             active.slug = Set(draft.slug.clone());
@@ -504,7 +513,7 @@ pub(crate) async fn write(
         .enumerate()
         .map(|(i, a)| asset::Model {
             id: 0,
-            document_id: new_document_id(),
+            document_id: old_asset_ids.get(i).cloned().unwrap_or_else(new_document_id),
             proof_record_id: row.id,
             position: i as i32,
             url: a.url,
