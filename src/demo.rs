@@ -121,7 +121,7 @@ pub async fn load(db: &DatabaseConnection) -> Result<Option<usize>> {
     crate::service::transaction(db, move |txn| {
         Box::pin(async move {
             for page in pages {
-                writer::write(txn, page, true).await?;
+                writer::write(txn, page, true, DEMO_AUTHOR).await?;
             }
             let proof_collection = catalog::ensure_collection(txn, "Proof").await?;
             catalog::set_collection_description(

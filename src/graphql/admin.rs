@@ -182,7 +182,7 @@ pub struct CollectionInputValue {
 
 impl From<CollectionInputValue> for CollectionInput {
     fn from(v: CollectionInputValue) -> Self {
-        CollectionInput { slug: v.slug, name: v.name, description: maybe(v.description) }
+        CollectionInput { slug: v.slug, name: v.name, description: super::maybe(v.description) }
     }
 }
 
@@ -197,15 +197,12 @@ pub struct ReuseChannelInput {
 
 impl From<ReuseChannelInput> for ChannelInput {
     fn from(v: ReuseChannelInput) -> Self {
-        ChannelInput { slug: v.slug, name: v.name, description: maybe(v.description), max_chars: maybe(v.max_chars) }
-    }
-}
-
-fn maybe<T>(v: MaybeUndefined<T>) -> Option<Option<T>> {
-    match v {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(v) => Some(Some(v)),
+        ChannelInput {
+            slug: v.slug,
+            name: v.name,
+            description: super::maybe(v.description),
+            max_chars: super::maybe(v.max_chars),
+        }
     }
 }
 

@@ -309,14 +309,6 @@ pub struct ArticleInput {
     publish_at: MaybeUndefined<DateTime<Utc>>,
 }
 
-fn set<T>(target: &mut Option<T>, value: MaybeUndefined<T>) {
-    match value {
-        MaybeUndefined::Undefined => {}
-        MaybeUndefined::Null => *target = None,
-        MaybeUndefined::Value(v) => *target = Some(v),
-    }
-}
-
 /// References resolved to storage keys before the write: `None` = unchanged, `Some(None)` = cleared.
 struct References {
     collection_id: Option<Option<i32>>,
@@ -361,8 +353,8 @@ fn apply(input: ArticleInput, refs: References, draft: &mut service::ArticleDraf
     } else if draft.slug.is_empty() {
         draft.slug = crate::import::slugify(&draft.title);
     }
-    set(&mut draft.thesis, input.thesis);
-    set(&mut draft.point, input.point);
+    super::set(&mut draft.thesis, input.thesis);
+    super::set(&mut draft.point, input.point);
     match input.audience {
         MaybeUndefined::Undefined => {}
         MaybeUndefined::Null => {
@@ -376,10 +368,10 @@ fn apply(input: ArticleInput, refs: References, draft: &mut service::ArticleDraf
             draft.reader_need = a.reader_need;
         }
     }
-    set(&mut draft.real_problem, input.real_problem);
-    set(&mut draft.record_matters, input.record_matters);
-    set(&mut draft.smarter_question, input.smarter_question);
-    set(&mut draft.proves, input.proves);
+    super::set(&mut draft.real_problem, input.real_problem);
+    super::set(&mut draft.record_matters, input.record_matters);
+    super::set(&mut draft.smarter_question, input.smarter_question);
+    super::set(&mut draft.proves, input.proves);
     if let Some(sections) = input.sections {
         draft.sections = sections
             .into_iter()
@@ -588,7 +580,9 @@ async fn take_down(ctx: &Context<'_>, id: ID, expected_version: i32, status: ent
     let who = super::actor(super::require(ctx, Role::Publisher)?);
     let doc = super::node::decode("id", &id, "Article")?;
     let row = crate::service::transaction(super::db(ctx), move |txn| {
-        Box::pin(async move { editorial::take_down_article(txn, &who, &doc, expected_version, status).await })
+        Box::pin(
+            async move { editorial::take_down::<editorial::Articles>(txn, &who, &doc, expected_version, status).await },
+        )
     })
     .await
     .gql()?;

@@ -123,6 +123,22 @@ pub(crate) fn visibility(ctx: &Context<'_>) -> Visibility {
     ctx.data_opt::<RequestScope>().map(|s| s.visibility).unwrap_or_default()
 }
 
+/// An update input's nullable field: absent keeps the value (`None`), `null` clears it (`Some(None)`).
+pub(crate) fn maybe<T>(v: async_graphql::MaybeUndefined<T>) -> Option<Option<T>> {
+    match v {
+        async_graphql::MaybeUndefined::Undefined => None,
+        async_graphql::MaybeUndefined::Null => Some(None),
+        async_graphql::MaybeUndefined::Value(v) => Some(Some(v)),
+    }
+}
+
+/// Applies an update input's nullable field to `target`.
+pub(crate) fn set<T>(target: &mut Option<T>, value: async_graphql::MaybeUndefined<T>) {
+    if let Some(v) = maybe(value) {
+        *target = v;
+    }
+}
+
 /// A connection field's complexity: its page size times what each node asks for.
 pub(crate) fn page_complexity(child: usize, first: Option<i32>, last: Option<i32>) -> usize {
     let size = first.or(last).unwrap_or(crate::service::pagination::DEFAULT_PAGE_SIZE).clamp(1, 100) as usize;

@@ -294,14 +294,6 @@ pub struct ProofRecordInput {
     channels: Option<Vec<String>>,
 }
 
-fn set<T>(target: &mut Option<T>, value: MaybeUndefined<T>) {
-    match value {
-        MaybeUndefined::Undefined => {}
-        MaybeUndefined::Null => *target = None,
-        MaybeUndefined::Value(v) => *target = Some(v),
-    }
-}
-
 fn apply(input: ProofRecordInput, draft: &mut service::ProofRecordDraft) {
     if let Some(v) = input.title {
         draft.title = v;
@@ -311,12 +303,12 @@ fn apply(input: ProofRecordInput, draft: &mut service::ProofRecordDraft) {
     } else if draft.slug.is_empty() {
         draft.slug = crate::import::slugify(&draft.title);
     }
-    set(&mut draft.client, input.client);
-    set(&mut draft.deliverable, input.deliverable);
-    set(&mut draft.problem_solved, input.problem_solved);
-    set(&mut draft.summary, input.summary);
-    set(&mut draft.captured_on, input.captured_on);
-    set(&mut draft.location, input.location);
+    super::set(&mut draft.client, input.client);
+    super::set(&mut draft.deliverable, input.deliverable);
+    super::set(&mut draft.problem_solved, input.problem_solved);
+    super::set(&mut draft.summary, input.summary);
+    super::set(&mut draft.captured_on, input.captured_on);
+    super::set(&mut draft.location, input.location);
     if let Some(list) = input.observations {
         draft.observations = list
             .into_iter()
@@ -491,7 +483,9 @@ async fn take_down(
     let who = super::actor(super::require(ctx, Role::Publisher)?);
     let doc = super::node::decode("id", &id, "ProofRecord")?;
     let row = transaction(super::db(ctx), move |txn| {
-        Box::pin(async move { editorial::take_down_proof_record(txn, &who, &doc, expected_version, status).await })
+        Box::pin(async move {
+            editorial::take_down::<editorial::ProofRecords>(txn, &who, &doc, expected_version, status).await
+        })
     })
     .await
     .gql()?;

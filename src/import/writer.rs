@@ -4,13 +4,14 @@ use sea_orm::{DatabaseConnection, TransactionTrait};
 
 use super::ParsedPage;
 use crate::service::article::{self, ArticleDraft, Saved};
-use crate::service::{Result, catalog, generation, proof_record, publish};
+use crate::service::{Result, audit, catalog, generation, proof_record, publish, revision};
 
 /// How revisions written by the importer name their author.
 pub const IMPORT_AUTHOR: &str = "import";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportOutcome {
+    pub document_id: String,
     pub slug: String,
     pub saved: Saved,
     pub published: bool,
@@ -28,8 +29,15 @@ pub async fn import_batch(
     let mut outcomes = Vec::with_capacity(pages.len());
     for page in pages {
         let savepoint = txn.begin().await?;
-        match write(&savepoint, page, publish).await {
+        match write(&savepoint, page, publish, IMPORT_AUTHOR).await {
             Ok(outcome) => {
+                let action = match (outcome.saved, outcome.published) {
+                    (Saved::Created, false) => "importArticle",
+                    (Saved::Created, true) => "importAndPublishArticle",
+                    (Saved::Updated, false) => "reimportArticle",
+                    (Saved::Updated, true) => "reimportAndPublishArticle",
+                };
+                audit::record(&savepoint, IMPORT_AUTHOR, action, revision::ARTICLE, &outcome.document_id, None).await?;
                 savepoint.commit().await?;
                 outcomes.push(Ok(outcome));
             }
@@ -45,10 +53,12 @@ pub async fn import_batch(
     Ok(outcomes)
 }
 
+/// Stores one page; `author` names the writer in revisions and the audit log.
 pub(crate) async fn write(
     db: &impl sea_orm::ConnectionTrait,
     page: ParsedPage,
     publish_now: bool,
+    author: &str,
 ) -> Result<ImportOutcome> {
     let collection_id = match &page.collection {
         Some(name) => Some(catalog::ensure_collection(db, name).await?),
@@ -56,7 +66,7 @@ pub(crate) async fn write(
     };
     // The paired record shares the article's slug and starts as a DRAFT, private until an editor publishes it.
     let proof_record_document_id = if page.paired_proof_record {
-        Some(proof_record::ensure_draft(db, &page.slug, &page.title).await?)
+        Some(proof_record::ensure_draft(db, &page.slug, &page.title, author).await?)
     } else {
         None
     };
@@ -78,9 +88,9 @@ pub(crate) async fn write(
         collection_id,
         proof_record_document_id,
     };
-    let (row, saved) = article::save_draft(db, draft, IMPORT_AUTHOR).await?;
+    let (row, saved) = article::save_draft(db, draft, author).await?;
     if publish_now {
         publish::publish_article(db, &row.document_id).await?;
     }
-    Ok(ImportOutcome { slug: row.slug, saved, published: publish_now })
+    Ok(ImportOutcome { document_id: row.document_id, slug: row.slug, saved, published: publish_now })
 }

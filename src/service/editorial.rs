@@ -121,8 +121,21 @@ pub trait Document {
     type Row: Send;
     const KIND: Kind;
     const CREATE: &'static str;
+    const UNPUBLISH: &'static str;
+    const ARCHIVE: &'static str;
 
     fn document_id(row: &Self::Row) -> &str;
+    /// The document's draft row.
+    fn draft(
+        db: &impl ConnectionTrait,
+        document_id: &str,
+    ) -> impl std::future::Future<Output = Result<Self::Row>> + Send;
+    /// Removes the published stage and marks the draft `status`.
+    fn take_down_stage(
+        db: &impl ConnectionTrait,
+        document_id: &str,
+        status: ContentStatus,
+    ) -> impl std::future::Future<Output = Result<()>> + Send;
     fn load(
         db: &impl ConnectionTrait,
         document_id: &str,
@@ -142,9 +155,24 @@ impl Document for Articles {
     type Row = article::Model;
     const KIND: Kind = Kind::Article;
     const CREATE: &'static str = "createArticle";
+    const UNPUBLISH: &'static str = "unpublishArticle";
+    const ARCHIVE: &'static str = "archiveArticle";
 
     fn document_id(row: &article::Model) -> &str {
         &row.document_id
+    }
+    fn draft(
+        db: &impl ConnectionTrait,
+        document_id: &str,
+    ) -> impl std::future::Future<Output = Result<article::Model>> + Send {
+        draft_article(db, document_id)
+    }
+    fn take_down_stage(
+        db: &impl ConnectionTrait,
+        document_id: &str,
+        status: ContentStatus,
+    ) -> impl std::future::Future<Output = Result<()>> + Send {
+        publish::take_down_article(db, document_id, status)
     }
     fn load(
         db: &impl ConnectionTrait,
@@ -169,9 +197,24 @@ impl Document for ProofRecords {
     type Row = proof_record::Model;
     const KIND: Kind = Kind::ProofRecord;
     const CREATE: &'static str = "createProofRecord";
+    const UNPUBLISH: &'static str = "unpublishProofRecord";
+    const ARCHIVE: &'static str = "archiveProofRecord";
 
     fn document_id(row: &proof_record::Model) -> &str {
         &row.document_id
+    }
+    fn draft(
+        db: &impl ConnectionTrait,
+        document_id: &str,
+    ) -> impl std::future::Future<Output = Result<proof_record::Model>> + Send {
+        draft_proof_record(db, document_id)
+    }
+    fn take_down_stage(
+        db: &impl ConnectionTrait,
+        document_id: &str,
+        status: ContentStatus,
+    ) -> impl std::future::Future<Output = Result<()>> + Send {
+        publish::take_down_proof_record(db, document_id, status)
     }
     fn load(
         db: &impl ConnectionTrait,
@@ -235,6 +278,21 @@ pub async fn restore<D: Document>(
     update::<D>(db, actor, document_id, expected, replace, action).await
 }
 
+/// Withdraws the published version (`status` DRAFT: unpublish; ARCHIVED: archive); the draft stays.
+pub async fn take_down<D: Document>(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    document_id: &str,
+    expected: i32,
+    status: ContentStatus,
+) -> Result<D::Row> {
+    claim(db, D::KIND, document_id, expected).await?;
+    D::take_down_stage(db, document_id, status).await?;
+    let action = if status == ContentStatus::Archived { D::ARCHIVE } else { D::UNPUBLISH };
+    log(db, actor, action, D::KIND, document_id).await?;
+    D::draft(db, document_id).await
+}
+
 // ---- articles -------------------------------------------------------------------------------
 
 pub async fn delete_article(db: &impl ConnectionTrait, actor: &Actor, document_id: &str, expected: i32) -> Result<()> {
@@ -267,20 +325,6 @@ pub async fn publish_article(
         log(db, actor, "publishProofRecord", Kind::ProofRecord, &record).await?;
     }
     log(db, actor, "publishArticle", Kind::Article, document_id).await?;
-    draft_article(db, document_id).await
-}
-
-pub async fn take_down_article(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    document_id: &str,
-    expected: i32,
-    status: ContentStatus,
-) -> Result<article::Model> {
-    claim(db, Kind::Article, document_id, expected).await?;
-    publish::take_down_article(db, document_id, status).await?;
-    let action = if status == ContentStatus::Archived { "archiveArticle" } else { "unpublishArticle" };
-    log(db, actor, action, Kind::Article, document_id).await?;
     draft_article(db, document_id).await
 }
 
@@ -321,20 +365,6 @@ pub async fn publish_proof_record(
     claim(db, Kind::ProofRecord, document_id, expected).await?;
     publish::publish_proof_record(db, document_id).await?;
     log(db, actor, "publishProofRecord", Kind::ProofRecord, document_id).await?;
-    draft_proof_record(db, document_id).await
-}
-
-pub async fn take_down_proof_record(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    document_id: &str,
-    expected: i32,
-    status: ContentStatus,
-) -> Result<proof_record::Model> {
-    claim(db, Kind::ProofRecord, document_id, expected).await?;
-    publish::take_down_proof_record(db, document_id, status).await?;
-    let action = if status == ContentStatus::Archived { "archiveProofRecord" } else { "unpublishProofRecord" };
-    log(db, actor, action, Kind::ProofRecord, document_id).await?;
     draft_proof_record(db, document_id).await
 }
 

@@ -335,12 +335,12 @@ pub struct ProofRecordDraft {
 }
 
 /// The document id of the draft proof record with `slug`, creating an empty DRAFT titled `title` if there is none.
-pub async fn ensure_draft(db: &impl ConnectionTrait, slug: &str, title: &str) -> Result<String> {
+pub async fn ensure_draft(db: &impl ConnectionTrait, slug: &str, title: &str, author: &str) -> Result<String> {
     if let Some(existing) = by_slug(db, Visibility::Preview, slug).await? {
         return Ok(existing.document_id);
     }
     let draft = ProofRecordDraft { slug: slug.to_string(), title: title.to_string(), ..Default::default() };
-    Ok(save_draft(db, draft, crate::import::writer::IMPORT_AUTHOR).await?.document_id)
+    Ok(save_draft(db, draft, author).await?.document_id)
 }
 
 pub fn shows_to_string(shows: &[ObservationKind]) -> String {
