@@ -130,7 +130,7 @@ async fn a_file_that_does_not_parse_names_file_and_line_and_writes_nothing() {
 async fn a_page_that_fails_while_writing_leaves_the_database_as_it_was() {
     use sea_orm::{EntityTrait, PaginatorTrait};
     let app = TestApp::new().await;
-    // Parses, but its slug is too long to store: the error comes after the paired proof record was written.
+    // Parses, but its slug is too long to store: the error comes after its collection was written.
     let long_title = format!("Long {}", "word ".repeat(50));
     let out = app.cli(&["import", &app.write_page("long.txt", &page(long_title.trim(), "length"))]);
     assert_eq!(out.status.code(), Some(4), "{}", String::from_utf8_lossy(&out.stderr));
@@ -138,6 +138,116 @@ async fn a_page_that_fails_while_writing_leaves_the_database_as_it_was() {
     assert_eq!(entity::proof_record::Entity::find().count(&app.db).await.unwrap(), 0);
     assert_eq!(entity::collection::Entity::find().count(&app.db).await.unwrap(), 0);
     assert_eq!(entity::article::Entity::find().count(&app.db).await.unwrap(), 0);
+}
+
+/// Everything a reader sees of the imported pages, without the ids each database assigns.
+async fn public_view(app: &TestApp, slugs: &[&str]) -> serde_json::Value {
+    let mut view = Vec::new();
+    for slug in slugs {
+        view.push(app.data(ARTICLE_PAGE, json!({ "slug": slug })).await);
+    }
+    let search = "{ search(query: \"bulk\", first: 100) { __typename ... on Article { slug } ... on Question { question } } \
+                  articles(first: 100) { totalCount edges { node { slug } } } collections { slug name } }";
+    view.push(app.data(search, json!({})).await);
+    json!(view)
+}
+
+fn bulk_pages(app: &TestApp) {
+    app.write_page("pages/original.txt", SEED);
+    app.write_page("pages/website-direction.txt", WEBSITE_DIRECTION);
+    for i in 0..5 {
+        app.write_page(&format!("pages/bulk-{i}.txt"), &page(&format!("Bulk Page {i}"), "bulk imports"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_pages_written_together_match_pages_written_one_at_a_time() {
+    // New pages go through the set-based writer; re-imports through the one-page-at-a-time path.
+    let together = TestApp::new().await;
+    bulk_pages(&together);
+    let out = together.cli(&["import", together.path("pages").to_str().unwrap(), "--publish"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("7 created, 0 updated, 0 failed"));
+
+    let one_by_one = TestApp::new().await;
+    bulk_pages(&one_by_one);
+    let folder = one_by_one.path("pages");
+    assert!(one_by_one.cli(&["import", folder.to_str().unwrap()]).status.success());
+    let out = one_by_one.cli(&["import", folder.to_str().unwrap(), "--publish"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("0 created, 7 updated, 0 failed"));
+
+    let slugs = [ORIGINAL_SLUG, "website-direction", "bulk-page-0", "bulk-page-4"];
+    let view = public_view(&together, &slugs).await;
+    assert_eq!(view, public_view(&one_by_one, &slugs).await);
+    assert_eq!(view[2]["article"]["questions"].as_array().map(Vec::len), Some(2), "{view}");
+    assert_eq!(view[4]["articles"]["totalCount"], json!(7));
+    assert!(view[4]["search"].as_array().is_some_and(|hits| hits.len() == 10), "{}", view[4]["search"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_batch_mixes_new_pages_reimports_repeats_and_bad_pages_in_file_order() {
+    let app = TestApp::new().await;
+    app.import("first.txt", &page("Already Here", "history"), true);
+    app.write_page("pages/1-new.txt", &page("Fresh Page", "novelty"));
+    app.write_page("pages/2-again.txt", &page("Already Here", "a second draft"));
+    app.write_page("pages/3-fresh-again.txt", &page("Fresh Page", "a later take"));
+    let long_title = format!("Long {}", "word ".repeat(50));
+    app.write_page("pages/4-too-long.txt", &page(long_title.trim(), "length"));
+    let out = app.cli(&["import", app.path("pages").to_str().unwrap(), "--publish"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stdout}\n{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines[0].starts_with("[1/4] created fresh-page (published)"), "{stdout}");
+    assert!(lines[1].starts_with("[2/4] updated already-here (published)"), "{stdout}");
+    assert!(lines[2].starts_with("[3/4] updated fresh-page (published)"), "{stdout}");
+    assert!(stderr.contains("[4/4] error") && stderr.contains("4-too-long.txt"), "{stderr}");
+    assert!(stdout.contains("1 created, 2 updated, 1 failed"), "{stdout}");
+
+    // The later file of a repeated slug wins, as if the files had been imported one after the other.
+    let query = "{ fresh: article(slug: \"fresh-page\") { thesis questions { question } proofRecord { slug } } \
+                 again: article(slug: \"already-here\") { thesis } articles { totalCount } }";
+    let data = app.data(query, json!({})).await;
+    assert_eq!(data["fresh"]["thesis"], json!("Fresh Page is a test page about a later take."));
+    assert_eq!(data["fresh"]["questions"][0]["question"], json!("Is this a test about a later take?"));
+    assert_eq!(data["again"]["thesis"], json!("Already Here is a test page about a second draft."));
+    assert_eq!(data["articles"]["totalCount"], json!(2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_failure_among_new_pages_is_pinned_to_its_file_and_the_rest_are_stored() {
+    use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait};
+    let app = TestApp::new().await;
+    // A constraint only the database knows about, standing in for a concurrent writer or a DBA's rule.
+    let rule = match app.db.get_database_backend() {
+        DbBackend::Postgres => {
+            "CREATE FUNCTION refuse_cursed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+               IF NEW.slug = 'cursed-page' THEN RAISE EXCEPTION 'cursed'; END IF; RETURN NEW; END $$; \
+             CREATE TRIGGER refuse_cursed BEFORE INSERT ON articles FOR EACH ROW EXECUTE FUNCTION refuse_cursed();"
+        }
+        _ => {
+            "CREATE TRIGGER refuse_cursed BEFORE INSERT ON articles WHEN NEW.slug = 'cursed-page' \
+             BEGIN SELECT RAISE(ABORT, 'cursed'); END;"
+        }
+    };
+    app.db.execute_unprepared(rule).await.unwrap();
+    app.write_page("pages/a.txt", &page("Blessed Page", "luck"));
+    app.write_page("pages/b.txt", &page("Cursed Page", "misfortune"));
+    app.write_page("pages/c.txt", &page("Lucky Page", "luck"));
+    let out = app.cli(&["import", app.path("pages").to_str().unwrap(), "--publish"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stderr.contains("[2/3] error"), "{stderr}");
+    assert!(stdout.contains("2 created, 0 updated, 1 failed"), "{stdout}");
+    let data = app.data("{ articles { edges { node { slug proofRecord { slug } } } } }", json!({})).await;
+    let mut slugs: Vec<&str> =
+        data["articles"]["edges"].as_array().unwrap().iter().filter_map(|e| e["node"]["slug"].as_str()).collect();
+    slugs.sort();
+    assert_eq!(slugs, ["blessed-page", "lucky-page"]);
+    // Nothing of the failed page was kept: not its paired proof record, not its revision.
+    assert_eq!(entity::proof_record::Entity::find().count(&app.db).await.unwrap(), 2);
+    assert_eq!(entity::revision::Entity::find().count(&app.db).await.unwrap(), 4);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

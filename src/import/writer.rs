@@ -1,10 +1,14 @@
 //! Stores parsed pages: collection, paired proof record, article and its owned rows; each page all or nothing.
 
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use std::collections::HashSet;
+
+use entity::{ContentStatus, Stage};
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 
 use super::ParsedPage;
-use crate::service::article::{self, ArticleDraft, Saved};
-use crate::service::{Result, audit, catalog, generation, proof_record, publish, revision};
+use crate::service::article::{self, ArticleDraft, NewArticle, RowState, Saved};
+use crate::service::audit::{self, Entry};
+use crate::service::{Result, ServiceError, catalog, generation, now, proof_record, publish, revision};
 
 /// How revisions written by the importer name their author.
 pub const IMPORT_AUTHOR: &str = "import";
@@ -17,60 +21,97 @@ pub struct ImportOutcome {
     pub published: bool,
 }
 
-/// Imports pages in one transaction with a savepoint per page: a page that fails is rolled back alone
-/// (nothing of it is written) while the others commit together, which is far cheaper than a commit per
-/// page. The outer error means the batch as a whole could not be committed: none of it was written.
+impl ImportOutcome {
+    fn audit_action(&self) -> &'static str {
+        match (self.saved, self.published) {
+            (Saved::Created, false) => "importArticle",
+            (Saved::Created, true) => "importAndPublishArticle",
+            (Saved::Updated, false) => "reimportArticle",
+            (Saved::Updated, true) => "reimportAndPublishArticle",
+        }
+    }
+
+    fn audit_entry(&self) -> Entry<'_> {
+        Entry {
+            action: self.audit_action(),
+            entity_type: revision::ARTICLE,
+            entity_id: &self.document_id,
+            detail: None,
+        }
+    }
+}
+
+/// Imports pages in one transaction; outcomes come back in the order of `pages`. Pages that create new
+/// articles are written together, a few multi-row statements for the lot; re-imports, a slug repeated
+/// within the batch, and every page of a group that failed as a whole are then written one at a time in
+/// a savepoint each, so a page that fails is rolled back alone (nothing of it is written) while the others
+/// commit. The outer error means the batch as a whole could not be committed: none of it was written.
 pub async fn import_batch(
     db: &DatabaseConnection,
     pages: Vec<ParsedPage>,
     publish: bool,
 ) -> Result<Vec<Result<ImportOutcome>>> {
     let txn = db.begin().await?;
-    let mut outcomes = Vec::with_capacity(pages.len());
-    for page in pages {
+    let mut outcomes: Vec<Option<Result<ImportOutcome>>> = pages.iter().map(|_| None).collect();
+    let slugs: Vec<&str> = pages.iter().map(|p| p.slug.as_str()).collect();
+    let taken = article::draft_slugs_in(&txn, &slugs).await?;
+    let mut seen = HashSet::new();
+    let (fresh, mut one_by_one): (Vec<_>, Vec<_>) = pages
+        .into_iter()
+        .enumerate()
+        .partition(|(_, page)| !taken.contains(&page.slug) && seen.insert(page.slug.clone()) && is_valid(page));
+    if !fresh.is_empty() {
         let savepoint = txn.begin().await?;
-        match write(&savepoint, page, publish, IMPORT_AUTHOR).await {
-            Ok(outcome) => {
-                let action = match (outcome.saved, outcome.published) {
-                    (Saved::Created, false) => "importArticle",
-                    (Saved::Created, true) => "importAndPublishArticle",
-                    (Saved::Updated, false) => "reimportArticle",
-                    (Saved::Updated, true) => "reimportAndPublishArticle",
-                };
-                audit::record(&savepoint, IMPORT_AUTHOR, action, revision::ARTICLE, &outcome.document_id, None).await?;
+        match create_all(&savepoint, &fresh, publish).await {
+            Ok(created) => {
                 savepoint.commit().await?;
-                outcomes.push(Ok(outcome));
+                for ((i, _), outcome) in fresh.iter().zip(created) {
+                    outcomes[*i] = Some(Ok(outcome));
+                }
             }
             Err(e) => {
+                // Something only the database could see (a concurrent writer took a slug, say): retry
+                // page by page so the failure is pinned to its file.
+                tracing::debug!("set-based import fell back to one page at a time: {e}");
                 savepoint.rollback().await?;
-                outcomes.push(Err(e));
+                one_by_one.extend(fresh);
+                one_by_one.sort_by_key(|(i, _)| *i);
             }
         }
+    }
+    for (i, page) in one_by_one {
+        let savepoint = txn.begin().await?;
+        let outcome = async {
+            let outcome = write(&savepoint, page, publish, IMPORT_AUTHOR).await?;
+            audit::record_many(&savepoint, IMPORT_AUTHOR, [outcome.audit_entry()]).await?;
+            Ok(outcome)
+        }
+        .await;
+        if outcome.is_ok() {
+            savepoint.commit().await?;
+        } else {
+            savepoint.rollback().await?;
+        }
+        outcomes[i] = Some(outcome);
     }
     generation::bump(&txn).await?;
     txn.commit().await?;
     generation::note_local_write();
-    Ok(outcomes)
+    Ok(outcomes
+        .into_iter()
+        .map(|o| o.unwrap_or_else(|| Err(ServiceError::Database(sea_orm::DbErr::RecordNotInserted))))
+        .collect())
 }
 
-/// Stores one page; `author` names the writer in revisions and the audit log.
-pub(crate) async fn write(
-    db: &impl sea_orm::ConnectionTrait,
-    page: ParsedPage,
-    publish_now: bool,
-    author: &str,
-) -> Result<ImportOutcome> {
-    let collection_id = match &page.collection {
-        Some(name) => Some(catalog::ensure_collection(db, name).await?),
-        None => None,
-    };
-    // The paired record shares the article's slug and starts as a DRAFT, private until an editor publishes it.
-    let proof_record_document_id = if page.paired_proof_record {
-        Some(proof_record::ensure_draft(db, &page.slug, &page.title, author).await?)
-    } else {
-        None
-    };
-    let draft = ArticleDraft {
+/// Whether a page passes every check the database does not make; pages that do not are left to the
+/// one-at-a-time path, which reports why.
+fn is_valid(page: &ParsedPage) -> bool {
+    page.collection.as_deref().is_none_or(|name| catalog::collection_slug(name).is_ok())
+        && article::validate(&to_draft(page.clone(), None, None)).is_ok()
+}
+
+fn to_draft(page: ParsedPage, collection_id: Option<i32>, proof_record_document_id: Option<String>) -> ArticleDraft {
+    ArticleDraft {
         slug: page.slug,
         title: page.title,
         thesis: Some(page.thesis),
@@ -87,8 +128,71 @@ pub(crate) async fn write(
         related_titles: page.related_titles,
         collection_id,
         proof_record_document_id,
+    }
+}
+
+/// Creates the articles of valid pages whose slugs are new: collections, paired proof records, drafts,
+/// revisions, published copies and audit entries, each kind in a few multi-row statements.
+async fn create_all(
+    db: &impl ConnectionTrait,
+    pages: &[(usize, ParsedPage)],
+    publish: bool,
+) -> Result<Vec<ImportOutcome>> {
+    let names: Vec<&str> = pages.iter().filter_map(|(_, p)| p.collection.as_deref()).collect();
+    let collections = catalog::ensure_collections(db, &names).await?;
+    let paired: Vec<(&str, &str)> =
+        pages.iter().filter(|(_, p)| p.paired_proof_record).map(|(_, p)| (p.slug.as_str(), p.title.as_str())).collect();
+    let mut records = proof_record::ensure_drafts(db, &paired, IMPORT_AUTHOR).await?;
+
+    let items: Vec<NewArticle> = pages
+        .iter()
+        .map(|(_, page)| {
+            let collection_id = page.collection.as_ref().and_then(|name| collections.get(name).copied());
+            // The paired record shares the article's slug and starts as a DRAFT, private until an editor publishes it.
+            let record = if page.paired_proof_record { records.remove(&page.slug) } else { None };
+            NewArticle::new(to_draft(page.clone(), collection_id, record))
+        })
+        .collect();
+    let published_at = publish.then(now);
+    let status = if publish { ContentStatus::Published } else { ContentStatus::Draft };
+    let drafts =
+        article::insert_new(db, &items, &RowState { stage: Stage::Draft, status, version: 1, published_at }).await?;
+    let revisions = items.iter().map(|item| (item.document_id.as_str(), 1, &item.draft));
+    revision::record_many(db, revision::ARTICLE, IMPORT_AUTHOR, revisions).await?;
+    if publish {
+        let state = RowState { stage: Stage::Published, status, version: 1, published_at };
+        article::insert_new(db, &items, &state).await?;
+    }
+    let outcomes: Vec<ImportOutcome> = drafts
+        .into_iter()
+        .map(|row| ImportOutcome {
+            document_id: row.document_id,
+            slug: row.slug,
+            saved: Saved::Created,
+            published: publish,
+        })
+        .collect();
+    audit::record_many(db, IMPORT_AUTHOR, outcomes.iter().map(ImportOutcome::audit_entry)).await?;
+    Ok(outcomes)
+}
+
+/// Stores one page; `author` names the writer in revisions and the audit log.
+pub(crate) async fn write(
+    db: &impl ConnectionTrait,
+    page: ParsedPage,
+    publish_now: bool,
+    author: &str,
+) -> Result<ImportOutcome> {
+    let collection_id = match &page.collection {
+        Some(name) => Some(catalog::ensure_collection(db, name).await?),
+        None => None,
     };
-    let (row, saved) = article::save_draft(db, draft, author).await?;
+    let proof_record_document_id = if page.paired_proof_record {
+        Some(proof_record::ensure_draft(db, &page.slug, &page.title, author).await?)
+    } else {
+        None
+    };
+    let (row, saved) = article::save_draft(db, to_draft(page, collection_id, proof_record_document_id), author).await?;
     if publish_now {
         publish::publish_article(db, &row.document_id).await?;
     }

@@ -1,16 +1,17 @@
 //! Articles and their owned rows (sections, questions, related links).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use entity::{ContentStatus, Stage, article, article_link, article_section, collection, question};
 use sea_orm::sea_query::{Expr, Func, Query, SimpleExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Select, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    Select, Set,
 };
 
 use super::pagination::{self, Ordering, SortValue};
-use super::{Page, PageRequest, Result, ServiceError, SortDirection, Visibility, new_document_id, now, search};
+use super::{Page, PageRequest, Result, ServiceError, SortDirection, Visibility, bulk, new_document_id, now, search};
 
 #[derive(Debug, Clone, Default)]
 pub struct ArticleFilter {
@@ -104,6 +105,22 @@ pub async fn count(db: &impl ConnectionTrait, query: &ArticleQuery) -> Result<i6
 
 pub async fn by_slug(db: &impl ConnectionTrait, visibility: Visibility, slug: &str) -> Result<Option<article::Model>> {
     Ok(select_visible(visibility).filter(article::Column::Slug.eq(slug)).one(db).await?)
+}
+
+/// Which of `slugs` a draft article already has.
+pub async fn draft_slugs_in(db: &impl ConnectionTrait, slugs: &[&str]) -> Result<HashSet<String>> {
+    let mut taken = HashSet::new();
+    for chunk in slugs.chunks(1000) {
+        let rows: Vec<String> = select_visible(Visibility::Preview)
+            .filter(article::Column::Slug.is_in(chunk.iter().map(|s| s.to_string())))
+            .select_only()
+            .column(article::Column::Slug)
+            .into_tuple()
+            .all(db)
+            .await?;
+        taken.extend(rows);
+    }
+    Ok(taken)
 }
 
 pub async fn by_document_id(
@@ -328,41 +345,139 @@ pub(crate) async fn write(
     {
         return Err(ServiceError::Conflict(format!("slug: {:?} is already used by another article", draft.slug)));
     }
+    let Some(model) = existing else {
+        let state = RowState { stage: Stage::Draft, status: ContentStatus::Draft, version, published_at: None };
+        let mut rows = insert_new(db, &[NewArticle::new(draft)], &state).await?;
+        return rows.pop().ok_or_else(not_stored);
+    };
+    let old_questions = questions_of(db, &[model.id]).await?.remove(&model.id).unwrap_or_default();
+    delete_children(db, model.id).await?;
+    let mut active = model.into_active_model();
+    active.slug = Set(draft.slug.clone());
+    active.title = Set(draft.title.clone());
+    active.thesis = Set(draft.thesis.clone());
+    active.point = Set(draft.point.clone());
+    active.audience_summary = Set(draft.audience_summary.clone());
+    active.audience_roles = Set(draft.audience_roles.join("\n"));
+    active.reader_need = Set(draft.reader_need.clone());
+    active.real_problem = Set(draft.real_problem.clone());
+    active.record_matters = Set(draft.record_matters.clone());
+    active.smarter_question = Set(draft.smarter_question.clone());
+    active.proves = Set(draft.proves.clone());
+    active.collection_id = Set(draft.collection_id);
+    active.proof_record_document_id = Set(draft.proof_record_document_id.clone());
+    active.version = Set(version);
+    active.updated_at = Set(now());
+    let row = active.update(db).await?;
+    // A question keeps its identity across edits when it stays at the same position.
+    let children = Children::of(row.id, &draft, |i| {
+        old_questions.get(i).map(|o| o.document_id.clone()).unwrap_or_else(new_document_id)
+    });
+    let questions = insert_children(db, &children.sections, &children.questions, &children.links).await?;
+    search::insert_documents(db, search::article_documents(&row, &children.sections, &questions)).await?;
+    Ok(row)
+}
+
+fn not_stored() -> ServiceError {
+    ServiceError::Database(sea_orm::DbErr::RecordNotInserted)
+}
+
+/// A document about to get its first rows: its identity, its content, and its questions' document ids
+/// (the same at the draft and the published stage).
+pub(crate) struct NewArticle {
+    pub document_id: String,
+    pub draft: ArticleDraft,
+    pub question_ids: Vec<String>,
+}
+
+impl NewArticle {
+    pub(crate) fn new(draft: ArticleDraft) -> Self {
+        let question_ids = draft.questions.iter().map(|_| new_document_id()).collect();
+        Self { document_id: new_document_id(), draft, question_ids }
+    }
+}
+
+/// How newly inserted rows are stored.
+pub(crate) struct RowState {
+    pub stage: Stage,
+    pub status: ContentStatus,
+    pub version: i32,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+/// The owned rows of an article, built from its draft (ids are assigned on insert).
+struct Children {
+    sections: Vec<article_section::Model>,
+    questions: Vec<question::Model>,
+    links: Vec<article_link::Model>,
+}
+
+impl Children {
+    fn of(article_id: i32, draft: &ArticleDraft, question_id: impl Fn(usize) -> String) -> Self {
+        let sections = draft
+            .sections
+            .iter()
+            .enumerate()
+            .map(|(i, s)| article_section::Model {
+                id: 0,
+                article_id,
+                position: i as i32,
+                heading: s.heading.clone(),
+                body: s.body.clone(),
+            })
+            .collect();
+        let questions = draft
+            .questions
+            .iter()
+            .enumerate()
+            .map(|(i, q)| question::Model {
+                id: 0,
+                document_id: question_id(i),
+                article_id,
+                position: i as i32,
+                question: q.question.clone(),
+                answer: q.answer.clone(),
+            })
+            .collect();
+        let links = draft
+            .related_titles
+            .iter()
+            .enumerate()
+            .map(|(i, title)| article_link::Model {
+                id: 0,
+                article_id,
+                position: i as i32,
+                target_slug: crate::import::slugify(title),
+                target_title: title.clone(),
+            })
+            .collect();
+        Children { sections, questions, links }
+    }
+}
+
+/// Inserts new documents at one stage with their sections, questions, links and search entries: a few
+/// multi-row statements however many there are. Returns the rows in the order of `items`. The caller
+/// has validated the drafts and checked their slugs are free.
+pub(crate) async fn insert_new(
+    db: &impl ConnectionTrait,
+    items: &[NewArticle],
+    state: &RowState,
+) -> Result<Vec<article::Model>> {
     let timestamp = now();
-    let roles = draft.audience_roles.join("\n");
-    let (row, old_questions) = match existing {
-        Some(model) => {
-            let old_questions = questions_of(db, &[model.id]).await?.remove(&model.id).unwrap_or_default();
-            delete_children(db, model.id).await?;
-            let mut active = model.into_active_model();
-            active.slug = Set(draft.slug.clone());
-            active.title = Set(draft.title.clone());
-            active.thesis = Set(draft.thesis.clone());
-            active.point = Set(draft.point.clone());
-            active.audience_summary = Set(draft.audience_summary.clone());
-            active.audience_roles = Set(roles);
-            active.reader_need = Set(draft.reader_need.clone());
-            active.real_problem = Set(draft.real_problem.clone());
-            active.record_matters = Set(draft.record_matters.clone());
-            active.smarter_question = Set(draft.smarter_question.clone());
-            active.proves = Set(draft.proves.clone());
-            active.collection_id = Set(draft.collection_id);
-            active.proof_record_document_id = Set(draft.proof_record_document_id.clone());
-            active.version = Set(version);
-            active.updated_at = Set(timestamp);
-            (active.update(db).await?, old_questions)
-        }
-        None => {
-            let active = article::ActiveModel {
-                document_id: Set(new_document_id()),
-                stage: Set(Stage::Draft),
-                status: Set(ContentStatus::Draft),
+    let rows = items
+        .iter()
+        .map(|item| {
+            let draft = &item.draft;
+            article::ActiveModel {
+                document_id: Set(item.document_id.clone()),
+                stage: Set(state.stage),
+                status: Set(state.status),
                 slug: Set(draft.slug.clone()),
                 title: Set(draft.title.clone()),
                 thesis: Set(draft.thesis.clone()),
                 point: Set(draft.point.clone()),
                 audience_summary: Set(draft.audience_summary.clone()),
-                audience_roles: Set(roles),
+                audience_roles: Set(draft.audience_roles.join("\n")),
                 reader_need: Set(draft.reader_need.clone()),
                 real_problem: Set(draft.real_problem.clone()),
                 record_matters: Set(draft.record_matters.clone()),
@@ -370,57 +485,37 @@ pub(crate) async fn write(
                 proves: Set(draft.proves.clone()),
                 collection_id: Set(draft.collection_id),
                 proof_record_document_id: Set(draft.proof_record_document_id.clone()),
-                published_at: Set(None),
-                version: Set(version),
+                published_at: Set(state.published_at),
+                version: Set(state.version),
                 publish_at: Set(None),
                 created_at: Set(timestamp),
                 updated_at: Set(timestamp),
                 ..Default::default()
-            };
-            (active.insert(db).await?, Vec::new())
-        }
-    };
-    let sections: Vec<article_section::Model> = draft
-        .sections
-        .into_iter()
-        .enumerate()
-        .map(|(i, s)| article_section::Model {
-            id: 0,
-            article_id: row.id,
-            position: i as i32,
-            heading: s.heading,
-            body: s.body,
+            }
         })
         .collect();
-    // A question keeps its identity across re-imports when it stays at the same position.
-    let questions: Vec<question::Model> = draft
-        .questions
-        .into_iter()
-        .enumerate()
-        .map(|(i, q)| question::Model {
-            id: 0,
-            document_id: old_questions.get(i).map(|o| o.document_id.clone()).unwrap_or_else(new_document_id),
-            article_id: row.id,
-            position: i as i32,
-            question: q.question,
-            answer: q.answer,
-        })
-        .collect();
-    let links: Vec<article_link::Model> = draft
-        .related_titles
-        .into_iter()
-        .enumerate()
-        .map(|(i, title)| article_link::Model {
-            id: 0,
-            article_id: row.id,
-            position: i as i32,
-            target_slug: crate::import::slugify(&title),
-            target_title: title,
-        })
-        .collect();
-    insert_children(db, &sections, &questions, &links).await?;
-    search::index_article(db, &row, &sections).await?;
-    Ok(row)
+    let mut stored: HashMap<String, article::Model> =
+        bulk::insert_returning(db, rows).await?.into_iter().map(|m| (m.document_id.clone(), m)).collect();
+    let mut ordered = Vec::with_capacity(items.len());
+    let mut all = Children { sections: Vec::new(), questions: Vec::new(), links: Vec::new() };
+    for item in items {
+        let row = stored.remove(&item.document_id).ok_or_else(not_stored)?;
+        let children = Children::of(row.id, &item.draft, |i| item.question_ids[i].clone());
+        all.sections.extend(children.sections);
+        all.questions.extend(children.questions);
+        all.links.extend(children.links);
+        ordered.push(row);
+    }
+    let questions = group(insert_children(db, &all.sections, &all.questions, &all.links).await?, |q| q.article_id);
+    let sections = group(all.sections, |s| s.article_id);
+    let mut docs = Vec::new();
+    for row in &ordered {
+        let questions = questions.get(&row.id).map_or(&[][..], Vec::as_slice);
+        let sections = sections.get(&row.id).map_or(&[][..], Vec::as_slice);
+        docs.extend(search::article_documents(row, sections, questions));
+    }
+    search::insert_documents(db, docs).await?;
+    Ok(ordered)
 }
 
 pub(crate) async fn delete_children(db: &impl ConnectionTrait, article_id: i32) -> Result<()> {
@@ -439,46 +534,38 @@ pub(crate) async fn delete_children(db: &impl ConnectionTrait, article_id: i32) 
     Ok(())
 }
 
-/// Inserts owned rows (ids are assigned by the database; `id` in the models is ignored).
+/// Inserts owned rows (ids are assigned by the database; `id` in the models is ignored) and returns the
+/// stored questions, which the search index needs the ids of.
 pub(crate) async fn insert_children(
     db: &impl ConnectionTrait,
     sections: &[article_section::Model],
     questions: &[question::Model],
     links: &[article_link::Model],
-) -> Result<()> {
-    if !sections.is_empty() {
-        article_section::Entity::insert_many(sections.iter().map(|s| article_section::ActiveModel {
-            article_id: Set(s.article_id),
-            position: Set(s.position),
-            heading: Set(s.heading.clone()),
-            body: Set(s.body.clone()),
-            ..Default::default()
-        }))
-        .exec(db)
-        .await?;
-    }
-    if !questions.is_empty() {
-        question::Entity::insert_many(questions.iter().map(|q| question::ActiveModel {
-            document_id: Set(q.document_id.clone()),
-            article_id: Set(q.article_id),
-            position: Set(q.position),
-            question: Set(q.question.clone()),
-            answer: Set(q.answer.clone()),
-            ..Default::default()
-        }))
-        .exec(db)
-        .await?;
-    }
-    if !links.is_empty() {
-        article_link::Entity::insert_many(links.iter().map(|l| article_link::ActiveModel {
-            article_id: Set(l.article_id),
-            position: Set(l.position),
-            target_title: Set(l.target_title.clone()),
-            target_slug: Set(l.target_slug.clone()),
-            ..Default::default()
-        }))
-        .exec(db)
-        .await?;
-    }
-    Ok(())
+) -> Result<Vec<question::Model>> {
+    let sections = sections.iter().map(|s| article_section::ActiveModel {
+        article_id: Set(s.article_id),
+        position: Set(s.position),
+        heading: Set(s.heading.clone()),
+        body: Set(s.body.clone()),
+        ..Default::default()
+    });
+    bulk::insert(db, sections.collect()).await?;
+    let questions = questions.iter().map(|q| question::ActiveModel {
+        document_id: Set(q.document_id.clone()),
+        article_id: Set(q.article_id),
+        position: Set(q.position),
+        question: Set(q.question.clone()),
+        answer: Set(q.answer.clone()),
+        ..Default::default()
+    });
+    let questions = bulk::insert_returning(db, questions.collect()).await?;
+    let links = links.iter().map(|l| article_link::ActiveModel {
+        article_id: Set(l.article_id),
+        position: Set(l.position),
+        target_title: Set(l.target_title.clone()),
+        target_slug: Set(l.target_slug.clone()),
+        ..Default::default()
+    });
+    bulk::insert(db, links.collect()).await?;
+    Ok(questions)
 }

@@ -1,5 +1,7 @@
 //! Collections and reuse channels: shared, unstaged reference data.
 
+use std::collections::HashMap;
+
 use entity::{article, collection, reuse_channel};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
@@ -17,28 +19,60 @@ pub async fn collections_by_ids(db: &impl ConnectionTrait, ids: &[i32]) -> Resul
     Ok(collection::Entity::find().filter(collection::Column::Id.is_in(ids.iter().copied())).all(db).await?)
 }
 
-/// The id of the collection named `name`, created on first mention (the importer's "browse Proof").
-pub async fn ensure_collection(db: &impl ConnectionTrait, name: &str) -> Result<i32> {
+/// The slug a collection named `name` gets; a name without letters or digits is refused.
+pub fn collection_slug(name: &str) -> Result<String> {
     let slug = crate::import::slugify(name);
     if slug.is_empty() {
         return Err(ServiceError::bad_input("collection", format!("{name:?} has no letters or digits")));
     }
-    if let Some(existing) = collection_by_slug(db, &slug).await? {
-        return Ok(existing.id);
+    Ok(slug)
+}
+
+/// The id of the collection named `name`, created on first mention (the importer's "browse Proof").
+pub async fn ensure_collection(db: &impl ConnectionTrait, name: &str) -> Result<i32> {
+    let ids = ensure_collections(db, &[name]).await?;
+    ids.get(name).copied().ok_or_else(|| ServiceError::Database(sea_orm::DbErr::RecordNotInserted))
+}
+
+/// The ids of the collections named `names` (by name), creating those not there yet: at most three
+/// statements however many names.
+pub async fn ensure_collections(db: &impl ConnectionTrait, names: &[&str]) -> Result<HashMap<String, i32>> {
+    let mut slugs: HashMap<String, &str> = HashMap::new();
+    for &name in names {
+        slugs.entry(collection_slug(name)?).or_insert(name);
     }
+    if slugs.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut ids: HashMap<String, i32> = collection::Entity::find()
+        .filter(collection::Column::Slug.is_in(slugs.keys().cloned()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.slug, c.id))
+        .collect();
     let timestamp = now();
-    let created = collection::ActiveModel {
-        slug: Set(slug),
-        name: Set(name.to_string()),
-        description: Set(None),
-        version: Set(1),
-        created_at: Set(timestamp),
-        updated_at: Set(timestamp),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    Ok(created.id)
+    let missing: Vec<collection::ActiveModel> = slugs
+        .iter()
+        .filter(|(slug, _)| !ids.contains_key(*slug))
+        .map(|(slug, name)| collection::ActiveModel {
+            slug: Set(slug.clone()),
+            name: Set(name.to_string()),
+            description: Set(None),
+            version: Set(1),
+            created_at: Set(timestamp),
+            updated_at: Set(timestamp),
+            ..Default::default()
+        })
+        .collect();
+    ids.extend(super::bulk::insert_returning(db, missing).await?.into_iter().map(|c| (c.slug, c.id)));
+    names
+        .iter()
+        .map(|&name| {
+            let id = ids.get(&collection_slug(name)?).copied();
+            Ok((name.to_string(), id.ok_or_else(|| ServiceError::Database(sea_orm::DbErr::RecordNotInserted))?))
+        })
+        .collect()
 }
 
 pub async fn set_collection_description(db: &impl ConnectionTrait, id: i32, description: &str) -> Result<()> {

@@ -3,6 +3,7 @@
 
 pub mod article;
 pub mod audit;
+pub(crate) mod bulk;
 pub mod catalog;
 pub mod editorial;
 pub mod generation;

@@ -336,11 +336,72 @@ pub struct ProofRecordDraft {
 
 /// The document id of the draft proof record with `slug`, creating an empty DRAFT titled `title` if there is none.
 pub async fn ensure_draft(db: &impl ConnectionTrait, slug: &str, title: &str, author: &str) -> Result<String> {
-    if let Some(existing) = by_slug(db, Visibility::Preview, slug).await? {
-        return Ok(existing.document_id);
+    let ids = ensure_drafts(db, &[(slug, title)], author).await?;
+    ids.get(slug).cloned().ok_or_else(|| ServiceError::Database(sea_orm::DbErr::RecordNotInserted))
+}
+
+/// [`ensure_draft`] for many `(slug, title)` pairs in a few statements: document ids by slug.
+pub async fn ensure_drafts(
+    db: &impl ConnectionTrait,
+    records: &[(&str, &str)],
+    author: &str,
+) -> Result<HashMap<String, String>> {
+    if records.is_empty() {
+        return Ok(HashMap::new());
     }
-    let draft = ProofRecordDraft { slug: slug.to_string(), title: title.to_string(), ..Default::default() };
-    Ok(save_draft(db, draft, author).await?.document_id)
+    for (slug, _) in records {
+        validate_slug("slug", slug)?;
+    }
+    let mut ids: HashMap<String, String> = select_visible(Visibility::Preview)
+        .filter(proof_record::Column::Slug.is_in(records.iter().map(|(slug, _)| slug.to_string())))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.slug, r.document_id))
+        .collect();
+    let mut drafts: Vec<(String, ProofRecordDraft)> = Vec::new();
+    for &(slug, title) in records {
+        if !ids.contains_key(slug) && !drafts.iter().any(|(_, d)| d.slug == slug) {
+            let draft = ProofRecordDraft { slug: slug.to_string(), title: title.to_string(), ..Default::default() };
+            drafts.push((new_document_id(), draft));
+        }
+    }
+    let timestamp = now();
+    let rows = drafts.iter().map(|(document_id, draft)| new_row(document_id, draft, 1, timestamp)).collect();
+    let stored = super::bulk::insert_returning(db, rows).await?;
+    search::insert_documents(db, stored.iter().map(|row| search::proof_record_document(row, &[])).collect()).await?;
+    let revisions = drafts.iter().map(|(document_id, draft)| (document_id.as_str(), 1, draft));
+    super::revision::record_many(db, super::revision::PROOF_RECORD, author, revisions).await?;
+    ids.extend(stored.into_iter().map(|r| (r.slug, r.document_id)));
+    Ok(ids)
+}
+
+/// The draft-stage row of a new document.
+fn new_row(
+    document_id: &str,
+    draft: &ProofRecordDraft,
+    version: i32,
+    timestamp: DateTime<Utc>,
+) -> proof_record::ActiveModel {
+    proof_record::ActiveModel {
+        document_id: Set(document_id.to_string()),
+        stage: Set(Stage::Draft),
+        status: Set(ContentStatus::Draft),
+        slug: Set(draft.slug.clone()),
+        title: Set(draft.title.clone()),
+        client: Set(draft.client.clone()),
+        deliverable: Set(draft.deliverable.clone()),
+        problem_solved: Set(draft.problem_solved.clone()),
+        summary: Set(draft.summary.clone()),
+        captured_on: Set(draft.captured_on),
+        location: Set(draft.location.clone()),
+        published_at: Set(None),
+        version: Set(version),
+        publish_at: Set(None),
+        created_at: Set(timestamp),
+        updated_at: Set(timestamp),
+        ..Default::default()
+    }
 }
 
 pub fn shows_to_string(shows: &[ObservationKind]) -> String {
@@ -470,29 +531,7 @@ pub(crate) async fn write(
             active.updated_at = Set(timestamp);
             active.update(db).await?
         }
-        None => {
-            proof_record::ActiveModel {
-                document_id: Set(new_document_id()),
-                stage: Set(Stage::Draft),
-                status: Set(ContentStatus::Draft),
-                slug: Set(draft.slug.clone()),
-                title: Set(draft.title.clone()),
-                client: Set(draft.client.clone()),
-                deliverable: Set(draft.deliverable.clone()),
-                problem_solved: Set(draft.problem_solved.clone()),
-                summary: Set(draft.summary.clone()),
-                captured_on: Set(draft.captured_on),
-                location: Set(draft.location.clone()),
-                published_at: Set(None),
-                version: Set(version),
-                publish_at: Set(None),
-                created_at: Set(timestamp),
-                updated_at: Set(timestamp),
-                ..Default::default()
-            }
-            .insert(db)
-            .await?
-        }
+        None => new_row(&new_document_id(), &draft, version, timestamp).insert(db).await?,
     };
     let observations: Vec<observation::Model> = draft
         .observations

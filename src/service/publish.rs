@@ -33,8 +33,8 @@ pub async fn publish_article(db: &impl ConnectionTrait, document_id: &str) -> Re
     sections.iter_mut().for_each(|s| s.article_id = copy.id);
     questions.iter_mut().for_each(|q| q.article_id = copy.id);
     links.iter_mut().for_each(|l| l.article_id = copy.id);
-    articles::insert_children(db, &sections, &questions, &links).await?;
-    search::index_article(db, &copy, &sections).await?;
+    let questions = articles::insert_children(db, &sections, &questions, &links).await?;
+    search::insert_documents(db, search::article_documents(&copy, &sections, &questions)).await?;
 
     let mut draft = draft.into_active_model();
     draft.status = Set(ContentStatus::Published);

@@ -1,7 +1,7 @@
 //! Revisions: the full content of a document at each version, who wrote it and when.
 
 use entity::revision;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -19,20 +19,34 @@ pub async fn record<T: Serialize>(
     author: &str,
     content: &T,
 ) -> Result<()> {
-    let content = serde_json::to_string(content)
-        .map_err(|e| ServiceError::Database(sea_orm::DbErr::Custom(format!("revision encoding: {e}"))))?;
-    revision::ActiveModel {
-        entity_type: Set(entity_type.to_string()),
-        document_id: Set(document_id.to_string()),
-        version: Set(version),
-        author: Set(author.to_string()),
-        content: Set(content),
-        created_at: Set(now()),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    Ok(())
+    record_many(db, entity_type, author, [(document_id, version, content)]).await
+}
+
+/// Records one revision per `(document id, version, content)`, in a few multi-row statements.
+pub async fn record_many<'a, T: Serialize + 'a>(
+    db: &impl ConnectionTrait,
+    entity_type: &str,
+    author: &str,
+    revisions: impl IntoIterator<Item = (&'a str, i32, &'a T)>,
+) -> Result<()> {
+    let created_at = now();
+    let rows = revisions
+        .into_iter()
+        .map(|(document_id, version, content)| {
+            let content = serde_json::to_string(content)
+                .map_err(|e| ServiceError::Database(sea_orm::DbErr::Custom(format!("revision encoding: {e}"))))?;
+            Ok(revision::ActiveModel {
+                entity_type: Set(entity_type.to_string()),
+                document_id: Set(document_id.to_string()),
+                version: Set(version),
+                author: Set(author.to_string()),
+                content: Set(content),
+                created_at: Set(created_at),
+                ..Default::default()
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    super::bulk::insert(db, rows).await
 }
 
 /// Newest first.

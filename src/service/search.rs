@@ -156,13 +156,12 @@ fn joined<'a>(parts: impl IntoIterator<Item = Option<&'a str>>) -> String {
     parts.into_iter().flatten().collect::<Vec<_>>().join("\n")
 }
 
-/// (Re)indexes an article row and its questions; the previous entries must have been removed.
-pub async fn index_article(
-    db: &impl ConnectionTrait,
+/// The index entries of an article row: one for the page, one per question.
+pub fn article_documents(
     row: &article::Model,
     sections: &[article_section::Model],
-) -> Result<()> {
-    let questions = question::Entity::find().filter(question::Column::ArticleId.eq(row.id)).all(db).await?;
+    questions: &[question::Model],
+) -> Vec<search_document::ActiveModel> {
     let mut body_parts = vec![
         row.thesis.as_deref(),
         row.point.as_deref(),
@@ -178,8 +177,11 @@ pub async fn index_article(
     }
     let mut docs = vec![doc(Kind::Article, row.stage, row.id, &row.title, joined(body_parts))];
     docs.extend(questions.iter().map(|q| doc(Kind::Question, row.stage, q.id, &q.question, q.answer.clone())));
-    search_document::Entity::insert_many(docs).exec(db).await?;
-    Ok(())
+    docs
+}
+
+pub async fn insert_documents(db: &impl ConnectionTrait, docs: Vec<search_document::ActiveModel>) -> Result<()> {
+    super::bulk::insert(db, docs).await
 }
 
 pub async fn index_proof_record(
@@ -187,6 +189,14 @@ pub async fn index_proof_record(
     row: &proof_record::Model,
     observations: &[observation::Model],
 ) -> Result<()> {
+    insert_documents(db, vec![proof_record_document(row, observations)]).await
+}
+
+/// The index entry of a proof record row.
+pub fn proof_record_document(
+    row: &proof_record::Model,
+    observations: &[observation::Model],
+) -> search_document::ActiveModel {
     let mut body_parts = vec![
         row.client.as_deref(),
         row.deliverable.as_deref(),
@@ -198,8 +208,5 @@ pub async fn index_proof_record(
         body_parts.push(Some(&o.title));
         body_parts.push(o.detail.as_deref());
     }
-    search_document::Entity::insert(doc(Kind::ProofRecord, row.stage, row.id, &row.title, joined(body_parts)))
-        .exec(db)
-        .await?;
-    Ok(())
+    doc(Kind::ProofRecord, row.stage, row.id, &row.title, joined(body_parts))
 }
