@@ -21,18 +21,36 @@ fn normalise_url(url: &str) -> String {
     }
 }
 
+/// What a connection pool is for: SQLite's page cache is sized for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Workload {
+    /// Many short reads on several connections: SQLite's default 2 MB cache each keeps RSS low.
+    Serve,
+    /// Long write transactions (import, generate): a 64 MB cache keeps the growing indexes in memory.
+    Bulk,
+}
+
 /// Opens the database (WAL and foreign keys on SQLite). Does not migrate.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    connect_for(url, Workload::Serve).await
+}
+
+pub async fn connect_for(url: &str, workload: Workload) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(normalise_url(url));
     options
         .sqlx_logging(false)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
-        .map_sqlx_sqlite_opts(|o| {
-            o.journal_mode(SqliteJournalMode::Wal)
+        .map_sqlx_sqlite_opts(move |o| {
+            let o = o
+                .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10))
+                .busy_timeout(Duration::from_secs(10));
+            match workload {
+                Workload::Serve => o,
+                Workload::Bulk => o.pragma("cache_size", "-65536"),
+            }
         });
     Database::connect(options).await
 }
@@ -43,7 +61,11 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 }
 
 pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, DbErr> {
-    let db = connect(url).await?;
+    connect_and_migrate_for(url, Workload::Serve).await
+}
+
+pub async fn connect_and_migrate_for(url: &str, workload: Workload) -> Result<DatabaseConnection, DbErr> {
+    let db = connect_for(url, workload).await?;
     migrate(&db).await?;
     Ok(db)
 }

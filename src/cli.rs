@@ -109,7 +109,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Import { paths, publish } => {
-            let db = app::connect_and_migrate(&url).await.map_err(CliError::Database)?;
+            let db = app::connect_and_migrate_for(&url, app::Workload::Bulk).await.map_err(CliError::Database)?;
             import_paths(&db, &paths, publish).await
         }
         Command::Serve(config) => serve(&url, config).await,
@@ -142,7 +142,7 @@ async fn generate(
         println!("wrote {articles} pages to {} in {:.2} s", dir.display(), started.elapsed().as_secs_f64());
         return Ok(());
     }
-    let db = app::connect_and_migrate(url).await.map_err(CliError::Database)?;
+    let db = app::connect_and_migrate_for(url, app::Workload::Bulk).await.map_err(CliError::Database)?;
     let start = entity::article::Entity::find()
         .filter(entity::article::Column::Stage.eq(entity::Stage::Draft))
         .count(&db)

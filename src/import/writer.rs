@@ -1,14 +1,14 @@
 //! Stores parsed pages: collection, paired proof record, article and its owned rows; each page all or nothing.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use entity::{ContentStatus, Stage};
 use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 
 use super::ParsedPage;
-use crate::service::article::{self, ArticleDraft, NewArticle, RowState, Saved};
+use crate::service::article::{self, ArticleDraft, NewArticle, Saved};
 use crate::service::audit::{self, Entry};
-use crate::service::{Result, ServiceError, catalog, generation, now, proof_record, publish, revision};
+use crate::service::{Result, ServiceError, Visibility, catalog, generation, now, proof_record, publish, revision};
 
 /// How revisions written by the importer name their author.
 pub const IMPORT_AUTHOR: &str = "import";
@@ -22,30 +22,24 @@ pub struct ImportOutcome {
 }
 
 impl ImportOutcome {
-    fn audit_action(&self) -> &'static str {
-        match (self.saved, self.published) {
+    fn audit_entry(&self) -> Entry<'_> {
+        let action = match (self.saved, self.published) {
             (Saved::Created, false) => "importArticle",
             (Saved::Created, true) => "importAndPublishArticle",
             (Saved::Updated, false) => "reimportArticle",
             (Saved::Updated, true) => "reimportAndPublishArticle",
-        }
-    }
-
-    fn audit_entry(&self) -> Entry<'_> {
-        Entry {
-            action: self.audit_action(),
-            entity_type: revision::ARTICLE,
-            entity_id: &self.document_id,
-            detail: None,
-        }
+        };
+        Entry { action, entity_type: revision::ARTICLE, entity_id: &self.document_id, detail: None }
     }
 }
 
-/// Imports pages in one transaction; outcomes come back in the order of `pages`. Pages that create new
-/// articles are written together, a few multi-row statements for the lot; re-imports, a slug repeated
-/// within the batch, and every page of a group that failed as a whole are then written one at a time in
-/// a savepoint each, so a page that fails is rolled back alone (nothing of it is written) while the others
-/// commit. The outer error means the batch as a whole could not be committed: none of it was written.
+/// Imports pages in one transaction; outcomes come back in the order of `pages`.
+///
+/// Valid pages are written together, each kind of row in a few multi-row statements for the whole batch.
+/// A slug repeated within the batch, a page that fails validation, and every page of a batch the
+/// database refused as a whole are then written one at a time in a savepoint each, in file order, so a
+/// page that fails is rolled back alone (nothing of it is written) while the others commit. The outer
+/// error means the batch as a whole could not be committed: none of it was written.
 pub async fn import_batch(
     db: &DatabaseConnection,
     pages: Vec<ParsedPage>,
@@ -53,19 +47,15 @@ pub async fn import_batch(
 ) -> Result<Vec<Result<ImportOutcome>>> {
     let txn = db.begin().await?;
     let mut outcomes: Vec<Option<Result<ImportOutcome>>> = pages.iter().map(|_| None).collect();
-    let slugs: Vec<&str> = pages.iter().map(|p| p.slug.as_str()).collect();
-    let taken = article::draft_slugs_in(&txn, &slugs).await?;
     let mut seen = HashSet::new();
-    let (fresh, mut one_by_one): (Vec<_>, Vec<_>) = pages
-        .into_iter()
-        .enumerate()
-        .partition(|(_, page)| !taken.contains(&page.slug) && seen.insert(page.slug.clone()) && is_valid(page));
-    if !fresh.is_empty() {
+    let (together, mut one_by_one): (Vec<_>, Vec<_>) =
+        pages.into_iter().enumerate().partition(|(_, page)| seen.insert(page.slug.clone()) && is_valid(page));
+    if !together.is_empty() {
         let savepoint = txn.begin().await?;
-        match create_all(&savepoint, &fresh, publish).await {
-            Ok(created) => {
+        match write_all(&savepoint, &together, publish).await {
+            Ok(written) => {
                 savepoint.commit().await?;
-                for ((i, _), outcome) in fresh.iter().zip(created) {
+                for ((i, _), outcome) in together.iter().zip(written) {
                     outcomes[*i] = Some(Ok(outcome));
                 }
             }
@@ -74,7 +64,7 @@ pub async fn import_batch(
                 // page by page so the failure is pinned to its file.
                 tracing::debug!("set-based import fell back to one page at a time: {e}");
                 savepoint.rollback().await?;
-                one_by_one.extend(fresh);
+                one_by_one.extend(together);
                 one_by_one.sort_by_key(|(i, _)| *i);
             }
         }
@@ -97,10 +87,11 @@ pub async fn import_batch(
     generation::bump(&txn).await?;
     txn.commit().await?;
     generation::note_local_write();
-    Ok(outcomes
-        .into_iter()
-        .map(|o| o.unwrap_or_else(|| Err(ServiceError::Database(sea_orm::DbErr::RecordNotInserted))))
-        .collect())
+    Ok(outcomes.into_iter().map(|o| o.unwrap_or_else(|| Err(not_written()))).collect())
+}
+
+fn not_written() -> ServiceError {
+    ServiceError::Database(sea_orm::DbErr::RecordNotInserted)
 }
 
 /// Whether a page passes every check the database does not make; pages that do not are left to the
@@ -131,9 +122,10 @@ fn to_draft(page: ParsedPage, collection_id: Option<i32>, proof_record_document_
     }
 }
 
-/// Creates the articles of valid pages whose slugs are new: collections, paired proof records, drafts,
-/// revisions, published copies and audit entries, each kind in a few multi-row statements.
-async fn create_all(
+/// Writes valid pages with distinct slugs, creating or updating each, with the same result as
+/// [`write`] page after page: collections, paired proof records, drafts, revisions, published copies
+/// and audit entries, each kind in a few multi-row statements. Outcomes in the order of `pages`.
+async fn write_all(
     db: &impl ConnectionTrait,
     pages: &[(usize, ParsedPage)],
     publish: bool,
@@ -143,35 +135,63 @@ async fn create_all(
     let paired: Vec<(&str, &str)> =
         pages.iter().filter(|(_, p)| p.paired_proof_record).map(|(_, p)| (p.slug.as_str(), p.title.as_str())).collect();
     let mut records = proof_record::ensure_drafts(db, &paired, IMPORT_AUTHOR).await?;
+    let slugs: Vec<String> = pages.iter().map(|(_, p)| p.slug.clone()).collect();
+    let mut existing: HashMap<String, entity::article::Model> =
+        article::by_slugs(db, Visibility::Preview, &slugs).await?.into_iter().map(|r| (r.slug.clone(), r)).collect();
+    let existing_ids: Vec<i32> = existing.values().map(|r| r.id).collect();
+    let mut old_questions = article::questions_of(db, &existing_ids).await?;
 
-    let items: Vec<NewArticle> = pages
-        .iter()
-        .map(|(_, page)| {
-            let collection_id = page.collection.as_ref().and_then(|name| collections.get(name).copied());
-            // The paired record shares the article's slug and starts as a DRAFT, private until an editor publishes it.
-            let record = if page.paired_proof_record { records.remove(&page.slug) } else { None };
-            NewArticle::new(to_draft(page.clone(), collection_id, record))
-        })
-        .collect();
-    let published_at = publish.then(now);
+    let (mut fresh, mut updated, mut rows) = (Vec::new(), Vec::new(), Vec::new());
+    for (_, page) in pages {
+        let collection_id = page.collection.as_ref().and_then(|name| collections.get(name).copied());
+        // The paired record shares the article's slug and starts as a DRAFT, private until an editor publishes it.
+        let record = if page.paired_proof_record { records.remove(&page.slug) } else { None };
+        let draft = to_draft(page.clone(), collection_id, record);
+        match existing.remove(&page.slug) {
+            Some(row) => {
+                let questions = old_questions.remove(&row.id).unwrap_or_default();
+                updated.push(NewArticle::next(&row, &questions, draft));
+                rows.push(row);
+            }
+            None => fresh.push(NewArticle::new(draft)),
+        }
+    }
+    let mut previous_published = Vec::new();
+    if publish {
+        // A document keeps the date it was first published.
+        let document_ids: Vec<String> = updated.iter().map(|item| item.document_id.clone()).collect();
+        let published = article::by_document_ids(db, Visibility::Public, &document_ids).await?;
+        let first_published: HashMap<&str, _> =
+            published.iter().map(|row| (row.document_id.as_str(), row.published_at)).collect();
+        let timestamp = now();
+        for item in fresh.iter_mut().chain(updated.iter_mut()) {
+            let previous = first_published.get(item.document_id.as_str()).copied().flatten();
+            item.published_at = Some(previous.or(item.published_at).unwrap_or(timestamp));
+        }
+        previous_published = published.into_iter().map(|row| row.id).collect();
+    }
     let status = if publish { ContentStatus::Published } else { ContentStatus::Draft };
-    let drafts =
-        article::insert_new(db, &items, &RowState { stage: Stage::Draft, status, version: 1, published_at }).await?;
-    let revisions = items.iter().map(|item| (item.document_id.as_str(), 1, &item.draft));
+    let created = article::insert_new(db, &fresh, Stage::Draft, status).await?;
+    let replaced = article::replace_drafts(db, rows, &updated, publish).await?;
+    let revisions = fresh.iter().chain(&updated).map(|item| (item.document_id.as_str(), item.version, &item.draft));
     revision::record_many(db, revision::ARTICLE, IMPORT_AUTHOR, revisions).await?;
     if publish {
-        let state = RowState { stage: Stage::Published, status, version: 1, published_at };
-        article::insert_new(db, &items, &state).await?;
+        article::delete_rows(db, &previous_published).await?;
+        let all: Vec<NewArticle> = fresh.into_iter().chain(updated).collect();
+        article::insert_new(db, &all, Stage::Published, ContentStatus::Published).await?;
     }
-    let outcomes: Vec<ImportOutcome> = drafts
+    let mut written: HashMap<String, (String, Saved)> = created
         .into_iter()
-        .map(|row| ImportOutcome {
-            document_id: row.document_id,
-            slug: row.slug,
-            saved: Saved::Created,
-            published: publish,
-        })
+        .map(|row| (row.slug, (row.document_id, Saved::Created)))
+        .chain(replaced.into_iter().map(|row| (row.slug, (row.document_id, Saved::Updated))))
         .collect();
+    let outcomes = pages
+        .iter()
+        .map(|(_, page)| {
+            let (document_id, saved) = written.remove(&page.slug).ok_or_else(not_written)?;
+            Ok(ImportOutcome { document_id, slug: page.slug.clone(), saved, published: publish })
+        })
+        .collect::<Result<Vec<_>>>()?;
     audit::record_many(db, IMPORT_AUTHOR, outcomes.iter().map(ImportOutcome::audit_entry)).await?;
     Ok(outcomes)
 }

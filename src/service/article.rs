@@ -1,10 +1,10 @@
 //! Articles and their owned rows (sections, questions, related links).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entity::{ContentStatus, Stage, article, article_link, article_section, collection, question};
-use sea_orm::sea_query::{Expr, Func, Query, SimpleExpr};
+use sea_orm::sea_query::{Expr, Func, OnConflict, Query, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
     Select, Set,
@@ -105,22 +105,6 @@ pub async fn count(db: &impl ConnectionTrait, query: &ArticleQuery) -> Result<i6
 
 pub async fn by_slug(db: &impl ConnectionTrait, visibility: Visibility, slug: &str) -> Result<Option<article::Model>> {
     Ok(select_visible(visibility).filter(article::Column::Slug.eq(slug)).one(db).await?)
-}
-
-/// Which of `slugs` a draft article already has.
-pub async fn draft_slugs_in(db: &impl ConnectionTrait, slugs: &[&str]) -> Result<HashSet<String>> {
-    let mut taken = HashSet::new();
-    for chunk in slugs.chunks(1000) {
-        let rows: Vec<String> = select_visible(Visibility::Preview)
-            .filter(article::Column::Slug.is_in(chunk.iter().map(|s| s.to_string())))
-            .select_only()
-            .column(article::Column::Slug)
-            .into_tuple()
-            .all(db)
-            .await?;
-        taken.extend(rows);
-    }
-    Ok(taken)
 }
 
 pub async fn by_document_id(
@@ -346,63 +330,85 @@ pub(crate) async fn write(
         return Err(ServiceError::Conflict(format!("slug: {:?} is already used by another article", draft.slug)));
     }
     let Some(model) = existing else {
-        let state = RowState { stage: Stage::Draft, status: ContentStatus::Draft, version, published_at: None };
-        let mut rows = insert_new(db, &[NewArticle::new(draft)], &state).await?;
+        let item = NewArticle { version, ..NewArticle::new(draft) };
+        let mut rows = insert_new(db, &[item], Stage::Draft, ContentStatus::Draft).await?;
         return rows.pop().ok_or_else(not_stored);
     };
     let old_questions = questions_of(db, &[model.id]).await?.remove(&model.id).unwrap_or_default();
-    delete_children(db, model.id).await?;
-    let mut active = model.into_active_model();
-    active.slug = Set(draft.slug.clone());
-    active.title = Set(draft.title.clone());
-    active.thesis = Set(draft.thesis.clone());
-    active.point = Set(draft.point.clone());
-    active.audience_summary = Set(draft.audience_summary.clone());
-    active.audience_roles = Set(draft.audience_roles.join("\n"));
-    active.reader_need = Set(draft.reader_need.clone());
-    active.real_problem = Set(draft.real_problem.clone());
-    active.record_matters = Set(draft.record_matters.clone());
-    active.smarter_question = Set(draft.smarter_question.clone());
-    active.proves = Set(draft.proves.clone());
-    active.collection_id = Set(draft.collection_id);
-    active.proof_record_document_id = Set(draft.proof_record_document_id.clone());
-    active.version = Set(version);
-    active.updated_at = Set(now());
-    let row = active.update(db).await?;
-    // A question keeps its identity across edits when it stays at the same position.
-    let children = Children::of(row.id, &draft, |i| {
-        old_questions.get(i).map(|o| o.document_id.clone()).unwrap_or_else(new_document_id)
-    });
-    let questions = insert_children(db, &children.sections, &children.questions, &children.links).await?;
-    search::insert_documents(db, search::article_documents(&row, &children.sections, &questions)).await?;
-    Ok(row)
+    let item = NewArticle { version, ..NewArticle::next(&model, &old_questions, draft) };
+    let mut rows = replace_drafts(db, vec![model], &[item], false).await?;
+    rows.pop().ok_or_else(not_stored)
 }
 
 fn not_stored() -> ServiceError {
     ServiceError::Database(sea_orm::DbErr::RecordNotInserted)
 }
 
-/// A document about to get its first rows: its identity, its content, and its questions' document ids
-/// (the same at the draft and the published stage).
+/// A document's content about to be written as fresh rows (and owned rows) at a stage: its identity,
+/// content, version and first publication, and its questions' document ids, which stay the same across
+/// stages and, position by position, across edits.
 pub(crate) struct NewArticle {
     pub document_id: String,
     pub draft: ArticleDraft,
     pub question_ids: Vec<String>,
+    pub version: i32,
+    pub published_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 impl NewArticle {
+    /// A new document at version 1.
     pub(crate) fn new(draft: ArticleDraft) -> Self {
         let question_ids = draft.questions.iter().map(|_| new_document_id()).collect();
-        Self { document_id: new_document_id(), draft, question_ids }
+        let timestamp = now();
+        Self {
+            document_id: new_document_id(),
+            draft,
+            question_ids,
+            version: 1,
+            published_at: None,
+            created_at: timestamp,
+            updated_at: timestamp,
+        }
     }
-}
 
-/// How newly inserted rows are stored.
-pub(crate) struct RowState {
-    pub stage: Stage,
-    pub status: ContentStatus,
-    pub version: i32,
-    pub published_at: Option<DateTime<Utc>>,
+    /// The next version of the document whose draft row is `existing` and whose questions were `old_questions`.
+    pub(crate) fn next(existing: &article::Model, old_questions: &[question::Model], draft: ArticleDraft) -> Self {
+        let question_ids = (0..draft.questions.len())
+            .map(|i| old_questions.get(i).map(|q| q.document_id.clone()).unwrap_or_else(new_document_id))
+            .collect();
+        Self {
+            document_id: existing.document_id.clone(),
+            draft,
+            question_ids,
+            version: existing.version + 1,
+            published_at: existing.published_at,
+            created_at: existing.created_at,
+            updated_at: now(),
+        }
+    }
+
+    fn apply_to(&self, row: &mut article::Model) {
+        let draft = &self.draft;
+        row.slug = draft.slug.clone();
+        row.title = draft.title.clone();
+        row.thesis = draft.thesis.clone();
+        row.point = draft.point.clone();
+        row.audience_summary = draft.audience_summary.clone();
+        row.audience_roles = draft.audience_roles.join("\n");
+        row.reader_need = draft.reader_need.clone();
+        row.real_problem = draft.real_problem.clone();
+        row.record_matters = draft.record_matters.clone();
+        row.smarter_question = draft.smarter_question.clone();
+        row.proves = draft.proves.clone();
+        row.collection_id = draft.collection_id;
+        row.proof_record_document_id = draft.proof_record_document_id.clone();
+        row.version = self.version;
+        row.published_at = self.published_at;
+        row.created_at = self.created_at;
+        row.updated_at = self.updated_at;
+    }
 }
 
 /// The owned rows of an article, built from its draft (ids are assigned on insert).
@@ -455,82 +461,133 @@ impl Children {
     }
 }
 
-/// Inserts new documents at one stage with their sections, questions, links and search entries: a few
-/// multi-row statements however many there are. Returns the rows in the order of `items`. The caller
-/// has validated the drafts and checked their slugs are free.
+/// Inserts documents as new rows at `stage` with their sections, questions, links and search entries: a
+/// few multi-row statements however many there are. Returns the rows in the order of `items`. The caller
+/// has validated the drafts and checked that their slugs are free at that stage.
 pub(crate) async fn insert_new(
     db: &impl ConnectionTrait,
     items: &[NewArticle],
-    state: &RowState,
+    stage: Stage,
+    status: ContentStatus,
 ) -> Result<Vec<article::Model>> {
-    let timestamp = now();
     let rows = items
         .iter()
         .map(|item| {
-            let draft = &item.draft;
-            article::ActiveModel {
-                document_id: Set(item.document_id.clone()),
-                stage: Set(state.stage),
-                status: Set(state.status),
-                slug: Set(draft.slug.clone()),
-                title: Set(draft.title.clone()),
-                thesis: Set(draft.thesis.clone()),
-                point: Set(draft.point.clone()),
-                audience_summary: Set(draft.audience_summary.clone()),
-                audience_roles: Set(draft.audience_roles.join("\n")),
-                reader_need: Set(draft.reader_need.clone()),
-                real_problem: Set(draft.real_problem.clone()),
-                record_matters: Set(draft.record_matters.clone()),
-                smarter_question: Set(draft.smarter_question.clone()),
-                proves: Set(draft.proves.clone()),
-                collection_id: Set(draft.collection_id),
-                proof_record_document_id: Set(draft.proof_record_document_id.clone()),
-                published_at: Set(state.published_at),
-                version: Set(state.version),
-                publish_at: Set(None),
-                created_at: Set(timestamp),
-                updated_at: Set(timestamp),
-                ..Default::default()
-            }
+            let mut row = article::Model {
+                id: 0,
+                document_id: item.document_id.clone(),
+                stage,
+                status,
+                slug: String::new(),
+                title: String::new(),
+                thesis: None,
+                point: None,
+                audience_summary: None,
+                audience_roles: String::new(),
+                reader_need: None,
+                real_problem: None,
+                record_matters: None,
+                smarter_question: None,
+                proves: None,
+                collection_id: None,
+                proof_record_document_id: None,
+                published_at: None,
+                created_at: item.created_at,
+                updated_at: item.updated_at,
+                version: 0,
+                publish_at: None,
+            };
+            item.apply_to(&mut row);
+            let mut active = row.into_active_model().reset_all();
+            active.id = sea_orm::NotSet;
+            active
         })
         .collect();
     let mut stored: HashMap<String, article::Model> =
         bulk::insert_returning(db, rows).await?.into_iter().map(|m| (m.document_id.clone(), m)).collect();
-    let mut ordered = Vec::with_capacity(items.len());
+    let rows =
+        items.iter().map(|item| stored.remove(&item.document_id).ok_or_else(not_stored)).collect::<Result<Vec<_>>>()?;
+    insert_owned(db, &rows, items).await?;
+    Ok(rows)
+}
+
+/// Replaces the content of existing draft rows (`existing[i]` gets `items[i]`), owned rows included, in a
+/// few statements. `publish` also marks them published (the caller writes the published stage).
+pub(crate) async fn replace_drafts(
+    db: &impl ConnectionTrait,
+    existing: Vec<article::Model>,
+    items: &[NewArticle],
+    publish: bool,
+) -> Result<Vec<article::Model>> {
+    let ids: Vec<i32> = existing.iter().map(|row| row.id).collect();
+    delete_children(db, &ids).await?;
+    let rows: Vec<article::Model> = existing
+        .into_iter()
+        .zip(items)
+        .map(|(mut row, item)| {
+            item.apply_to(&mut row);
+            if publish {
+                row.status = ContentStatus::Published;
+                row.publish_at = None;
+            }
+            row
+        })
+        .collect();
+    let updated_columns = <article::Column as sea_orm::Iterable>::iter().filter(|c| !matches!(c, article::Column::Id));
+    let on_conflict = OnConflict::column(article::Column::Id).update_columns(updated_columns).to_owned();
+    let active = rows.iter().map(|row| row.clone().into_active_model().reset_all()).collect();
+    bulk::upsert(db, active, on_conflict).await?;
+    insert_owned(db, &rows, items).await?;
+    Ok(rows)
+}
+
+/// Inserts the sections, questions, links and search entries of `rows[i]` from `items[i]`.
+async fn insert_owned(db: &impl ConnectionTrait, rows: &[article::Model], items: &[NewArticle]) -> Result<()> {
     let mut all = Children { sections: Vec::new(), questions: Vec::new(), links: Vec::new() };
-    for item in items {
-        let row = stored.remove(&item.document_id).ok_or_else(not_stored)?;
+    for (row, item) in rows.iter().zip(items) {
         let children = Children::of(row.id, &item.draft, |i| item.question_ids[i].clone());
         all.sections.extend(children.sections);
         all.questions.extend(children.questions);
         all.links.extend(children.links);
-        ordered.push(row);
     }
     let questions = group(insert_children(db, &all.sections, &all.questions, &all.links).await?, |q| q.article_id);
     let sections = group(all.sections, |s| s.article_id);
     let mut docs = Vec::new();
-    for row in &ordered {
+    for row in rows {
         let questions = questions.get(&row.id).map_or(&[][..], Vec::as_slice);
         let sections = sections.get(&row.id).map_or(&[][..], Vec::as_slice);
         docs.extend(search::article_documents(row, sections, questions));
     }
-    search::insert_documents(db, docs).await?;
-    Ok(ordered)
+    search::insert_documents(db, docs).await
 }
 
-pub(crate) async fn delete_children(db: &impl ConnectionTrait, article_id: i32) -> Result<()> {
+/// Removes the sections, questions, links and search entries of the given article rows.
+pub(crate) async fn delete_children(db: &impl ConnectionTrait, article_ids: &[i32]) -> Result<()> {
+    if article_ids.is_empty() {
+        return Ok(());
+    }
+    let ids = || article_ids.iter().copied();
     let question_ids: Vec<i32> = question::Entity::find()
-        .filter(question::Column::ArticleId.eq(article_id))
+        .filter(question::Column::ArticleId.is_in(ids()))
+        .select_only()
+        .column(question::Column::Id)
+        .into_tuple()
         .all(db)
-        .await?
-        .into_iter()
-        .map(|q| q.id)
-        .collect();
+        .await?;
     search::remove(db, search::Kind::Question, &question_ids).await?;
-    search::remove(db, search::Kind::Article, &[article_id]).await?;
-    article_section::Entity::delete_many().filter(article_section::Column::ArticleId.eq(article_id)).exec(db).await?;
-    question::Entity::delete_many().filter(question::Column::ArticleId.eq(article_id)).exec(db).await?;
-    article_link::Entity::delete_many().filter(article_link::Column::ArticleId.eq(article_id)).exec(db).await?;
+    search::remove(db, search::Kind::Article, article_ids).await?;
+    article_section::Entity::delete_many().filter(article_section::Column::ArticleId.is_in(ids())).exec(db).await?;
+    question::Entity::delete_many().filter(question::Column::ArticleId.is_in(ids())).exec(db).await?;
+    article_link::Entity::delete_many().filter(article_link::Column::ArticleId.is_in(ids())).exec(db).await?;
+    Ok(())
+}
+
+/// Deletes article rows with everything they own.
+pub(crate) async fn delete_rows(db: &impl ConnectionTrait, article_ids: &[i32]) -> Result<()> {
+    delete_children(db, article_ids).await?;
+    if !article_ids.is_empty() {
+        article::Entity::delete_many().filter(article::Column::Id.is_in(article_ids.iter().copied())).exec(db).await?;
+    }
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! Multi-row inserts split into statements that stay under both backends' bound-parameter limits.
 //! Bulk writers (the importer) cost a few statements per batch instead of a few per row.
 
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, IntoActiveModel, Iterable};
 
 use super::Result;
@@ -45,4 +46,18 @@ where
         stored.extend(A::Entity::insert_many(chunk).exec_with_returning(db).await?);
     }
     Ok(stored)
+}
+
+/// Inserts every row or, where `on_conflict` matches an existing one, updates it as `on_conflict` says.
+pub(crate) async fn upsert<A>(db: &impl ConnectionTrait, rows: Vec<A>, on_conflict: OnConflict) -> Result<()>
+where
+    A: ActiveModelTrait + Send,
+{
+    let per_statement = rows_per_statement::<A>();
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<A> = rows.by_ref().take(per_statement).collect();
+        A::Entity::insert_many(chunk).on_conflict(on_conflict.clone()).exec_without_returning(db).await?;
+    }
+    Ok(())
 }

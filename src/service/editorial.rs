@@ -299,7 +299,7 @@ pub async fn delete_article(db: &impl ConnectionTrait, actor: &Actor, document_i
     claim(db, Kind::Article, document_id, expected).await?;
     publish::take_down_article(db, document_id, ContentStatus::Draft).await?;
     if let Some(row) = articles::by_document_id(db, super::Visibility::Preview, document_id).await? {
-        articles::delete_children(db, row.id).await?;
+        articles::delete_children(db, &[row.id]).await?;
         article::Entity::delete_by_id(row.id).exec(db).await?;
     }
     log(db, actor, "deleteArticle", Kind::Article, document_id).await

@@ -16,7 +16,7 @@ pub async fn publish_article(db: &impl ConnectionTrait, document_id: &str) -> Re
     let previous = articles::by_document_id(db, Visibility::Public, document_id).await?;
     let published_at = previous.as_ref().and_then(|p| p.published_at).or(draft.published_at).unwrap_or_else(now);
     if let Some(previous) = previous {
-        articles::delete_children(db, previous.id).await?;
+        articles::delete_children(db, &[previous.id]).await?;
         article::Entity::delete_by_id(previous.id).exec(db).await?;
     }
     let mut copy = draft.clone().into_active_model();
@@ -117,7 +117,7 @@ pub async fn publish_snippet(db: &impl ConnectionTrait, document_id: &str) -> Re
 /// Removes the published stage of an article (its draft stays) and marks the document `status`.
 pub async fn take_down_article(db: &impl ConnectionTrait, document_id: &str, status: ContentStatus) -> Result<()> {
     if let Some(previous) = articles::by_document_id(db, Visibility::Public, document_id).await? {
-        articles::delete_children(db, previous.id).await?;
+        articles::delete_children(db, &[previous.id]).await?;
         article::Entity::delete_by_id(previous.id).exec(db).await?;
     }
     article::Entity::update_many()
