@@ -162,30 +162,18 @@ fn bulk_pages(app: &TestApp, folder: &str) -> std::path::PathBuf {
     app.path(folder)
 }
 
-fn import_folders(app: &TestApp, folders: &[&std::path::Path], publish: bool) -> String {
-    let mut args = vec!["import"];
-    args.extend(folders.iter().map(|f| f.to_str().unwrap()));
-    if publish {
-        args.push("--publish");
-    }
-    let out = app.cli(&args);
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    stdout
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_written_together_match_pages_written_one_at_a_time() {
     // Distinct slugs of a batch are written together (set-based); a slug repeated within a batch is
     // written one page at a time. All three ways must give readers the same thing.
     let created = TestApp::new().await;
-    let out = import_folders(&created, &[&bulk_pages(&created, "pages")], true);
+    let out = created.import_paths(&[&bulk_pages(&created, "pages")], true);
     assert!(out.contains("7 created, 0 updated, 0 failed"), "{out}");
 
     let updated = TestApp::new().await;
     let folder = bulk_pages(&updated, "pages");
-    import_folders(&updated, &[&folder], false);
-    let out = import_folders(&updated, &[&folder], true);
+    updated.import_paths(&[&folder], false);
+    let out = updated.import_paths(&[&folder], true);
     assert!(out.contains("0 created, 7 updated, 0 failed"), "{out}");
 
     let one_by_one = TestApp::new().await;
@@ -193,7 +181,7 @@ async fn pages_written_together_match_pages_written_one_at_a_time() {
         one_by_one.write_page(&format!("pages/1/bulk-{i}.txt"), &page(&format!("Bulk Page {i}"), "an early draft"));
     }
     let second = bulk_pages(&one_by_one, "pages/2");
-    let out = import_folders(&one_by_one, &[&one_by_one.path("pages/1"), &second], true);
+    let out = one_by_one.import_paths(&[&one_by_one.path("pages/1"), &second], true);
     assert!(out.contains("7 created, 5 updated, 0 failed"), "{out}");
 
     let slugs = [ORIGINAL_SLUG, "website-direction", "bulk-page-0", "bulk-page-4"];
@@ -209,10 +197,10 @@ async fn pages_written_together_match_pages_written_one_at_a_time() {
 async fn a_reimport_keeps_ids_and_first_publication_and_bumps_the_version() {
     let app = TestApp::new().await;
     let folder = bulk_pages(&app, "pages");
-    import_folders(&app, &[&folder], true);
+    app.import_paths(&[&folder], true);
     let query = "{ article(slug: \"bulk-page-1\") { id version createdAt updatedAt publishedAt questions { id } proofRecord { id } } }";
     let before = app.data(query, json!({})).await;
-    import_folders(&app, &[&folder], true);
+    app.import_paths(&[&folder], true);
     let after = app.data(query, json!({})).await;
     for field in ["id", "createdAt", "publishedAt", "questions", "proofRecord"] {
         assert_eq!(before["article"][field], after["article"][field], "{field}");

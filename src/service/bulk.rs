@@ -19,11 +19,29 @@ pub(crate) async fn insert<A>(db: &impl ConnectionTrait, rows: Vec<A>) -> Result
 where
     A: ActiveModelTrait + Send,
 {
+    write(db, rows, None).await
+}
+
+/// Inserts every row or, where `on_conflict` matches an existing one, updates it as `on_conflict` says.
+pub(crate) async fn upsert<A>(db: &impl ConnectionTrait, rows: Vec<A>, on_conflict: OnConflict) -> Result<()>
+where
+    A: ActiveModelTrait + Send,
+{
+    write(db, rows, Some(on_conflict)).await
+}
+
+async fn write<A>(db: &impl ConnectionTrait, rows: Vec<A>, on_conflict: Option<OnConflict>) -> Result<()>
+where
+    A: ActiveModelTrait + Send,
+{
     let per_statement = rows_per_statement::<A>();
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
-        let chunk: Vec<A> = rows.by_ref().take(per_statement).collect();
-        A::Entity::insert_many(chunk).exec_without_returning(db).await?;
+        let mut statement = A::Entity::insert_many(rows.by_ref().take(per_statement).collect::<Vec<A>>());
+        if let Some(on_conflict) = &on_conflict {
+            statement = statement.on_conflict(on_conflict.clone());
+        }
+        statement.exec_without_returning(db).await?;
     }
     Ok(())
 }
@@ -46,18 +64,4 @@ where
         stored.extend(A::Entity::insert_many(chunk).exec_with_returning(db).await?);
     }
     Ok(stored)
-}
-
-/// Inserts every row or, where `on_conflict` matches an existing one, updates it as `on_conflict` says.
-pub(crate) async fn upsert<A>(db: &impl ConnectionTrait, rows: Vec<A>, on_conflict: OnConflict) -> Result<()>
-where
-    A: ActiveModelTrait + Send,
-{
-    let per_statement = rows_per_statement::<A>();
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<A> = rows.by_ref().take(per_statement).collect();
-        A::Entity::insert_many(chunk).on_conflict(on_conflict.clone()).exec_without_returning(db).await?;
-    }
-    Ok(())
 }

@@ -187,7 +187,13 @@ impl TestApp {
     /// Imports `text` as a page through the CLI; panics unless it succeeds.
     pub fn import(&self, name: &str, text: &str, publish: bool) -> String {
         let path = self.write_page(name, text);
-        let mut args = vec!["import", path.as_str()];
+        self.import_paths(&[Path::new(&path)], publish)
+    }
+
+    /// Imports files and folders in one `backlot import` run; panics unless it succeeds.
+    pub fn import_paths(&self, paths: &[&Path], publish: bool) -> String {
+        let mut args = vec!["import"];
+        args.extend(paths.iter().map(|p| p.to_str().expect("UTF-8 test path")));
         if publish {
             args.push("--publish");
         }
