@@ -41,6 +41,9 @@ pub async fn connect_for(url: &str, workload: Workload) -> Result<DatabaseConnec
         .sqlx_logging(false)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
+        // A ping on every checkout doubled the cost of each statement; only connections idle long
+        // enough to have been dropped by a server or proxy are checked.
+        .test_before_acquire_if_idle_for(Duration::from_secs(30))
         .map_sqlx_sqlite_opts(move |o| {
             let o = o
                 .journal_mode(SqliteJournalMode::Wal)

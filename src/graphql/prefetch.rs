@@ -1,13 +1,14 @@
 //! Prefetching for lists: once a page of rows is known, load each relation the query selects for
 //! the whole page in one batch and prime the request's DataLoader cache. This keeps the statement
-//! count of a list query fixed, independent of timing (the DataLoader's own batching is time-based).
+//! count of a list query fixed, independent of timing (the DataLoader's own batching is time-based),
+//! and costs no batching delay.
 
 use async_graphql::{Context, Lookahead, Result};
 use entity::{article, proof_record};
 
 use super::loaders::{
     ArticleSlug, AssetsOf, ChannelsOf, CollectionRow, LinksOf, ObservationsOf, ProofRecordDoc, QuestionsOf, SectionsOf,
-    SnippetsOf,
+    SnippetsOf, prime,
 };
 
 /// The selections under a connection's nodes (`edges { node }` and `nodes`).
@@ -32,34 +33,34 @@ pub async fn articles(ctx: &Context<'_>, selections: &[Lookahead<'_>], rows: &[a
     let ids: Vec<i32> = rows.iter().map(|a| a.id).collect();
     let sections = async {
         if selects(selections, "sections") {
-            loader.load_many(ids.iter().map(|&i| SectionsOf(i))).await?;
+            prime(loader, ids.iter().map(|&i| SectionsOf(i))).await?;
         }
         Ok::<_, async_graphql::Error>(())
     };
     let questions = async {
         if selects(selections, "questions") {
-            loader.load_many(ids.iter().map(|&i| QuestionsOf(i))).await?;
+            prime(loader, ids.iter().map(|&i| QuestionsOf(i))).await?;
         }
         Ok(())
     };
     let links = async {
         if selects(selections, "relatedArticles") || selects(selections, "relatedLinks") {
-            let links = loader.load_many(ids.iter().map(|&i| LinksOf(i))).await?;
+            let links = prime(loader, ids.iter().map(|&i| LinksOf(i))).await?;
             let slugs = links.values().flatten().map(|l| ArticleSlug(l.target_slug.clone()));
-            loader.load_many(slugs).await?;
+            prime(loader, slugs).await?;
         }
         Ok(())
     };
     let collections = async {
         if selects(selections, "collection") {
-            loader.load_many(rows.iter().filter_map(|a| a.collection_id).map(CollectionRow)).await?;
+            prime(loader, rows.iter().filter_map(|a| a.collection_id).map(CollectionRow)).await?;
         }
         Ok(())
     };
     let records = async {
         if selects(selections, "proofRecord") {
             let docs = rows.iter().filter_map(|a| a.proof_record_document_id.clone()).map(ProofRecordDoc);
-            let records: Vec<proof_record::Model> = loader.load_many(docs).await?.into_values().flatten().collect();
+            let records: Vec<proof_record::Model> = prime(loader, docs).await?.into_values().flatten().collect();
             proof_records(ctx, &under(selections, "proofRecord"), &records).await?;
         }
         Ok(())
@@ -80,25 +81,25 @@ pub async fn proof_records(
     let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
     let observations = async {
         if selects(selections, "observations") {
-            loader.load_many(ids.iter().map(|&i| ObservationsOf(i))).await?;
+            prime(loader, ids.iter().map(|&i| ObservationsOf(i))).await?;
         }
         Ok::<_, async_graphql::Error>(())
     };
     let assets = async {
         if selects(selections, "assets") {
-            loader.load_many(ids.iter().map(|&i| AssetsOf(i))).await?;
+            prime(loader, ids.iter().map(|&i| AssetsOf(i))).await?;
         }
         Ok(())
     };
     let channels = async {
         if selects(selections, "channels") {
-            loader.load_many(ids.iter().map(|&i| ChannelsOf(i))).await?;
+            prime(loader, ids.iter().map(|&i| ChannelsOf(i))).await?;
         }
         Ok(())
     };
     let snippets = async {
         if selects(selections, "snippets") {
-            loader.load_many(rows.iter().map(|r| SnippetsOf(r.document_id.clone()))).await?;
+            prime(loader, rows.iter().map(|r| SnippetsOf(r.document_id.clone()))).await?;
         }
         Ok(())
     };
