@@ -7,6 +7,7 @@ mod m20261125_000002_search_index;
 mod m20261125_000003_editorial;
 mod m20261125_000004_content_generation;
 mod m20261125_000005_schedule_index;
+mod m20261125_000006_sort_index;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_editorial::Migration),
             Box::new(m20261125_000004_content_generation::Migration),
             Box::new(m20261125_000005_schedule_index::Migration),
+            Box::new(m20261125_000006_sort_index::Migration),
         ]
     }
 }

@@ -29,6 +29,8 @@ pub struct TestApp {
     pub url: String,
     pub router: axum::Router,
     pub statements: Arc<AtomicUsize>,
+    /// Every statement run through `db` (the router's too), with its values, for plan checks.
+    pub recorded: Arc<std::sync::Mutex<Vec<sea_orm::Statement>>>,
     pub dir: tempfile::TempDir,
     pub backend: &'static str,
 }
@@ -67,6 +69,8 @@ impl TestApp {
         let mut db = backlot::app::connect(&url).await.expect("connect");
         let statements = Arc::new(AtomicUsize::new(0));
         let counter = statements.clone();
+        let recorded = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let recorder = recorded.clone();
         let print_sql = std::env::var("BACKLOT_TEST_PRINT_SQL").is_ok();
         db.set_metric_callback(move |info| {
             // The cache's generation poll runs on a timer, not on behalf of any request.
@@ -74,6 +78,7 @@ impl TestApp {
                 return;
             }
             counter.fetch_add(1, Ordering::SeqCst);
+            recorder.lock().unwrap_or_else(|e| e.into_inner()).push(info.statement.clone());
             if print_sql {
                 eprintln!("SQL: {}", info.statement.sql.chars().take(160).collect::<String>());
             }
@@ -82,7 +87,7 @@ impl TestApp {
         // Writes by the CLI (another process) reach the cache through polling, as in production.
         let settings = backlot::config::ApiSettings { cache_poll_ms: CACHE_POLL_MS, ..Default::default() };
         let router = backlot::app::router_with(db.clone(), settings);
-        TestApp { db, url, router, statements, dir, backend }
+        TestApp { db, url, router, statements, recorded, dir, backend }
     }
 
     /// A fresh app with the demo data set loaded.
