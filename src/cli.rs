@@ -333,7 +333,7 @@ fn parse_file(path: &Path) -> Result<import::ParsedPage, CliError> {
     import::parse_page(&text).map_err(|e| input_error(path, &e.to_string()))
 }
 
-/// Files per transaction; each file still succeeds or fails on its own (a savepoint each).
+/// Files per transaction; each file still succeeds or fails on its own (see `import::import_batch`).
 const IMPORT_BATCH: usize = 200;
 
 async fn import_paths(db: &sea_orm::DatabaseConnection, paths: &[PathBuf], publish: bool) -> Result<(), CliError> {

@@ -1,4 +1,5 @@
-//! The plain-text page importer: a pure parser and a writer that stores one page per transaction.
+//! The plain-text page importer: a pure parser and a writer that stores a batch of pages per transaction,
+//! each page all or nothing.
 
 pub mod parser;
 pub mod writer;
