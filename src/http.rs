@@ -118,16 +118,28 @@ fn finish_errors(response: &mut async_graphql::Response, executed: bool) {
     }
 }
 
-/// Executes one operation for `principal`; returns the status it calls for and its JSON body.
+/// The answer to one operation: its status, its serialized JSON body, and whether that has `errors`.
+struct Executed {
+    status: StatusCode,
+    body: String,
+    has_errors: bool,
+}
+
+/// Executes one operation for `principal`. The response is serialized straight from async-graphql's
+/// value, in the query's field order, without an intermediate `serde_json::Value` tree.
 async fn execute_one(
     state: &AppState,
     media: &'static str,
     principal: Option<&Principal>,
     mut request: async_graphql::Request,
-) -> (StatusCode, serde_json::Value) {
-    let refuse = |message: String, code: &str| {
+) -> Executed {
+    let request_error = |body: serde_json::Value| {
+        // A request error: no `data` entry; 400 for graphql-response+json, 200 for legacy application/json.
         let status = if media == GRAPHQL_RESPONSE { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-        (status, json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }))
+        Executed { status, body: body.to_string(), has_errors: true }
+    };
+    let refuse = |message: String, code: &str| {
+        request_error(json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }))
     };
     let checked = preflight(&request.query);
     let max = state.settings.max_aliases;
@@ -147,13 +159,13 @@ async fn execute_one(
     let mut response = state.schema.execute(request).await;
     let executed = started.0.load(Ordering::Relaxed);
     finish_errors(&mut response, executed);
-    if executed {
-        (StatusCode::OK, serde_json::to_value(&response).unwrap_or_else(|e| json!({ "errors": [internal_error(&e)] })))
-    } else {
-        // A request error: no `data` entry; 400 for graphql-response+json, 200 for legacy application/json.
-        let status = if media == GRAPHQL_RESPONSE { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-        (status, json!({ "errors": response.errors }))
+    if !executed {
+        return request_error(json!({ "errors": response.errors }));
     }
+    let has_errors = !response.errors.is_empty();
+    let body =
+        serde_json::to_string(&response).unwrap_or_else(|e| json!({ "errors": [internal_error(&e)] }).to_string());
+    Executed { status: StatusCode::OK, body, has_errors }
 }
 
 fn internal_error(detail: &dyn std::fmt::Display) -> serde_json::Value {
@@ -206,13 +218,13 @@ async fn cached_or_execute(
         Err(message) => return problem(StatusCode::BAD_REQUEST, media, &message),
     };
     let before = state.sql_statements.as_ref().map(|c| c.load(Ordering::Relaxed));
-    let (status, body) = execute_one(state, media, None, request).await;
+    let executed = execute_one(state, media, None, request).await;
     let mut response = match (cache, stamp) {
-        (Some(cache), Some(stamp)) if status == StatusCode::OK && body.get("errors").is_none() => {
-            let entry = cache.put(key, stamp, Bytes::from(body.to_string()));
+        (Some(cache), Some(stamp)) if executed.status == StatusCode::OK && !executed.has_errors => {
+            let entry = cache.put(key, stamp, Bytes::from(executed.body));
             from_cache(&entry, media, headers)
         }
-        _ => respond(status, media, None, &body),
+        _ => respond(executed.status, media, None, executed.body),
     };
     with_statement_count(state, before, &mut response);
     response
@@ -250,14 +262,8 @@ async fn bench_static(Path(bytes): Path<usize>) -> Response {
     (headers, body).into_response()
 }
 
-fn respond(
-    status: StatusCode,
-    media: &'static str,
-    principal: Option<&Principal>,
-    body: &serde_json::Value,
-) -> Response {
-    let mut response =
-        (status, [(header::CONTENT_TYPE, HeaderValue::from_static(media))], body.to_string()).into_response();
+fn respond(status: StatusCode, media: &'static str, principal: Option<&Principal>, body: String) -> Response {
+    let mut response = (status, [(header::CONTENT_TYPE, HeaderValue::from_static(media))], body).into_response();
     let headers = response.headers_mut();
     // Answers differ by token, and a draft must never sit in a shared cache.
     headers.insert(header::VARY, HeaderValue::from_static("Authorization"));
@@ -278,7 +284,7 @@ async fn authenticate(
     };
     let unauthenticated = |message: &str| {
         let body = json!({ "errors": [{ "message": message, "extensions": { "code": code::UNAUTHENTICATED } }] });
-        let mut response = respond(StatusCode::UNAUTHORIZED, media, None, &body);
+        let mut response = respond(StatusCode::UNAUTHORIZED, media, None, body.to_string());
         response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         response
     };
@@ -290,7 +296,7 @@ async fn authenticate(
         Ok(Err(reason)) => Err(unauthenticated(&reason.to_string())),
         Err(e) => {
             let body = json!({ "errors": [internal_error(&e)] });
-            Err(respond(StatusCode::INTERNAL_SERVER_ERROR, media, None, &body))
+            Err(respond(StatusCode::INTERNAL_SERVER_ERROR, media, None, body.to_string()))
         }
     }
 }
@@ -387,8 +393,8 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
         Ok(serde_json::Value::Object(params)) => match request_from_params(params) {
             Ok(request) => {
                 let before = state.sql_statements.as_ref().map(|c| c.load(Ordering::Relaxed));
-                let (status, body) = execute_one(&state, media, principal.as_ref(), request).await;
-                let mut response = respond(status, media, principal.as_ref(), &body);
+                let executed = execute_one(&state, media, principal.as_ref(), request).await;
+                let mut response = respond(executed.status, media, principal.as_ref(), executed.body);
                 with_statement_count(&state, before, &mut response);
                 response
             }
@@ -412,9 +418,9 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
             }
             let mut results = Vec::with_capacity(requests.len());
             for request in requests {
-                results.push(execute_one(&state, media, principal.as_ref(), request).await.1);
+                results.push(execute_one(&state, media, principal.as_ref(), request).await.body);
             }
-            respond(StatusCode::OK, media, principal.as_ref(), &serde_json::Value::Array(results))
+            respond(StatusCode::OK, media, principal.as_ref(), format!("[{}]", results.join(",")))
         }
         Ok(_) => problem(StatusCode::BAD_REQUEST, media, "the body must be a JSON object (or an array of them)"),
         Err(e) => problem(StatusCode::BAD_REQUEST, media, &format!("the body is not valid JSON: {e}")),
@@ -490,8 +496,8 @@ async fn graphql_get(
         Ok(p) => p,
         Err(response) => return response,
     };
-    let (status, body) = execute_one(&state, media, principal.as_ref(), request).await;
-    respond(status, media, principal.as_ref(), &body)
+    let executed = execute_one(&state, media, principal.as_ref(), request).await;
+    respond(executed.status, media, principal.as_ref(), executed.body)
 }
 
 async fn healthz(State(state): State<AppState>) -> axum::response::Response {

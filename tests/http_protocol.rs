@@ -4,7 +4,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use common::TestApp;
+use common::{ORIGINAL_SLUG, TestApp};
 
 fn post(body: &str, accept: Option<&str>, content_type: Option<&str>) -> Request<Body> {
     let mut builder = Request::post("/graphql");
@@ -144,4 +144,24 @@ async fn the_suite_runs_on_the_backend_it_was_asked_for() {
         sea_orm::DbBackend::Sqlite
     };
     assert_eq!(app.db.get_database_backend(), expected, "backend {}", app.backend);
+}
+
+/// Fields come back in the order the query asked for them (the spec's "should"), cached or not, and
+/// batched answers keep theirs too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn response_fields_keep_the_query_order() {
+    let app = TestApp::with_demo().await;
+    let query = format!("{{ article(slug: \"{ORIGINAL_SLUG}\") {{ title slug audience {{ summary roles }} }} }}");
+    let in_order = |body: &str| {
+        let at = |key: &str| body.find(&format!("\"{key}\"")).unwrap_or_else(|| panic!("{key} missing: {body}"));
+        at("title") < at("slug") && at("summary") < at("roles")
+    };
+    for _ in 0..2 {
+        // The second answer comes from the response cache.
+        let response = app.post_json(serde_json::json!({ "query": query })).await;
+        assert!(in_order(&response.body), "{}", response.body);
+    }
+    let batch = app.post_json(serde_json::json!([{ "query": query }, { "query": "{ reuseChannels { slug } }" }])).await;
+    assert!(in_order(&batch.body), "{}", batch.body);
+    assert_eq!(batch.json().as_array().map(Vec::len), Some(2));
 }
