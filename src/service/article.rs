@@ -289,11 +289,20 @@ pub async fn load_draft(
     db: &impl ConnectionTrait,
     document_id: &str,
 ) -> Result<Option<(article::Model, ArticleDraft)>> {
+    Ok(load_draft_with_questions(db, document_id).await?.map(|(row, draft, _)| (row, draft)))
+}
+
+/// [`load_draft`] plus the stored questions, whose document ids a copy of the draft keeps.
+pub(crate) async fn load_draft_with_questions(
+    db: &impl ConnectionTrait,
+    document_id: &str,
+) -> Result<Option<(article::Model, ArticleDraft, Vec<question::Model>)>> {
     let Some(row) = by_document_id(db, Visibility::Preview, document_id).await? else {
         return Ok(None);
     };
     let sections = sections_of(db, &[row.id]).await?.remove(&row.id).unwrap_or_default();
-    let questions = questions_of(db, &[row.id]).await?.remove(&row.id).unwrap_or_default();
+    let stored_questions = questions_of(db, &[row.id]).await?.remove(&row.id).unwrap_or_default();
+    let questions = stored_questions.clone();
     let links = links_of(db, &[row.id]).await?.remove(&row.id).unwrap_or_default();
     let draft = ArticleDraft {
         slug: row.slug.clone(),
@@ -313,7 +322,7 @@ pub async fn load_draft(
         collection_id: row.collection_id,
         proof_record_document_id: row.proof_record_document_id.clone(),
     };
-    Ok(Some((row, draft)))
+    Ok(Some((row, draft, stored_questions)))
 }
 
 /// Writes `draft` as the draft stage: over `existing` (replacing its owned rows) or as a new document.
@@ -386,6 +395,19 @@ impl NewArticle {
             published_at: existing.published_at,
             created_at: existing.created_at,
             updated_at: now(),
+        }
+    }
+
+    /// The document exactly as its draft row `row` stores it (same version and dates), for publishing.
+    pub(crate) fn copy_of(row: &article::Model, questions: &[question::Model], draft: ArticleDraft) -> Self {
+        Self {
+            document_id: row.document_id.clone(),
+            draft,
+            question_ids: questions.iter().map(|q| q.document_id.clone()).collect(),
+            version: row.version,
+            published_at: row.published_at,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
         }
     }
 

@@ -3,6 +3,7 @@
 use entity::{ContentStatus, Stage, article, proof_record, proof_snippet};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
 
+use super::article::NewArticle;
 use super::{Result, ServiceError, Visibility, article as articles, now, proof_record as proof_records, search};
 
 fn missing(entity: &'static str, id: &str) -> ServiceError {
@@ -10,31 +11,16 @@ fn missing(entity: &'static str, id: &str) -> ServiceError {
 }
 
 pub async fn publish_article(db: &impl ConnectionTrait, document_id: &str) -> Result<article::Model> {
-    let draft = articles::by_document_id(db, Visibility::Preview, document_id)
-        .await?
-        .ok_or_else(|| missing("article", document_id))?;
+    let (draft, content, questions) =
+        articles::load_draft_with_questions(db, document_id).await?.ok_or_else(|| missing("article", document_id))?;
     let previous = articles::by_document_id(db, Visibility::Public, document_id).await?;
     let published_at = previous.as_ref().and_then(|p| p.published_at).or(draft.published_at).unwrap_or_else(now);
     if let Some(previous) = previous {
-        articles::delete_children(db, &[previous.id]).await?;
-        article::Entity::delete_by_id(previous.id).exec(db).await?;
+        articles::delete_rows(db, &[previous.id]).await?;
     }
-    let mut copy = draft.clone().into_active_model();
-    copy.id = sea_orm::NotSet;
-    copy.stage = Set(Stage::Published);
-    copy.status = Set(ContentStatus::Published);
-    copy.published_at = Set(Some(published_at));
-    copy.publish_at = Set(None);
-    let copy = copy.insert(db).await?;
-
-    let mut sections = articles::sections_of(db, &[draft.id]).await?.remove(&draft.id).unwrap_or_default();
-    let mut questions = articles::questions_of(db, &[draft.id]).await?.remove(&draft.id).unwrap_or_default();
-    let mut links = articles::links_of(db, &[draft.id]).await?.remove(&draft.id).unwrap_or_default();
-    sections.iter_mut().for_each(|s| s.article_id = copy.id);
-    questions.iter_mut().for_each(|q| q.article_id = copy.id);
-    links.iter_mut().for_each(|l| l.article_id = copy.id);
-    let questions = articles::insert_children(db, &sections, &questions, &links).await?;
-    search::insert_documents(db, search::article_documents(&copy, &sections, &questions)).await?;
+    let copy = NewArticle { published_at: Some(published_at), ..NewArticle::copy_of(&draft, &questions, content) };
+    let mut copies = articles::insert_new(db, &[copy], Stage::Published, ContentStatus::Published).await?;
+    let copy = copies.pop().ok_or(ServiceError::Database(sea_orm::DbErr::RecordNotInserted))?;
 
     let mut draft = draft.into_active_model();
     draft.status = Set(ContentStatus::Published);
@@ -117,8 +103,7 @@ pub async fn publish_snippet(db: &impl ConnectionTrait, document_id: &str) -> Re
 /// Removes the published stage of an article (its draft stays) and marks the document `status`.
 pub async fn take_down_article(db: &impl ConnectionTrait, document_id: &str, status: ContentStatus) -> Result<()> {
     if let Some(previous) = articles::by_document_id(db, Visibility::Public, document_id).await? {
-        articles::delete_children(db, &[previous.id]).await?;
-        article::Entity::delete_by_id(previous.id).exec(db).await?;
+        articles::delete_rows(db, &[previous.id]).await?;
     }
     article::Entity::update_many()
         .col_expr(article::Column::Status, sea_orm::sea_query::Expr::value(status))
