@@ -21,24 +21,43 @@ fn normalise_url(url: &str) -> String {
     }
 }
 
-/// What a connection pool is for: SQLite's page cache is sized for it.
+/// What a connection pool is for: SQLite's page cache, the pool size and the statement budget follow from it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Workload {
-    /// Many short reads on several connections: SQLite's default 2 MB cache each keeps RSS low.
-    Serve,
-    /// Long write transactions (import, generate): a 64 MB cache keeps the growing indexes in memory.
+    /// Many short reads on several connections: SQLite's default 2 MB cache each keeps RSS low, and no
+    /// statement may run longer than the budget (it is interrupted, so one request cannot hold the database).
+    Serve { statement_budget: Duration },
+    /// Long write transactions (import, generate): a 64 MB cache keeps the growing indexes in memory, no budget.
     Bulk,
 }
 
+/// The longest a statement may run for a request unless `--request-timeout` says otherwise.
+pub const DEFAULT_STATEMENT_BUDGET: Duration = Duration::from_secs(10);
+
+/// Connections in a serving pool. SQLite in WAL mode reads on all of them at once; writes still take turns
+/// (see [`crate::service::transaction`]).
+const SERVE_CONNECTIONS: u32 = 8;
+
+/// How long a writer waits for another writer (another process's import, say) before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// Opens the database (WAL and foreign keys on SQLite). Does not migrate.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
-    connect_for(url, Workload::Serve).await
+    connect_for(url, Workload::Serve { statement_budget: DEFAULT_STATEMENT_BUDGET }).await
 }
 
 pub async fn connect_for(url: &str, workload: Workload) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(normalise_url(url));
+    let budget = match workload {
+        Workload::Serve { statement_budget } => Some(statement_budget),
+        Workload::Bulk => None,
+    };
+    let in_memory = url.contains(":memory:");
     options
         .sqlx_logging(false)
+        // An in-memory SQLite database exists once per connection, so it must stay at one.
+        .max_connections(if in_memory || budget.is_none() { 1 } else { SERVE_CONNECTIONS })
+        .min_connections(1)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
         // A ping on every checkout doubled the cost of each statement; only connections idle long
@@ -49,12 +68,22 @@ pub async fn connect_for(url: &str, workload: Workload) -> Result<DatabaseConnec
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10));
+                .busy_timeout(BUSY_TIMEOUT);
             match workload {
-                Workload::Serve => o,
+                Workload::Serve { .. } => o,
                 Workload::Bulk => o.pragma("cache_size", "-65536"),
             }
+        })
+        .map_sqlx_postgres_opts(move |o| match budget {
+            // The server stops the statement itself, so an abandoned request leaves no work behind.
+            Some(budget) => o.options([("statement_timeout", format!("{}ms", budget.as_millis()))]),
+            None => o,
         });
+    if let Some(budget) = budget {
+        options.map_sqlx_sqlite_pool_opts(move |pool| {
+            pool.after_connect(move |conn, _| Box::pin(crate::statement_budget::install(conn, budget)))
+        });
+    }
     Database::connect(options).await
 }
 
@@ -64,13 +93,26 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 }
 
 pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, DbErr> {
-    connect_and_migrate_for(url, Workload::Serve).await
+    connect_and_migrate_for(url, Workload::Serve { statement_budget: DEFAULT_STATEMENT_BUDGET }).await
 }
 
 pub async fn connect_and_migrate_for(url: &str, workload: Workload) -> Result<DatabaseConnection, DbErr> {
-    let db = connect_for(url, workload).await?;
-    migrate(&db).await?;
-    Ok(db)
+    if workload == Workload::Bulk {
+        let db = connect_for(url, workload).await?;
+        migrate(&db).await?;
+        return Ok(db);
+    }
+    migrate_database(url).await?;
+    connect_for(url, workload).await
+}
+
+/// Migrates on a connection of its own, outside any statement budget (building an index on a large
+/// table may take longer than a request may), then closes it.
+pub async fn migrate_database(url: &str) -> Result<(), DbErr> {
+    let db = connect_for(url, Workload::Bulk).await?;
+    let migrated = migrate(&db).await;
+    db.close().await?;
+    migrated
 }
 
 /// The router with default settings.

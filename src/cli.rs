@@ -23,7 +23,8 @@ decisions on set, the behind-the-scenes frames), the questions each page helps y
 the material can go to, and serves them over GraphQL.\n\n\
 The database is --database-url, else $DATABASE_URL, else sqlite://backlot.db in the working directory \
 (created if missing). A postgres:// URL uses PostgreSQL. Every command applies pending migrations first.\n\n\
-Exit codes: 0 success, 1 failure, 2 bad usage, 3 database unreachable or migration failed, 4 bad input file.",
+Exit codes: 0 success, 1 failure, 2 bad usage, 3 the database (unreachable, a migration or a statement failed), \
+4 bad input file.",
     after_help = "Examples:\n  backlot serve --demo\n  backlot import pages/ --publish\n  backlot token create --name site-preview --role preview --expires 30d\n  DATABASE_URL=postgres://localhost/backlot backlot migrate\n  backlot schema > schema.graphql"
 )]
 pub struct Cli {
@@ -247,7 +248,7 @@ fn redact(url: &str) -> String {
 
 async fn serve(url: &str, config: ServeConfig) -> Result<(), CliError> {
     let started = Instant::now();
-    let db = app::connect_and_migrate(url).await.map_err(CliError::Database)?;
+    let db = app::connect_and_migrate_for(url, config.api.workload()).await.map_err(CliError::Database)?;
     if config.demo {
         match demo::load(&db).await? {
             Some(count) => tracing::info!("loaded {count} demo pages"),

@@ -63,6 +63,14 @@ pub struct ApiSettings {
     /// How often to check whether another process changed content, in milliseconds.
     #[arg(long, env = "BACKLOT_CACHE_POLL_MS", default_value_t = 200)]
     pub cache_poll_ms: u64,
+    /// Time budget of one request, in milliseconds: past it the request answers TIMEOUT and its database
+    /// statement is stopped (SQLite interrupt, PostgreSQL statement_timeout).
+    #[arg(long, env = "BACKLOT_REQUEST_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    pub request_timeout_ms: u64,
+    /// Largest response body one request may produce, in bytes (a batch shares it); past it the answer is
+    /// a RESPONSE_TOO_LARGE error.
+    #[arg(long, env = "BACKLOT_MAX_RESPONSE_BYTES", default_value_t = 8 * 1024 * 1024)]
+    pub max_response_bytes: usize,
 }
 
 impl Default for ApiSettings {
@@ -78,11 +86,18 @@ impl Default for ApiSettings {
             public_graphiql: true,
             cache_mb: 64,
             cache_poll_ms: 200,
+            request_timeout_ms: 10_000,
+            max_response_bytes: 8 * 1024 * 1024,
         }
     }
 }
 
 impl ApiSettings {
+    /// The database workload of a serving pool: its statements share the request's time budget.
+    pub fn workload(&self) -> crate::app::Workload {
+        crate::app::Workload::Serve { statement_budget: std::time::Duration::from_millis(self.request_timeout_ms) }
+    }
+
     pub fn query_limits(&self) -> QueryLimits {
         QueryLimits { max_depth: self.max_depth, max_complexity: self.max_complexity }
     }

@@ -15,6 +15,10 @@ pub mod code {
     pub const INTERNAL_SERVER_ERROR: &str = "INTERNAL_SERVER_ERROR";
     pub const BAD_REQUEST: &str = "BAD_REQUEST";
     pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+    /// The request ran out of its time budget (`--request-timeout-ms`); its database work was stopped.
+    pub const TIMEOUT: &str = "TIMEOUT";
+    /// The answer would exceed `--max-response-bytes`.
+    pub const RESPONSE_TOO_LARGE: &str = "RESPONSE_TOO_LARGE";
 }
 
 pub fn bad_input(field: &str, message: &str) -> async_graphql::Error {
@@ -52,6 +56,10 @@ pub fn to_graphql_error(err: ServiceError) -> async_graphql::Error {
         ServiceError::Forbidden(message) => {
             async_graphql::Error::new(message).extend_with(|_, e| e.set("code", code::FORBIDDEN))
         }
+        ServiceError::Database(db) if crate::statement_budget::is_timeout(&db) => {
+            async_graphql::Error::new("a database statement ran out of the request's time budget and was stopped")
+                .extend_with(|_, e| e.set("code", code::TIMEOUT))
+        }
         ServiceError::Database(db) => internal(&db),
     }
 }
@@ -83,13 +91,15 @@ pub enum CliError {
 }
 
 impl CliError {
-    /// 1 = generic failure, 2 = usage (clap), 3 = database unreachable or migration failed, 4 = bad input file.
+    /// 1 = generic failure, 2 = usage (clap), 3 = the database (unreachable, migration failed, or a statement
+    /// failed), 4 = bad input file.
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Database(_) => 3,
             CliError::Input { .. } => 4,
             CliError::Usage { .. } => 2,
             CliError::Service(ServiceError::BadInput { .. }) => 4,
+            CliError::Service(ServiceError::Database(_)) => 3,
             _ => 1,
         }
     }

@@ -132,6 +132,7 @@ async fn execute_one(
     media: &'static str,
     principal: Option<&Principal>,
     mut request: async_graphql::Request,
+    budget: &mut Budget,
 ) -> Executed {
     let request_error = |body: serde_json::Value| {
         // A request error: no `data` entry; 400 for graphql-response+json, 200 for legacy application/json.
@@ -155,17 +156,81 @@ async fn execute_one(
     }
     let started = Arc::new(ExecutionStarted::default());
     let scope = RequestScope::for_principal(principal.cloned());
-    let request = request.data(new_loader(state.db.clone(), scope.visibility)).data(scope).data(started.clone());
-    let mut response = state.schema.execute(request).await;
+    let request = request
+        .data(new_loader(state.db.clone(), scope.visibility))
+        .data(scope)
+        .data(started.clone())
+        .data(budget.cost.clone())
+        .data(Arc::new(crate::graphql::RootFieldGate::default()));
+    // Dropping the execution at the deadline stops its remaining statements; the one running then is
+    // stopped by the database's own statement budget (see `statement_budget`).
+    let Ok(mut response) = tokio::time::timeout_at(budget.deadline, state.schema.execute(request)).await else {
+        let message = format!(
+            "the request ran out of its {} ms time budget; ask for fewer items or a narrower filter",
+            state.settings.request_timeout_ms
+        );
+        let body = json!({ "data": null, "errors": [{ "message": message, "extensions": { "code": code::TIMEOUT } }] });
+        return Executed { status: StatusCode::OK, body: body.to_string(), has_errors: true };
+    };
     let executed = started.0.load(Ordering::Relaxed);
     finish_errors(&mut response, executed);
     if !executed {
         return request_error(json!({ "errors": response.errors }));
     }
     let has_errors = !response.errors.is_empty();
-    let body =
-        serde_json::to_string(&response).unwrap_or_else(|e| json!({ "errors": [internal_error(&e)] }).to_string());
+    let mut out = BoundedWriter { bytes: Vec::with_capacity(4096), limit: budget.response_bytes };
+    let body = match serde_json::to_writer(&mut out, &response) {
+        Ok(()) => String::from_utf8(out.bytes).unwrap_or_default(),
+        Err(_) if out.bytes.len() >= out.limit => {
+            let message = format!(
+                "the response is larger than the {} bytes this server sends per request; ask for fewer items or fields",
+                state.settings.max_response_bytes
+            );
+            let body = json!({ "data": null, "errors": [{ "message": message, "extensions": { "code": code::RESPONSE_TOO_LARGE } }] });
+            return Executed { status: StatusCode::OK, body: body.to_string(), has_errors: true };
+        }
+        Err(e) => json!({ "errors": [internal_error(&e)] }).to_string(),
+    };
+    budget.response_bytes = budget.response_bytes.saturating_sub(body.len());
     Executed { status: StatusCode::OK, body, has_errors }
+}
+
+/// What one HTTP request may still spend; a batch's operations share it.
+struct Budget {
+    deadline: tokio::time::Instant,
+    response_bytes: usize,
+    cost: Arc<crate::graphql::BatchCost>,
+}
+
+impl Budget {
+    fn new(settings: &ApiSettings) -> Budget {
+        Budget {
+            deadline: tokio::time::Instant::now() + std::time::Duration::from_millis(settings.request_timeout_ms),
+            response_bytes: settings.max_response_bytes,
+            cost: Arc::default(),
+        }
+    }
+}
+
+/// Collects serialized JSON up to `limit` bytes and fails past it, so an oversized answer is never built whole.
+struct BoundedWriter {
+    bytes: Vec<u8>,
+    limit: usize,
+}
+
+impl std::io::Write for BoundedWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len() + buf.len() > self.limit {
+            self.bytes.extend_from_slice(&buf[..self.limit.saturating_sub(self.bytes.len())]);
+            return Err(std::io::Error::other("response budget exceeded"));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 fn internal_error(detail: &dyn std::fmt::Display) -> serde_json::Value {
@@ -218,7 +283,7 @@ async fn cached_or_execute(
         Err(message) => return problem(StatusCode::BAD_REQUEST, media, &message),
     };
     let before = state.sql_statements.as_ref().map(|c| c.load(Ordering::Relaxed));
-    let executed = execute_one(state, media, None, request).await;
+    let executed = execute_one(state, media, None, request, &mut Budget::new(&state.settings)).await;
     let mut response = match (cache, stamp) {
         (Some(cache), Some(stamp)) if executed.status == StatusCode::OK && !executed.has_errors => {
             let entry = cache.put(key, stamp, Bytes::from(executed.body));
@@ -288,7 +353,11 @@ async fn authenticate(
         response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         response
     };
-    let Some(secret) = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim) else {
+    // The scheme is case-insensitive (RFC 9110 §11.1): "bearer", "BEARER" and "Bearer" are the same.
+    let credentials = value.to_str().ok().and_then(|v| v.trim().split_once(' '));
+    let Some(secret) =
+        credentials.filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer")).map(|(_, secret)| secret.trim())
+    else {
         return Err(unauthenticated("the Authorization header must be \"Bearer <token>\""));
     };
     match token::authenticate(&state.db, secret).await {
@@ -393,7 +462,8 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
         Ok(serde_json::Value::Object(params)) => match request_from_params(params) {
             Ok(request) => {
                 let before = state.sql_statements.as_ref().map(|c| c.load(Ordering::Relaxed));
-                let executed = execute_one(&state, media, principal.as_ref(), request).await;
+                let mut budget = Budget::new(&state.settings);
+                let executed = execute_one(&state, media, principal.as_ref(), request, &mut budget).await;
                 let mut response = respond(executed.status, media, principal.as_ref(), executed.body);
                 with_statement_count(&state, before, &mut response);
                 response
@@ -416,9 +486,11 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
                     Err(message) => return problem(StatusCode::BAD_REQUEST, media, &format!("batch[{i}].{message}")),
                 }
             }
+            // The operations share one budget: time, response size and query cost.
+            let mut budget = Budget::new(&state.settings);
             let mut results = Vec::with_capacity(requests.len());
             for request in requests {
-                results.push(execute_one(&state, media, principal.as_ref(), request).await.body);
+                results.push(execute_one(&state, media, principal.as_ref(), request, &mut budget).await.body);
             }
             respond(StatusCode::OK, media, principal.as_ref(), format!("[{}]", results.join(",")))
         }
@@ -496,7 +568,7 @@ async fn graphql_get(
         Ok(p) => p,
         Err(response) => return response,
     };
-    let executed = execute_one(&state, media, principal.as_ref(), request).await;
+    let executed = execute_one(&state, media, principal.as_ref(), request, &mut Budget::new(&state.settings)).await;
     respond(executed.status, media, principal.as_ref(), executed.body)
 }
 

@@ -10,4 +10,5 @@ pub mod graphql;
 pub mod http;
 pub mod import;
 pub mod service;
+pub mod statement_budget;
 pub mod synthetic;

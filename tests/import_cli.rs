@@ -262,7 +262,7 @@ async fn a_database_failure_in_a_batch_is_pinned_to_its_file_and_the_rest_are_st
     let out = app.cli(&["import", app.path("pages").to_str().unwrap(), "--publish"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert_eq!(out.status.code(), Some(3), "{stdout}\n{stderr}");
     assert!(stderr.contains("[2/3] error"), "{stderr}");
     assert!(stdout.contains("2 created, 0 updated, 1 failed"), "{stdout}");
     let data = app.data("{ articles { edges { node { slug proofRecord { slug } } } } }", json!({})).await;

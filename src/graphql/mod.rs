@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod article;
+mod budget;
 pub mod collection;
 pub mod connection;
 pub mod enums;
@@ -23,6 +24,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::service::Visibility;
 use crate::service::token::{Principal, Role};
+pub use budget::{BatchCost, RootFieldGate};
 pub use loaders::{BacklotLoader, new_loader};
 
 pub type BacklotSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
@@ -69,6 +71,8 @@ fn builder(limits: QueryLimits) -> SchemaBuilder<QueryRoot, MutationRoot, EmptyS
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .extension(ExecutionMarker)
+        .extension(budget::BatchBudget { max_complexity: limits.max_complexity })
+        .extension(budget::RootFieldLimit)
 }
 
 /// The schema that `serve` and the tests run.

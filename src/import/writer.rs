@@ -45,7 +45,7 @@ pub async fn import_batch(
     pages: Vec<ParsedPage>,
     publish: bool,
 ) -> Result<Vec<Result<ImportOutcome>>> {
-    let txn = db.begin().await?;
+    let txn = crate::service::begin_write(db).await?;
     let mut outcomes: Vec<Option<Result<ImportOutcome>>> = pages.iter().map(|_| None).collect();
     let mut seen = HashSet::new();
     let (together, mut one_by_one): (Vec<_>, Vec<_>) =

@@ -77,6 +77,16 @@ pub fn new_document_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
+/// Opens a write transaction. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`), waiting its turn
+/// behind other writers (the busy timeout); a deferred transaction that read first could not upgrade once
+/// another writer committed (`database is locked`, code 517) and would fail instead of waiting.
+pub async fn begin_write(db: &sea_orm::DatabaseConnection) -> Result<sea_orm::DatabaseTransaction> {
+    use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+    let options =
+        TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate), ..Default::default() };
+    Ok(db.begin_with_options(options).await?)
+}
+
 /// Runs `work` in one transaction: committed when it succeeds, rolled back (nothing written) when it
 /// fails. Every content write goes through here, so here is where cached responses learn they are stale.
 pub async fn transaction<T, F>(db: &sea_orm::DatabaseConnection, work: F) -> Result<T>
@@ -87,8 +97,7 @@ where
         ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<T>> + Send + 'c>>
         + Send,
 {
-    use sea_orm::TransactionTrait;
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     // On any error the transaction is dropped uncommitted, which rolls it back.
     let out = work(&txn).await?;
     generation::bump(&txn).await?;

@@ -72,7 +72,9 @@ pub fn row_matches(backend: DbBackend, kind: Kind, text: &str) -> SimpleExpr {
         ),
         _ => Expr::cust_with_values(
             format!(
-                "{column} IN (SELECT d.row_id FROM search_fts JOIN search_documents d ON d.id = search_fts.rowid \
+                // CROSS JOIN keeps the index scan outside: SQLite otherwise probes `search_fts` once per document
+                // row, re-running the MATCH each time (quadratic in the table; 25 s at 2,000 articles for "e").
+                "{column} IN (SELECT d.row_id FROM search_fts CROSS JOIN search_documents d ON d.id = search_fts.rowid \
                  WHERE search_fts MATCH ? AND d.kind = '{}')",
                 kind.as_str()
             ),
@@ -119,7 +121,7 @@ pub async fn hits(
         _ => Statement::from_sql_and_values(
             backend,
             format!(
-                "SELECT d.kind AS kind, d.row_id AS row_id FROM search_fts JOIN search_documents d ON d.id = search_fts.rowid \
+                "SELECT d.kind AS kind, d.row_id AS row_id FROM search_fts CROSS JOIN search_documents d ON d.id = search_fts.rowid \
              WHERE search_fts MATCH ? AND d.stage = ? ORDER BY bm25(search_fts, 10.0, 1.0) * {KIND_WEIGHT}, d.id LIMIT ?"
             ),
             [expr.into(), stage.into(), first.into()],

@@ -2,7 +2,12 @@
 
 use chrono::{DateTime, Duration, Utc};
 use entity::api_token;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 use sha2::{Digest, Sha256};
 
 use super::{Result, ServiceError, now};
@@ -131,8 +136,8 @@ pub enum AuthError {
     Expired,
 }
 
-/// The principal for a bearer secret. Updates `last_used_at` at most once a minute.
-pub async fn authenticate(db: &impl ConnectionTrait, secret: &str) -> Result<Result<Principal, AuthError>> {
+/// The principal for a bearer secret. Records `last_used_at` at most once a minute, in the background.
+pub async fn authenticate(db: &DatabaseConnection, secret: &str) -> Result<Result<Principal, AuthError>> {
     let Some(prefix) = secret.rsplit_once('_').map(|(p, _)| p).filter(|p| p.starts_with(TOKEN_PREFIX)) else {
         return Ok(Err(AuthError::Invalid));
     };
@@ -153,13 +158,32 @@ pub async fn authenticate(db: &impl ConnectionTrait, secret: &str) -> Result<Res
         return Ok(Err(AuthError::Invalid));
     };
     if token.last_used_at.is_none_or(|t: DateTime<Utc>| at - t > Duration::minutes(1)) {
-        api_token::Entity::update_many()
-            .col_expr(api_token::Column::LastUsedAt, sea_orm::sea_query::Expr::value(at))
-            .filter(api_token::Column::Id.eq(token.id))
-            .exec(db)
-            .await?;
+        record_use(db, token.id, at);
     }
     Ok(Ok(Principal { token_name: token.name, role }))
+}
+
+/// Writes `last_used_at` without making the reader wait: on SQLite the write queues behind any writer (an
+/// import, say), and a read must never wait for that or fail with its busy timeout. A burst of requests
+/// with one token queues one write, not one each.
+fn record_use(db: &DatabaseConnection, token_id: i32, at: DateTime<Utc>) {
+    static IN_FLIGHT: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
+    let claimed = IN_FLIGHT.lock().unwrap_or_else(|e| e.into_inner()).insert(token_id);
+    if !claimed {
+        return;
+    }
+    let db = db.clone();
+    tokio::spawn(async move {
+        let written = api_token::Entity::update_many()
+            .col_expr(api_token::Column::LastUsedAt, sea_orm::sea_query::Expr::value(at))
+            .filter(api_token::Column::Id.eq(token_id))
+            .exec(&db)
+            .await;
+        IN_FLIGHT.lock().unwrap_or_else(|e| e.into_inner()).remove(&token_id);
+        if let Err(e) = written {
+            tracing::warn!("could not record the use of API token {token_id}: {e}");
+        }
+    });
 }
 
 #[cfg(test)]

@@ -61,12 +61,17 @@ async fn create_postgres_database(admin_url: &str) -> String {
 
 impl TestApp {
     pub async fn new() -> TestApp {
+        TestApp::with_settings(backlot::config::ApiSettings::default()).await
+    }
+
+    /// A fresh app whose router uses `settings` (the cache poll interval is the tests' own).
+    pub async fn with_settings(settings: backlot::config::ApiSettings) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let (url, backend) = match std::env::var("BACKLOT_TEST_POSTGRES_URL") {
             Ok(admin) if !admin.is_empty() => (create_postgres_database(&admin).await, "postgres"),
             _ => (format!("sqlite://{}", dir.path().join("test.db").display()), "sqlite"),
         };
-        let mut db = backlot::app::connect(&url).await.expect("connect");
+        let mut db = backlot::app::connect_for(&url, settings.workload()).await.expect("connect");
         let statements = Arc::new(AtomicUsize::new(0));
         let counter = statements.clone();
         let recorded = Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -83,9 +88,9 @@ impl TestApp {
                 eprintln!("SQL: {}", info.statement.sql.chars().take(160).collect::<String>());
             }
         });
-        backlot::app::migrate(&db).await.expect("migrate");
+        backlot::app::migrate_database(&url).await.expect("migrate");
         // Writes by the CLI (another process) reach the cache through polling, as in production.
-        let settings = backlot::config::ApiSettings { cache_poll_ms: CACHE_POLL_MS, ..Default::default() };
+        let settings = backlot::config::ApiSettings { cache_poll_ms: CACHE_POLL_MS, ..settings };
         let router = backlot::app::router_with(db.clone(), settings);
         TestApp { db, url, router, statements, recorded, dir, backend }
     }
