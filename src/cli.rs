@@ -299,7 +299,10 @@ async fn serve(url: &str, config: ServeConfig) -> Result<(), CliError> {
     let db = app::connect_and_migrate(url).await.map_err(CliError::Database)?;
     if config.demo {
         match demo::load(&db).await? {
-            Some(count) => tracing::info!("loaded {count} demo pages"),
+            Some(count) => {
+                crate::http::metrics::METRICS.imported.with_label_values(&["created"]).inc_by(count as u64);
+                tracing::info!("loaded {count} demo pages")
+            }
             None => tracing::info!("database has content; demo set not loaded"),
         }
     }
@@ -472,6 +475,10 @@ async fn import_paths(db: &sea_orm::DatabaseConnection, paths: &[PathBuf], publi
             }
         }
     }
+    let imported = &crate::http::metrics::METRICS.imported;
+    imported.with_label_values(&["created"]).inc_by(created as u64);
+    imported.with_label_values(&["updated"]).inc_by(updated as u64);
+    imported.with_label_values(&["failed"]).inc_by(failed as u64);
     let seconds = started.elapsed().as_secs_f64();
     println!(
         "imported {} of {total} pages: {created} created, {updated} updated, {failed} failed in {seconds:.2} s",

@@ -60,6 +60,7 @@ pub fn build_router_with(state: AppState, http: &HttpSettings) -> Router {
         Router::new()
             .route("/bench/static/{bytes}", get(bench_static).post(bench_static))
             .route("/bench/panic", get(bench_panic))
+            .route("/bench/sleep/{ms}", get(bench_sleep))
     } else {
         Router::new()
     };
@@ -87,6 +88,12 @@ pub fn build_router_with(state: AppState, http: &HttpSettings) -> Router {
     router
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(observe::panic_response))
         .layer(axum::middleware::from_fn(observe::observe))
+}
+
+/// `serve --bench`: a request that takes `ms` milliseconds (at most 10 s), for shutdown under load.
+async fn bench_sleep(Path(ms): Path<u64>) -> Response {
+    tokio::time::sleep(std::time::Duration::from_millis(ms.min(10_000))).await;
+    (StatusCode::OK, axum::Json(json!({ "slept_ms": ms.min(10_000) }))).into_response()
 }
 
 /// `serve --bench`: a handler that panics, to show the panic layer's answer.

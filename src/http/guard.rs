@@ -118,7 +118,10 @@ impl RateLimiter {
 /// Limits anonymous requests per client IP; requests with a token are the operator's own and pass.
 pub async fn rate_limit(State(limiter): State<Arc<RateLimiter>>, request: Request, next: Next) -> Response {
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    // Probes from a load balancer or Prometheus must never be refused.
+    let probe = matches!(request.uri().path(), "/healthz" | "/readyz" | "/metrics");
     if let Some(ip) = peer
+        && !probe
         && !request.headers().contains_key(header::AUTHORIZATION)
         && let Err(wait) = limiter.check(ip, Instant::now())
     {

@@ -70,6 +70,13 @@ fn build() -> Result<Metrics, prometheus::Error> {
     registry.register(Box::new(imported.clone()))?;
     registry.register(Box::new(rate_limited.clone()))?;
     registry.register(Box::new(panics.clone()))?;
+    // Every series exists from the start, so dashboards and alerts see zeros rather than gaps.
+    for outcome in ["ok", "failed"] {
+        scheduler_runs.with_label_values(&[outcome]);
+    }
+    for outcome in ["created", "updated", "failed"] {
+        imported.with_label_values(&[outcome]);
+    }
     Ok(Metrics {
         registry,
         requests,
