@@ -291,6 +291,14 @@ async fn readyz_checks_the_database_and_migrations_and_healthz_does_not_touch_it
     assert_eq!(pending.status, StatusCode::SERVICE_UNAVAILABLE);
     let reason = pending.json()["reason"].as_str().unwrap_or("").to_string();
     assert!(reason.contains("migrations pending: 1"), "{reason}");
+
+    // The database gone (the pool closed): not ready, but the process is alive.
+    app.db.clone().close().await.expect("close the pool");
+    let gone = app.request(Request::get("/readyz").body(Body::empty()).unwrap()).await;
+    assert_eq!(gone.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(gone.json()["reason"], "database unreachable");
+    let alive = app.request(Request::get("/healthz").body(Body::empty()).unwrap()).await;
+    assert_eq!(alive.status, StatusCode::OK, "{}", alive.body);
 }
 
 /// A request body that sends `first` and then never finishes.
