@@ -236,7 +236,7 @@ fn cache_key(media: &str, method: &str, request: &[u8]) -> Vec<u8> {
 
 /// What a GraphQL answer depends on besides the URL and body: the media type (Accept), the token
 /// (Authorization) and the compression (Accept-Encoding).
-const VARY: &str = "Accept-Encoding, Accept, Authorization";
+pub(crate) const VARY: &str = "Accept-Encoding, Accept, Authorization";
 
 /// A cached answer, in the best encoding the client accepts (compressed once per entry, not per hit).
 fn from_cache(cache: &ResponseCache, entry: &CachedResponse, media: &'static str, headers: &HeaderMap) -> Response {

@@ -333,3 +333,23 @@ async fn a_body_that_stops_arriving_is_answered_408_within_the_deadline() {
     let body: Value = response.json();
     assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_REQUEST");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_graphql_answer_varies_by_accept_encoding_accept_and_authorization() {
+    let app = TestApp::new().await;
+    let graphiql =
+        app.request(Request::get("/graphql").header("accept", "text/html").body(Body::empty()).unwrap()).await;
+    assert_eq!(graphiql.status, StatusCode::OK);
+    assert_eq!(header(&graphiql, "vary"), "Accept-Encoding, Accept, Authorization");
+    let refused = app
+        .request(
+            Request::post("/graphql")
+                .header("accept", "text/csv")
+                .header("content-type", "application/json")
+                .body(Body::from(r#"{"query":"{ __typename }"}"#))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::NOT_ACCEPTABLE);
+    assert_eq!(header(&refused, "vary"), "Accept-Encoding, Accept, Authorization");
+}

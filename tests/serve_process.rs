@@ -117,8 +117,7 @@ fn wait_for_close_or_answer(stream: &mut TcpStream, limit: Duration) -> (String,
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_clients_are_cut_off_by_the_header_and_body_deadlines() {
     let app = TestApp::new().await;
-    let server =
-        Server::start(&app, &["--header-read-timeout-seconds", "1", "--body-read-timeout-seconds", "1"]);
+    let server = Server::start(&app, &["--header-read-timeout-seconds", "1", "--body-read-timeout-seconds", "1"]);
 
     // Part of the headers, then nothing: the connection is closed.
     let mut partial_headers = TcpStream::connect(server.addr).unwrap();
@@ -146,8 +145,7 @@ async fn slow_clients_are_cut_off_by_the_header_and_body_deadlines() {
 async fn sigterm_with_a_half_open_connection_exits_within_the_grace_period() {
     let app = TestApp::new().await;
     // A long header deadline, so only the shutdown grace can end the stalled connection.
-    let mut server =
-        Server::start(&app, &["--shutdown-grace-seconds", "1", "--header-read-timeout-seconds", "60"]);
+    let mut server = Server::start(&app, &["--shutdown-grace-seconds", "1", "--header-read-timeout-seconds", "60"]);
     let mut stalled = TcpStream::connect(server.addr).unwrap();
     stalled.write_all(b"GET /graphql HTTP/1.1\r\nHost: te").unwrap();
     let _idle = TcpStream::connect(server.addr).unwrap();
@@ -162,8 +160,7 @@ async fn sigterm_under_load_answers_every_request_in_flight_and_refuses_new_ones
     let app = TestApp::new().await;
     let mut server = Server::start(&app, &["--shutdown-grace-seconds", "5"]);
     let addr = server.addr;
-    let in_flight: Vec<_> =
-        (0..16).map(|_| std::thread::spawn(move || get(addr, "/bench/sleep/1000", ""))).collect();
+    let in_flight: Vec<_> = (0..16).map(|_| std::thread::spawn(move || get(addr, "/bench/sleep/1000", ""))).collect();
     std::thread::sleep(Duration::from_millis(300));
     server.terminate();
     std::thread::sleep(Duration::from_millis(200));
@@ -204,7 +201,10 @@ async fn metrics_can_live_on_their_own_address() {
     assert_eq!(get(server.addr, "/graphql?query=%7B__typename%7D", "").0, 200);
     let (status, answer) = get(metrics, "/metrics", "");
     assert_eq!(status, 200);
-    assert!(answer.contains("backlot_http_requests_total{method=\"GET\",route=\"/graphql\",status=\"200\"} 1"), "{answer}");
+    assert!(
+        answer.contains("backlot_http_requests_total{method=\"GET\",route=\"/graphql\",status=\"200\"} 1"),
+        "{answer}"
+    );
     assert!(answer.contains("backlot_sql_statements_per_request_count"));
     assert_eq!(get(server.addr, "/metrics", "").0, 404, "not on the main address");
 }

@@ -87,6 +87,10 @@ pub async fn observe(mut request: Request, next: Next) -> Response {
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID, value);
     }
+    if route == "/graphql" {
+        // Every answer there (GraphiQL or JSON, either media type, errors too) depends on these.
+        response.headers_mut().insert(header::VARY, HeaderValue::from_static(super::VARY));
+    }
     let latency = started.elapsed();
     let status = response.status().as_u16();
     let statements = context.statements.load(Ordering::Relaxed);
