@@ -110,7 +110,7 @@ pub async fn observe(mut request: Request, next: Next) -> Response {
             method = %method,
             path = %path,
             status,
-            latency_ms = latency.as_secs_f64() * 1000.0,
+            latency_ms = (latency.as_secs_f64() * 1_000_000.0).round() / 1000.0,
             cache,
             statements,
             "{method} {path} {status}"
