@@ -77,7 +77,7 @@ impl<T> GqlResult<T> for Result<T, ServiceError> {
 pub enum CliError {
     #[error("cannot open the database: {0}")]
     Database(#[source] sea_orm::DbErr),
-    #[error("cannot reach the database: {0}")]
+    #[error("cannot open the database: {0}")]
     Unreachable(String),
     #[error("{0}")]
     Service(#[from] ServiceError),
