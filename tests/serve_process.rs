@@ -213,6 +213,11 @@ fn serve_logs(app: &TestApp, args: &[&str]) -> String {
     let mut server = Server::start_with(app, args, Stdio::piped());
     let (status, _) = get(server.addr, "/healthz", "X-Request-Id: log-me-1\r\n");
     assert_eq!(status, 200);
+    // After the cache's first generation poll: a miss that runs SQL, then a hit.
+    std::thread::sleep(Duration::from_millis(400));
+    for _ in 0..2 {
+        assert_eq!(get(server.addr, "/graphql?query=%7BreuseChannels%7Bslug%7D%7D", "").0, 200);
+    }
     server.terminate();
     server.wait_exit(Duration::from_secs(15));
     let mut stderr = String::new();
@@ -230,6 +235,10 @@ async fn logs_have_no_colour_codes_in_a_pipe_and_can_be_json_with_the_request_id
     let access = text.lines().find(|l| l.contains("GET /healthz 200")).unwrap_or_else(|| panic!("{text}"));
     assert!(access.contains("log-me-1"), "the access line names the request: {access}");
     assert!(access.contains("latency_ms") && access.contains("statements"), "{access}");
+    let graphql: Vec<&str> = text.lines().filter(|l| l.contains("GET /graphql 200")).collect();
+    assert_eq!(graphql.len(), 2, "{text}");
+    assert!(graphql[0].contains("cache=\"miss\"") && !graphql[0].contains("statements=0"), "{}", graphql[0]);
+    assert!(graphql[1].contains("cache=\"hit\"") && graphql[1].contains("statements=0"), "{}", graphql[1]);
 
     let json = serve_logs(&app, &["--log-format", "json"]);
     let lines: Vec<serde_json::Value> =
