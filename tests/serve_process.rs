@@ -163,8 +163,12 @@ async fn sigterm_under_load_answers_every_request_in_flight_and_refuses_new_ones
     let in_flight: Vec<_> = (0..16).map(|_| std::thread::spawn(move || get(addr, "/bench/sleep/1000", ""))).collect();
     std::thread::sleep(Duration::from_millis(300));
     server.terminate();
-    std::thread::sleep(Duration::from_millis(200));
-    assert!(TcpStream::connect(addr).is_err(), "a new connection after SIGTERM must be refused");
+    // Refused as soon as the signal is handled (polled, so a busy machine does not fail the test).
+    let signalled = Instant::now();
+    while TcpStream::connect(addr).is_ok() {
+        assert!(signalled.elapsed() < Duration::from_secs(2), "new connections still accepted after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     for request in in_flight {
         let (status, answer) = request.join().expect("client thread");
         assert_eq!(status, 200, "an in-flight request was dropped: {answer}");
