@@ -7,9 +7,9 @@ use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 
 use crate::cache::ResponseCache;
-use crate::config::ApiSettings;
+use crate::config::{ApiSettings, HttpSettings};
 use crate::graphql::build_schema;
-use crate::http::{AppState, build_router};
+use crate::http::{AppState, build_router, build_router_with};
 
 /// SQLite URLs get `mode=rwc` so a fresh clone creates its database file on first run.
 fn normalise_url(url: &str) -> String {
@@ -139,18 +139,32 @@ fn response_cache(db: &DatabaseConnection, settings: &ApiSettings) -> Option<std
     })
 }
 
+/// The router for `serve`: statements are counted per request (access log, metrics) and the HTTP
+/// settings (CORS, rate limit, metrics address, body deadline) apply.
+pub fn serve_router(mut db: DatabaseConnection, settings: ApiSettings, http: &HttpSettings) -> axum::Router {
+    db.set_metric_callback(|_| crate::http::observe::count_statement());
+    let cache = response_cache(&db, &settings);
+    let schema = build_schema(db.clone(), settings.query_limits());
+    build_router_with(AppState { schema, db, settings, sql_statements: None, cache }, http)
+}
+
 /// The router for `serve --bench`: counts SQL statements (the callback must be set before the pool is
 /// shared) and serves the static baseline.
-pub fn bench_router(mut db: DatabaseConnection, settings: ApiSettings) -> axum::Router {
+pub fn bench_router(db: DatabaseConnection, settings: ApiSettings) -> axum::Router {
+    bench_router_with(db, settings, &HttpSettings::default())
+}
+
+pub fn bench_router_with(mut db: DatabaseConnection, settings: ApiSettings, http: &HttpSettings) -> axum::Router {
     let counter = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let hook = counter.clone();
     db.set_metric_callback(move |info| {
         // The cache's generation poll runs on a timer, not for any request.
         if !info.statement.sql.starts_with(crate::service::generation::POLL_SQL) {
             hook.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            crate::http::observe::count_statement();
         }
     });
     let schema = build_schema(db.clone(), settings.query_limits());
     let cache = response_cache(&db, &settings);
-    build_router(AppState { schema, db, settings, sql_statements: Some(counter), cache })
+    build_router_with(AppState { schema, db, settings, sql_statements: Some(counter), cache }, http)
 }

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
 
-use crate::config::{DatabaseConfig, ServeConfig};
+use crate::config::{DatabaseConfig, LogConfig, ServeConfig};
 use crate::error::CliError;
 use crate::import;
 use crate::service::article::Saved;
@@ -30,13 +30,15 @@ Exit codes: 0 success, 1 failure, 2 bad usage, 3 the database (unreachable, a mi
 pub struct Cli {
     #[command(flatten)]
     pub database: DatabaseConfig,
+    #[command(flatten)]
+    pub log: LogConfig,
     #[command(subcommand)]
     pub command: Command,
 }
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Serve GraphQL at /graphql (GraphiQL in a browser) and a health check at /healthz.
+    /// Serve GraphQL at /graphql (GraphiQL in a browser), /healthz, /readyz and /metrics.
     Serve(ServeConfig),
     /// Import plain-text pages: files, or every .txt file in a directory. Articles are DRAFT unless --publish.
     Import {
@@ -99,6 +101,9 @@ pub enum TokenCommand {
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     let url = cli.database.database_url;
+    if !matches!(cli.command, Command::Schema) {
+        probe_postgres(&url).await?;
+    }
     match cli.command {
         Command::Schema => {
             print!("{}", graphql::sdl());
@@ -246,12 +251,59 @@ fn redact(url: &str) -> String {
     }
 }
 
+/// Host and port of a `postgres://` URL (`None` for other URLs, or a Unix socket given as `?host=`).
+fn postgres_address(url: &str) -> Option<(String, u16)> {
+    let rest = url.strip_prefix("postgres://").or_else(|| url.strip_prefix("postgresql://"))?;
+    if rest.contains("host=") {
+        return None;
+    }
+    let authority = rest.split(['/', '?']).next().unwrap_or("");
+    let hostport = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
+        let (host, after) = v6.split_once(']')?;
+        (host, after.strip_prefix(':'))
+    } else {
+        match hostport.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (hostport, None),
+        }
+    };
+    let port = match port {
+        Some(p) => p.parse().ok()?,
+        None => 5432,
+    };
+    let host = if host.is_empty() { "localhost" } else { host };
+    Some((host.to_string(), port))
+}
+
+/// Before the pool's long connect timeout: a PostgreSQL server that cannot be reached at all is
+/// reported at once, with its address and the reason.
+async fn probe_postgres(url: &str) -> Result<(), CliError> {
+    let Some((host, port)) = postgres_address(url) else {
+        return Ok(());
+    };
+    let unreachable = |reason: String| CliError::Unreachable(format!("PostgreSQL at {host}:{port}: {reason}"));
+    let connect = tokio::net::TcpStream::connect((host.as_str(), port));
+    match tokio::time::timeout(Duration::from_secs(3), connect).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+            Err(unreachable("connection refused (is the server running, and on this port?)".into()))
+        }
+        Ok(Err(e)) => Err(unreachable(e.to_string())),
+        Err(_) => Err(unreachable("no answer within 3 s".into())),
+    }
+}
+
 async fn serve(url: &str, config: ServeConfig) -> Result<(), CliError> {
     let started = Instant::now();
+    crate::http::guard::cors(&config.http.cors_origins).map_err(|message| CliError::Usage { message })?;
     let db = app::connect_and_migrate_for(url, config.api.workload()).await.map_err(CliError::Database)?;
     if config.demo {
         match demo::load(&db).await? {
-            Some(count) => tracing::info!("loaded {count} demo pages"),
+            Some(count) => {
+                crate::http::metrics::METRICS.imported.with_label_values(&["created"]).inc_by(count as u64);
+                tracing::info!("loaded {count} demo pages")
+            }
             None => tracing::info!("database has content; demo set not loaded"),
         }
     }
@@ -259,6 +311,14 @@ async fn serve(url: &str, config: ServeConfig) -> Result<(), CliError> {
         .await
         .map_err(|e| CliError::Server(format!("cannot listen on {}: {e}", config.listen)))?;
     let addr = listener.local_addr().map_err(|e| CliError::Server(e.to_string()))?;
+    let metrics_listener = match config.http.metrics_listen {
+        Some(metrics_addr) => Some(
+            tokio::net::TcpListener::bind(metrics_addr)
+                .await
+                .map_err(|e| CliError::Server(format!("cannot listen on {metrics_addr}: {e}")))?,
+        ),
+        None => None,
+    };
     let scheduler =
         crate::service::scheduler::spawn(db.clone(), Duration::from_millis(config.schedule_interval_ms.max(10)));
     println!(
@@ -266,13 +326,39 @@ async fn serve(url: &str, config: ServeConfig) -> Result<(), CliError> {
         redact(url),
         started.elapsed().as_millis()
     );
-    let router = if config.bench { app::bench_router(db, config.api) } else { app::router_with(db, config.api) };
-    let served = axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| CliError::Server(e.to_string()));
+    let http = &config.http;
+    let header_timeout = Duration::from_secs(http.header_read_timeout_seconds.max(1));
+    let grace = Duration::from_secs(http.shutdown_grace_seconds);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let metrics_server = match metrics_listener {
+        Some(listener) => {
+            let metrics_addr = listener.local_addr().map_err(|e| CliError::Server(e.to_string()))?;
+            println!("metrics on http://{metrics_addr}/metrics");
+            let router = crate::http::metrics::metrics_router(db.clone());
+            Some(tokio::spawn(crate::http::server::serve(listener, router, header_timeout, stopped.clone(), grace)))
+        }
+        None => None,
+    };
+    let router = if config.bench {
+        app::bench_router_with(db, config.api, http)
+    } else {
+        app::serve_router(db, config.api, http)
+    };
+    let server = crate::http::server::serve(listener, router, header_timeout, stopped, grace);
+    tokio::pin!(server);
+    tokio::select! {
+        () = &mut server => {}
+        () = shutdown_signal() => {
+            let _ = stop.send(true);
+            server.await;
+        }
+    }
+    if let Some(metrics) = metrics_server {
+        let _ = metrics.await;
+    }
     scheduler.abort();
-    served
+    tracing::info!("stopped");
+    Ok(())
 }
 
 async fn shutdown_signal() {
@@ -291,7 +377,7 @@ async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = terminate => {},
     }
-    tracing::info!("shutting down");
+    tracing::info!("shutting down: no new connections; requests in flight may finish");
 }
 
 /// Every file named, and every `.txt` file directly inside a named directory, in name order.
@@ -390,6 +476,10 @@ async fn import_paths(db: &sea_orm::DatabaseConnection, paths: &[PathBuf], publi
             }
         }
     }
+    let imported = &crate::http::metrics::METRICS.imported;
+    imported.with_label_values(&["created"]).inc_by(created as u64);
+    imported.with_label_values(&["updated"]).inc_by(updated as u64);
+    imported.with_label_values(&["failed"]).inc_by(failed as u64);
     let seconds = started.elapsed().as_secs_f64();
     println!(
         "imported {} of {total} pages: {created} created, {updated} updated, {failed} failed in {seconds:.2} s",

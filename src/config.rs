@@ -26,10 +26,58 @@ pub struct ServeConfig {
     pub schedule_interval_ms: u64,
     #[command(flatten)]
     pub api: ApiSettings,
+    #[command(flatten)]
+    pub http: HttpSettings,
     /// Benchmark aids: serve static JSON bodies at /bench/static/{bytes} (the baseline) and report each
     /// response's SQL statement count in an `x-backlot-sql-statements` header (exact only without concurrency).
     #[arg(long, hide = true)]
     pub bench: bool,
+}
+
+/// How the HTTP server treats connections, browsers and operators (timeouts, CORS, metrics, rate limit).
+#[derive(clap::Args, Debug, Clone)]
+pub struct HttpSettings {
+    /// Seconds a client may take to send a request's headers before the connection is closed.
+    #[arg(long, env = "BACKLOT_HEADER_READ_TIMEOUT_SECONDS", default_value_t = 10)]
+    pub header_read_timeout_seconds: u64,
+    /// Seconds a client may take to send a request's body before it is answered 408.
+    #[arg(long, env = "BACKLOT_BODY_READ_TIMEOUT_SECONDS", default_value_t = 10)]
+    pub body_read_timeout_seconds: u64,
+    /// On SIGTERM or Ctrl-C, seconds to let requests in flight finish before exiting anyway.
+    #[arg(long, env = "BACKLOT_SHUTDOWN_GRACE_SECONDS", default_value_t = 10)]
+    pub shutdown_grace_seconds: u64,
+    /// A browser origin allowed to call the API (CORS), e.g. https://www.example.com; repeat the flag or
+    /// give a comma-separated list. None by default: no CORS headers at all.
+    #[arg(long = "cors-origin", env = "BACKLOT_CORS_ORIGINS", value_name = "ORIGIN", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+    /// Serve /metrics (Prometheus) on this address instead of on the main one.
+    #[arg(long, env = "BACKLOT_METRICS_LISTEN", value_name = "ADDR")]
+    pub metrics_listen: Option<SocketAddr>,
+    /// Requests per minute one client IP may send without a token (0 = no limit). For deployments
+    /// without a proxy: behind one, every client shares the proxy's IP.
+    #[arg(long, env = "BACKLOT_RATE_LIMIT_PER_MINUTE", default_value_t = 0)]
+    pub rate_limit_per_minute: u32,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            header_read_timeout_seconds: 10,
+            body_read_timeout_seconds: 10,
+            shutdown_grace_seconds: 10,
+            cors_origins: Vec::new(),
+            metrics_listen: None,
+            rate_limit_per_minute: 0,
+        }
+    }
+}
+
+/// Log output, for every command.
+#[derive(clap::Args, Debug, Clone)]
+pub struct LogConfig {
+    /// text (for people) or json (one object per line, for log shippers).
+    #[arg(long, env = "BACKLOT_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"], global = true)]
+    pub log_format: String,
 }
 
 /// Limits and exposure of the GraphQL endpoint. The defaults fit the article page and the

@@ -31,10 +31,15 @@ pub fn bad_input(field: &str, message: &str) -> async_graphql::Error {
 /// Internal detail goes to the log under a reference the client can quote; the client sees only the reference.
 pub fn internal(detail: &dyn std::fmt::Display) -> async_graphql::Error {
     let reference = uuid::Uuid::new_v4().simple().to_string();
+    // The log line carries the request id through the request's span; the client gets it to quote.
+    let request_id = crate::http::observe::current_request_id();
     tracing::error!(error_id = %reference, "internal error: {detail}");
     async_graphql::Error::new(format!("internal server error (reference {reference})")).extend_with(|_, e| {
         e.set("code", code::INTERNAL_SERVER_ERROR);
         e.set("errorId", reference.as_str());
+        if let Some(id) = &request_id {
+            e.set("requestId", id.as_str());
+        }
     })
 }
 
@@ -80,6 +85,8 @@ impl<T> GqlResult<T> for Result<T, ServiceError> {
 pub enum CliError {
     #[error("cannot open the database: {0}")]
     Database(#[source] sea_orm::DbErr),
+    #[error("cannot open the database: {0}")]
+    Unreachable(String),
     #[error("{0}")]
     Service(#[from] ServiceError),
     #[error("{path}: {message}")]
@@ -95,7 +102,7 @@ impl CliError {
     /// failed), 4 = bad input file.
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Database(_) => 3,
+            CliError::Database(_) | CliError::Unreachable(_) => 3,
             CliError::Input { .. } => 4,
             CliError::Usage { .. } => 2,
             CliError::Service(ServiceError::BadInput { .. }) => 4,

@@ -19,10 +19,15 @@ use sea_orm::DatabaseConnection;
 use serde_json::json;
 
 use crate::cache::{CachedResponse, ResponseCache};
-use crate::config::ApiSettings;
+use crate::config::{ApiSettings, HttpSettings};
 use crate::error::code;
 use crate::graphql::{BacklotSchema, ExecutionStarted, RequestScope, new_loader};
 use crate::service::token::{self, Principal};
+
+pub mod guard;
+pub mod metrics;
+pub mod observe;
+pub mod server;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -35,20 +40,65 @@ pub struct AppState {
     pub cache: Option<Arc<ResponseCache>>,
 }
 
+impl axum::extract::FromRef<AppState> for DatabaseConnection {
+    fn from_ref(state: &AppState) -> DatabaseConnection {
+        state.db.clone()
+    }
+}
+
+/// The router with the default HTTP settings (no CORS, no rate limit, `/metrics` included).
 pub fn build_router(state: AppState) -> Router {
+    build_router_with(state, &HttpSettings::default())
+}
+
+/// The router and its middleware, outermost first: request id, span and access log; panics to masked
+/// 500s; CORS; compression; the per-IP rate limit; the body read deadline. CORS origins are checked
+/// by `serve` before this is called (see `guard::cors`).
+pub fn build_router_with(state: AppState, http: &HttpSettings) -> Router {
     let body_limit = state.settings.max_body_bytes;
     let router = if state.sql_statements.is_some() {
-        Router::new().route("/bench/static/{bytes}", get(bench_static).post(bench_static))
+        Router::new()
+            .route("/bench/static/{bytes}", get(bench_static).post(bench_static))
+            .route("/bench/panic", get(bench_panic))
+            .route("/bench/sleep/{ms}", get(bench_sleep))
     } else {
         Router::new()
     };
-    router
+    let router = if http.metrics_listen.is_none() { router.route("/metrics", get(metrics::metrics)) } else { router };
+    let mut router = router
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/graphiql/{file}", get(graphiql_asset))
         .route("/healthz", get(healthz))
+        .route("/readyz", get(metrics::readyz))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))
-        .with_state(state)
+        .with_state(state);
+    let body_timeout = std::time::Duration::from_secs(http.body_read_timeout_seconds.max(1));
+    router = router.layer(axum::middleware::from_fn_with_state((body_timeout, body_limit), guard::body_deadline));
+    if http.rate_limit_per_minute > 0 {
+        let limiter = guard::RateLimiter::new(http.rate_limit_per_minute);
+        router = router.layer(axum::middleware::from_fn_with_state(limiter, guard::rate_limit));
+    }
+    // Level 4 keeps large pages cheap to compress on every miss; cached pages are compressed once, harder.
+    router = router
+        .layer(tower_http::compression::CompressionLayer::new().quality(tower_http::CompressionLevel::Precise(4)));
+    if let Ok(Some(cors)) = guard::cors(&http.cors_origins) {
+        router = router.layer(cors);
+    }
+    router
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(observe::panic_response))
+        .layer(axum::middleware::from_fn(observe::observe))
+}
+
+/// `serve --bench`: a request that takes `ms` milliseconds (at most 10 s), for shutdown under load.
+async fn bench_sleep(Path(ms): Path<u64>) -> Response {
+    tokio::time::sleep(std::time::Duration::from_millis(ms.min(10_000))).await;
+    (StatusCode::OK, axum::Json(json!({ "slept_ms": ms.min(10_000) }))).into_response()
+}
+
+/// `serve --bench`: a handler that panics, to show the panic layer's answer.
+async fn bench_panic() -> Response {
+    panic!("bench: deliberate panic")
 }
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
@@ -249,18 +299,34 @@ fn cache_key(media: &str, method: &str, request: &[u8]) -> Vec<u8> {
     key
 }
 
-fn from_cache(entry: &CachedResponse, media: &'static str, headers: &HeaderMap) -> Response {
+/// What a GraphQL answer depends on besides the URL and body: the media type (Accept), the token
+/// (Authorization) and the compression (Accept-Encoding).
+pub(crate) const VARY: &str = "Accept-Encoding, Accept, Authorization";
+
+/// A cached answer, in the best encoding the client accepts (compressed once per entry, not per hit).
+fn from_cache(cache: &ResponseCache, entry: &CachedResponse, media: &'static str, headers: &HeaderMap) -> Response {
+    let accept_encoding = headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok());
+    let coding = crate::cache::Coding::negotiate(accept_encoding, entry.body.len());
     let fresh = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|tag| tag.trim() == entry.etag || tag.trim() == "*"));
-    let etag = HeaderValue::from_str(&entry.etag).unwrap_or_else(|_| HeaderValue::from_static("\"\""));
-    let common = [(header::VARY, HeaderValue::from_static("Authorization")), (header::ETAG, etag)];
+        .is_some_and(|v| v.split(',').any(|tag| entry.matches(tag.trim())));
+    let etag = HeaderValue::from_str(&entry.etag_for(coding)).unwrap_or_else(|_| HeaderValue::from_static("\"\""));
+    let common = [(header::VARY, HeaderValue::from_static(VARY)), (header::ETAG, etag)];
     if fresh {
         return (StatusCode::NOT_MODIFIED, common).into_response();
     }
-    (StatusCode::OK, [(header::CONTENT_TYPE, HeaderValue::from_static(media))], common, entry.body.clone())
-        .into_response()
+    let mut response = (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, HeaderValue::from_static(media))],
+        common,
+        cache.body_in(entry, coding),
+    )
+        .into_response();
+    if let Some(coding) = coding {
+        response.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding.name()));
+    }
+    response
 }
 
 /// Serves an anonymous request from the cache, or executes it and caches a successful answer.
@@ -275,7 +341,7 @@ async fn cached_or_execute(
     if let Some(cache) = cache
         && let Some(hit) = cache.get(&key)
     {
-        return from_cache(&hit, media, headers);
+        return from_cache(cache, &hit, media, headers);
     }
     let stamp = cache.and_then(|c| c.stamp());
     let request = match request() {
@@ -287,7 +353,7 @@ async fn cached_or_execute(
     let mut response = match (cache, stamp) {
         (Some(cache), Some(stamp)) if executed.status == StatusCode::OK && !executed.has_errors => {
             let entry = cache.put(key, stamp, Bytes::from(executed.body));
-            from_cache(&entry, media, headers)
+            from_cache(cache, &entry, media, headers)
         }
         _ => respond(executed.status, media, None, executed.body),
     };
@@ -320,10 +386,8 @@ async fn bench_static(Path(bytes): Path<usize>) -> Response {
             }
         }
     };
-    let headers = [
-        (header::CONTENT_TYPE, HeaderValue::from_static(JSON)),
-        (header::VARY, HeaderValue::from_static("Authorization")),
-    ];
+    let headers =
+        [(header::CONTENT_TYPE, HeaderValue::from_static(JSON)), (header::VARY, HeaderValue::from_static(VARY))];
     (headers, body).into_response()
 }
 
@@ -331,7 +395,7 @@ fn respond(status: StatusCode, media: &'static str, principal: Option<&Principal
     let mut response = (status, [(header::CONTENT_TYPE, HeaderValue::from_static(media))], body).into_response();
     let headers = response.headers_mut();
     // Answers differ by token, and a draft must never sit in a shared cache.
-    headers.insert(header::VARY, HeaderValue::from_static("Authorization"));
+    headers.insert(header::VARY, HeaderValue::from_static(VARY));
     if principal.is_some() {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
     }
@@ -572,14 +636,10 @@ async fn graphql_get(
     respond(executed.status, media, principal.as_ref(), executed.body)
 }
 
-async fn healthz(State(state): State<AppState>) -> axum::response::Response {
-    match state.db.ping().await {
-        Ok(()) => (StatusCode::OK, axum::Json(json!({ "status": "ok" }))).into_response(),
-        Err(e) => {
-            tracing::warn!("health check failed: {e}");
-            (StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({ "status": "database unavailable" }))).into_response()
-        }
-    }
+/// Liveness: the process answers. It does not touch the database (that is `/readyz`), so a busy pool
+/// never gets a live server restarted.
+async fn healthz() -> axum::response::Response {
+    (StatusCode::OK, axum::Json(json!({ "status": "ok" }))).into_response()
 }
 
 async fn not_found() -> axum::response::Response {

@@ -1,13 +1,21 @@
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let cli = backlot::cli::Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("backlot=info,warn"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
-    match backlot::cli::run(backlot::cli::Cli::parse()).await {
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if cli.log.log_format == "json" {
+        logs.json().with_current_span(true).with_span_list(false).init();
+    } else {
+        // Colour codes only for a person at a terminal, never in files or a log shipper's pipe.
+        logs.with_ansi(std::io::stderr().is_terminal()).init();
+    }
+    match backlot::cli::run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");

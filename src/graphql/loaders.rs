@@ -21,7 +21,8 @@ pub type BacklotLoader = DataLoader<Loaders, HashMapCache>;
 
 pub fn new_loader(db: DatabaseConnection, visibility: Visibility) -> BacklotLoader {
     // Cached per request, so prefetched relations are served without another query.
-    DataLoader::with_cache(Loaders { db, visibility }, tokio::spawn, HashMapCache::default())
+    // Batches run on tasks of their own, still counted against the request (access log, metrics).
+    DataLoader::with_cache(Loaders { db, visibility }, crate::http::observe::spawn_in_request, HashMapCache::default())
 }
 
 type LoadResult<K, V> = Result<HashMap<K, V>, async_graphql::Error>;

@@ -36,8 +36,13 @@ fn kind_name(kind: Kind) -> &'static str {
 pub fn spawn(db: DatabaseConnection, interval: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            if let Err(e) = run_due(&db).await {
-                tracing::warn!("scheduled publishing failed, will retry: {e}");
+            let runs = &crate::http::metrics::METRICS.scheduler_runs;
+            match run_due(&db).await {
+                Ok(_) => runs.with_label_values(&["ok"]).inc(),
+                Err(e) => {
+                    runs.with_label_values(&["failed"]).inc();
+                    tracing::warn!("scheduled publishing failed, will retry: {e}");
+                }
             }
             tokio::time::sleep(interval).await;
         }

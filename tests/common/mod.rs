@@ -83,6 +83,7 @@ impl TestApp {
                 return;
             }
             counter.fetch_add(1, Ordering::SeqCst);
+            backlot::http::observe::count_statement();
             recorder.lock().unwrap_or_else(|e| e.into_inner()).push(info.statement.clone());
             if print_sql {
                 eprintln!("SQL: {}", info.statement.sql.chars().take(160).collect::<String>());
