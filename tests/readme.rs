@@ -337,6 +337,8 @@ fn run_shell_block(block: &Block, bin: &Path, cwd: &Path, demo_port: u16) -> Res
     let (out_path, err_path) = (scratch.path().join("stdout"), scratch.path().join("stderr"));
     // Files, not pipes: a server the block leaves running would hold a pipe open forever.
     let mut child = user_command("bash", bin, cwd)
+        // A `backlot serve` with no --listen must not take the machine's real 8080.
+        .env("BACKLOT_LISTEN", format!("127.0.0.1:{}", free_port()))
         .args(["-e", "-o", "pipefail"])
         .arg(&script)
         .stdin(Stdio::null())
