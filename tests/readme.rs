@@ -384,6 +384,8 @@ fn run_shell_block(block: &Block, bin: &Path, cwd: &Path, demo_port: u16) -> Res
 
 #[test]
 fn readme_shell_examples_run_as_pasted() {
+    let curl = Command::new("curl").arg("--version").stdout(Stdio::null()).status();
+    assert!(curl.is_ok_and(|s| s.success()), "the README's examples need curl on the PATH");
     let bin = bin_dir();
     let server_dir = tempfile::tempdir().expect("temp dir");
     let (_server, demo_port) = demo_server(bin.path(), server_dir.path());
