@@ -41,6 +41,7 @@ pub enum Command {
     /// Serve GraphQL at /graphql (GraphiQL in a browser), /healthz, /readyz and /metrics.
     Serve(ServeConfig),
     /// Import plain-text pages: files, or every .txt file in a directory. Articles are DRAFT unless --publish.
+    #[command(after_long_help = IMPORT_FORMAT_HELP)]
     Import {
         /// Files or directories to import.
         #[arg(required = true, value_name = "PATH")]
@@ -75,6 +76,30 @@ pub enum Command {
     #[command(subcommand)]
     Token(TokenCommand),
 }
+
+/// `backlot help import`: the page format in brief; docs/import-format.md is the full description.
+const IMPORT_FORMAT_HELP: &str = "\
+The page format (docs/import-format.md has it in full; demo/*.txt are examples):
+  - UTF-8 text; every non-empty line is one paragraph (do not wrap lines); blank lines are ignored.
+  - The first line is \"TITLE is DEFINITION. The point is ...\": the title is the text before the first
+    \" is \", the thesis the first sentence, the point the rest. A leading \"Title: ...\" line wins.
+    The slug is the title in ASCII, lower-case, hyphenated: \"Café Crème\" -> cafe-creme.
+  - A heading is a line of at most 80 characters not ending in . ? ! : ; , or a quote. Every paragraph
+    after the opening line belongs under one, and every heading needs one.
+  - Typed headings (each at most once): \"Who this helps\" (audience: its first sentence, roles from
+    \"... for A, B and C who ...\"), \"The real problem\" (a paragraph starting \"The production record
+    matters\" begins recordMatters), \"The smarter question\", \"What this proves\", and \"Questions this page
+    should help you ask\" (a line ending in ? is a question, the lines after it its answer).
+    Any other heading starts a free section.
+  - An optional last line \"Next: review the paired Proof record, browse Proof, or read Website Direction.\"
+    pairs the proof record of the same slug (created as a DRAFT if missing), puts the article in the
+    collection \"Proof\" and links related articles by title (pending until they are imported).
+  - Each file is all or nothing; a file that does not parse is reported with its line number and the
+    command exits 4. Importing a slug again updates that article as a new version.
+
+Examples:
+  backlot import demo/
+  backlot import demo/website-direction.txt --publish";
 
 #[derive(Subcommand, Debug)]
 pub enum TokenCommand {
