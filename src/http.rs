@@ -86,30 +86,16 @@ fn has_code(error: &ServerError) -> bool {
     error.extensions.as_ref().is_some_and(|e| e.get("code").is_some())
 }
 
-/// Request errors get a code by stage; a field error that escaped the error mapping is masked.
+/// Errors are coded where they arise (the service mapping, `request_errors` by stage). What is left
+/// without a code: before execution, a request the server cannot run as sent (an unknown operation
+/// name, say); after, a failure nobody anticipated, which is masked.
 fn finish_errors(response: &mut async_graphql::Response, executed: bool) {
     for error in &mut response.errors {
         if has_code(error) {
             continue;
         }
         if !executed {
-            let message = error.message.to_lowercase();
-            let code = if message.contains("nested too deep") || message.contains("too complex") {
-                "QUERY_TOO_COMPLEX"
-            } else if message.starts_with(" --> ") || message.contains("parse") || message.contains("expected") {
-                "GRAPHQL_PARSE_FAILED"
-            } else if message.contains("variable") {
-                code::BAD_USER_INPUT
-            } else {
-                code::GRAPHQL_VALIDATION_FAILED
-            };
-            with_code(error, code);
-        } else if error.path.is_empty()
-            || error.message.starts_with("Failed to parse")
-            || error.message.starts_with("Invalid value for argument")
-        {
-            // async-graphql's own argument coercion errors: the client's input, safe to show.
-            with_code(error, code::BAD_USER_INPUT);
+            with_code(error, code::BAD_REQUEST);
         } else {
             let masked = crate::error::internal(&error.message);
             error.message = masked.message;
