@@ -180,9 +180,10 @@ async fn token_command(db: &sea_orm::DatabaseConnection, command: TokenCommand) 
             })?;
             let expires_in = match expires.as_deref() {
                 None => None,
-                Some(text) => Some(token::parse_duration(text).ok_or_else(|| CliError::Usage {
-                    message: format!("--expires must look like 30d, 12h, 45m or 2w (got {text:?})"),
-                })?),
+                Some(text) => Some(
+                    token::parse_duration(text)
+                        .map_err(|why| CliError::Usage { message: format!("--expires {why} (got {text:?})") })?,
+                ),
             };
             let (model, secret) = token::create(db, &name, role, expires_in).await?;
             crate::service::audit::record(db, "cli", "createApiToken", "api_token", &name, None).await?;

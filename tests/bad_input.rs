@@ -360,3 +360,48 @@ async fn request_errors_carry_a_code_by_stage() {
     assert_eq!(response.status, StatusCode::BAD_REQUEST);
     assert_eq!(error_code(&response.json()), "BAD_REQUEST", "{}", response.body);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_text_filter_without_words_is_bad_user_input() {
+    let app = TestApp::with_demo().await;
+    for query in [
+        r#"{ articles(filter: { text: "*" }) { nodes { slug } } }"#,
+        r#"{ proofRecords(filter: { text: "* -" }) { nodes { slug } } }"#,
+        r#"{ questions(filter: { text: "\"\"" }) { nodes { question } } }"#,
+        r#"{ articles(filter: { text: "*" }) { totalCount } }"#,
+    ] {
+        let body = app.graphql(query, json!({})).await;
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{query}: {body}");
+        assert_eq!(body["errors"][0]["extensions"]["field"], "filter.text", "{query}: {body}");
+    }
+    // Blank text is no filter, and words still filter.
+    let data = app.data(r#"{ all: articles(filter: { text: " " }) { totalCount } some: articles(filter: { text: "website*" }) { totalCount } }"#, json!({})).await;
+    assert_eq!(data["all"]["totalCount"], 14);
+    assert_eq!(data["some"]["totalCount"], 1, "{data}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn huge_token_lifetimes_are_refused_clearly() {
+    let app = TestApp::new().await;
+    let admin = app.token("admin", Role::Admin).await;
+    for lifetime in ["99999999999d", "9999999999999999w", "36501d", "99999999999999999999999999h"] {
+        let body = app
+            .graphql_as(
+                &admin,
+                "mutation($e: String) { createApiToken(name: \"t\", role: PREVIEW, expiresIn: $e) { secret } }",
+                json!({ "e": lifetime }),
+            )
+            .await;
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{lifetime}: {body}");
+        assert_eq!(body["errors"][0]["extensions"]["field"], "expiresIn");
+        assert!(body["errors"][0]["message"].as_str().unwrap().contains("100 years"), "{body}");
+
+        let out = app.cli(&["token", "create", "--name", "t", "--role", "preview", "--expires", lifetime]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{lifetime}: {stderr}");
+        assert!(stderr.contains("--expires") && stderr.contains("100 years"), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    let out = app.cli(&["token", "create", "--name", "t", "--role", "preview", "--expires", "36500d"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}

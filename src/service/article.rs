@@ -96,10 +96,12 @@ fn ordering(query: &ArticleQuery) -> Ordering<article::Model> {
 }
 
 pub async fn list(db: &impl ConnectionTrait, query: &ArticleQuery, page: &PageRequest) -> Result<Page<article::Model>> {
+    search::check_text_filter("filter.text", query.filter.text.as_deref())?;
     pagination::paginate(db, filtered(db, query), &ordering(query), page).await
 }
 
 pub async fn count(db: &impl ConnectionTrait, query: &ArticleQuery) -> Result<i64> {
+    search::check_text_filter("filter.text", query.filter.text.as_deref())?;
     pagination::count(db, filtered(db, query)).await
 }
 

@@ -101,10 +101,12 @@ pub async fn list(
     query: &ProofRecordQuery,
     page: &PageRequest,
 ) -> Result<Page<proof_record::Model>> {
+    search::check_text_filter("filter.text", query.filter.text.as_deref())?;
     pagination::paginate(db, filtered(db, query), &ordering(query), page).await
 }
 
 pub async fn count(db: &impl ConnectionTrait, query: &ProofRecordQuery) -> Result<i64> {
+    search::check_text_filter("filter.text", query.filter.text.as_deref())?;
     pagination::count(db, filtered(db, query)).await
 }
 

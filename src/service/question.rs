@@ -61,10 +61,12 @@ pub async fn list(
     filter: &QuestionFilter,
     page: &PageRequest,
 ) -> Result<Page<question::Model>> {
+    search::check_text_filter("filter.text", filter.text.as_deref())?;
     pagination::paginate(db, filtered(db, visibility, filter), &ordering(), page).await
 }
 
 pub async fn count(db: &impl ConnectionTrait, visibility: Visibility, filter: &QuestionFilter) -> Result<i64> {
+    search::check_text_filter("filter.text", filter.text.as_deref())?;
     pagination::count(db, filtered(db, visibility, filter)).await
 }
 
