@@ -405,3 +405,53 @@ async fn huge_token_lifetimes_are_refused_clearly() {
     let out = app.cli(&["token", "create", "--name", "t", "--role", "preview", "--expires", "36500d"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+fn cursor(json: Value) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json.to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cursors_carry_and_check_their_ordering() {
+    let app = TestApp::with_demo().await;
+    let by_title = r#"query($after: String) { articles(first: 5, after: $after, orderBy: { field: TITLE, direction: ASC }) {
+        nodes { title } pageInfo { endCursor hasNextPage } } }"#;
+    // Valid cursors still page through every article, in order.
+    let (mut titles, mut after) = (Vec::new(), Value::Null);
+    loop {
+        let data = app.data(by_title, json!({ "after": after })).await;
+        let page = &data["articles"];
+        titles.extend(page["nodes"].as_array().unwrap().iter().map(|n| n["title"].as_str().unwrap().to_string()));
+        if page["pageInfo"]["hasNextPage"] != json!(true) {
+            break;
+        }
+        after = page["pageInfo"]["endCursor"].clone();
+    }
+    let mut sorted = titles.clone();
+    sorted.sort();
+    assert_eq!((titles.len(), &titles), (14, &sorted));
+
+    let title_cursor = app.data(by_title, json!({ "after": null })).await["articles"]["pageInfo"]["endCursor"].clone();
+    let by_date = "query($after: String) { articles(first: 5, after: $after) { nodes { slug } } }";
+    let by_title_desc = r#"query($after: String) { articles(after: $after, orderBy: { field: TITLE, direction: DESC }) { nodes { slug } } }"#;
+    let tampered = [
+        (by_date, title_cursor.clone()),
+        (by_title_desc, title_cursor.clone()),
+        (by_date, json!(cursor(json!({ "k": null, "i": 1 })))),
+        (by_date, json!(cursor(json!({ "k": "2024-01-01T00:00:00Z", "i": 1 })))),
+        (by_date, json!(cursor(json!({ "o": "articles.publishedAt desc", "k": null, "i": 1 })))),
+        (by_date, json!(cursor(json!({ "o": "articles.publishedAt desc", "k": "a title", "i": 1 })))),
+        (by_date, json!(cursor(json!({ "o": "articles.publishedAt desc", "k": 7, "i": 1 })))),
+        ("query($after: String) { questions(after: $after) { nodes { id } } }", title_cursor.clone()),
+        ("query($after: String) { proofRecords(after: $after) { nodes { slug } } }", title_cursor.clone()),
+    ];
+    for (query, after) in tampered {
+        let body = app.graphql(query, json!({ "after": after })).await;
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{query} {after}: {body}");
+        assert_eq!(body["errors"][0]["extensions"]["field"], "after", "{body}");
+    }
+    // A title that reads as a date stays a title in a title cursor (PostgreSQL compares it as text).
+    let date_title = cursor(json!({ "o": "articles.title asc", "k": "2024-01-01T00:00:00Z", "i": 1 }));
+    let data = app.data(by_title, json!({ "after": date_title })).await;
+    assert_eq!(data["articles"]["nodes"].as_array().unwrap().len(), 5, "every title sorts after a digit");
+}

@@ -50,6 +50,7 @@ fn ordering() -> Ordering<question::Model> {
         key: None,
         id: Expr::col((question::Entity, question::Column::Id)),
         direction: SortDirection::Asc,
+        cursor: pagination::CursorKind::Id("questions"),
         key_of: |_| SortValue::None,
         id_of: |m| m.id,
     }
