@@ -157,6 +157,7 @@ impl AdminQuery {
     }
 
     /// Every write, newest first (admin).
+    #[graphql(complexity = "super::page_complexity(child_complexity, first, None)")]
     async fn audit_log(
         &self,
         ctx: &Context<'_>,

@@ -30,6 +30,7 @@ impl Collection {
         self.0.version
     }
     /// The collection's articles you may see.
+    #[graphql(complexity = "super::page_complexity(child_complexity, first, last)")]
     async fn articles(
         &self,
         ctx: &Context<'_>,
