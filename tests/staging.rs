@@ -1,0 +1,95 @@
+//! Content is staged: slugs stay unique per stage with a clear CONFLICT, scheduled publishing survives a
+//! failing document, and collections are staged like the articles in them.
+
+mod common;
+
+use backlot::service::token::Role;
+use common::{TestApp, error_code, page};
+use serde_json::{Value, json};
+
+async fn create(app: &TestApp, token: &str, title: &str, slug: &str) -> (String, i64) {
+    let data = app
+        .data_as(
+            token,
+            "mutation($t: String!, $s: String!) { createArticle(input: { title: $t, slug: $s, thesis: \"T.\" }) { id version } }",
+            json!({ "t": title, "s": slug }),
+        )
+        .await;
+    (data["createArticle"]["id"].as_str().unwrap().to_string(), data["createArticle"]["version"].as_i64().unwrap())
+}
+
+async fn publish(app: &TestApp, token: &str, id: &str, version: i64) -> Value {
+    app.graphql_as(
+        token,
+        "mutation($id: ID!, $v: Int!) { publishArticle(id: $id, expectedVersion: $v) { slug version } }",
+        json!({ "id": id, "v": version }),
+    )
+    .await
+}
+
+async fn rename(app: &TestApp, token: &str, id: &str, version: i64, slug: &str) -> i64 {
+    let data = app
+        .data_as(
+            token,
+            "mutation($id: ID!, $v: Int!, $s: String!) { updateArticle(id: $id, expectedVersion: $v, input: { slug: $s }) { version } }",
+            json!({ "id": id, "v": version, "s": slug }),
+        )
+        .await;
+    data["updateArticle"]["version"].as_i64().unwrap()
+}
+
+/// A published "taken", whose draft has been renamed away, and a new draft "B" that took the old slug.
+async fn renamed_and_retaken(app: &TestApp, token: &str) -> (String, i64) {
+    let (a, v) = create(app, token, "A", "taken").await;
+    let body = publish(app, token, &a, v).await;
+    let v = body["data"]["publishArticle"]["version"].as_i64().unwrap();
+    rename(app, token, &a, v, "renamed").await;
+    create(app, token, "B", "taken").await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publishing_onto_a_slug_another_article_has_published_is_a_conflict() {
+    let app = TestApp::new().await;
+    let publisher = app.token("pub", Role::Publisher).await;
+    let (b, v) = renamed_and_retaken(&app, &publisher).await;
+    let body = publish(&app, &publisher, &b, v).await;
+    assert_eq!(error_code(&body), "CONFLICT", "{body}");
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("\"taken\"") && message.contains("\"A\""), "{message}");
+    // Nothing changed: the public still sees A under its published slug.
+    let data = app.data("{ article(slug: \"taken\") { title } articles { totalCount } }", json!({})).await;
+    assert_eq!(data, json!({ "article": { "title": "A" }, "articles": { "totalCount": 1 } }));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_scheduled_publish_does_not_stop_the_others() {
+    let app = TestApp::new().await;
+    let publisher = app.token("pub", Role::Publisher).await;
+    let (b, bv) = renamed_and_retaken(&app, &publisher).await;
+    let (c, cv) = create(&app, &publisher, "C", "c").await;
+    let at = (chrono::Utc::now() + chrono::Duration::milliseconds(300)).to_rfc3339();
+    for (id, v) in [(&b, bv), (&c, cv)] {
+        app.data_as(
+            &publisher,
+            "mutation($id: ID!, $v: Int!, $at: DateTime) { scheduleArticle(id: $id, expectedVersion: $v, publishAt: $at) { version } }",
+            json!({ "id": id, "v": v, "at": at }),
+        )
+        .await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let published = backlot::service::scheduler::run_due(&app.db).await.expect("the scheduler run completes");
+    assert_eq!(published, 1, "B fails (its slug is taken), C after it is still published");
+    let data =
+        app.data("{ c: article(slug: \"c\") { title } taken: article(slug: \"taken\") { title } }", json!({})).await;
+    assert_eq!(data, json!({ "c": { "title": "C" }, "taken": { "title": "A" } }));
+    // B stays scheduled, for an editor to sort out.
+    let data = app
+        .data_as(
+            &publisher,
+            "query($id: ID!) { node(id: $id) { ... on Article { status publishAt } } }",
+            json!({ "id": b }),
+        )
+        .await;
+    assert_eq!(data["node"]["status"], "DRAFT");
+    assert!(data["node"]["publishAt"].is_string(), "{data}");
+}
