@@ -93,3 +93,28 @@ async fn a_failing_scheduled_publish_does_not_stop_the_others() {
     assert_eq!(data["node"]["status"], "DRAFT");
     assert!(data["node"]["publishAt"].is_string(), "{data}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_collection_from_a_draft_import_is_private_until_something_in_it_is_published() {
+    let app = TestApp::new().await;
+    let preview = app.token("preview", Role::Preview).await;
+    let text = page("Shelf Page", "shelves").replace("browse Proof", "browse Secret Shelf");
+    app.import("shelf.txt", &text, false);
+
+    let id =
+        app.data_as(&preview, "{ collection(slug: \"secret-shelf\") { id } }", json!({})).await["collection"]["id"]
+            .clone();
+    assert!(id.is_string(), "an editor sees the new collection");
+    let public =
+        "query($id: ID!) { collections { slug } collection(slug: \"secret-shelf\") { name } node(id: $id) { id }
+                  articles { nodes { collection { slug } } } }";
+    let data = app.data(public, json!({ "id": id })).await;
+    assert_eq!(data, json!({ "collections": [], "collection": null, "node": null, "articles": { "nodes": [] } }));
+
+    app.import("shelf.txt", &text, true);
+    let data = app.data(public, json!({ "id": id })).await;
+    assert_eq!(data["collections"], json!([{ "slug": "secret-shelf" }]));
+    assert_eq!(data["collection"]["name"], "Secret Shelf");
+    assert_eq!(data["node"]["id"], id);
+    assert_eq!(data["articles"]["nodes"][0]["collection"]["slug"], "secret-shelf");
+}

@@ -73,7 +73,7 @@ impl NodeQuery {
             "ProofSnippet" => {
                 service::snippet::by_document_id(db, v, &key).await.gql()?.map(|m| Node::ProofSnippet(ProofSnippet(m)))
             }
-            "Collection" => catalog::collection_by_slug(db, &key).await.gql()?.map(|m| Node::Collection(Collection(m))),
+            "Collection" => catalog::visible_by_slug(db, v, &key).await.gql()?.map(|m| Node::Collection(Collection(m))),
             "ReuseChannel" => {
                 catalog::channel_by_slug(db, &key).await.gql()?.map(|m| Node::ReuseChannel(ReuseChannel(m)))
             }
