@@ -33,7 +33,10 @@ pub fn global_id(type_name: &str, key: &str) -> ID {
 pub fn decode(field: &str, id: &ID, type_name: &str) -> async_graphql::Result<String> {
     match parse(id) {
         Some((t, key)) if t == type_name => Ok(key),
-        _ => Err(crate::error::bad_input(field, &format!("is not the ID of a {type_name}"))),
+        _ => {
+            let article = if type_name.starts_with(['A', 'E', 'I', 'O', 'U']) { "an" } else { "a" };
+            Err(crate::error::bad_input(field, &format!("is not the ID of {article} {type_name}")))
+        }
     }
 }
 

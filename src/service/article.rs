@@ -139,6 +139,17 @@ pub async fn by_slugs(
     Ok(select_visible(visibility).filter(article::Column::Slug.is_in(slugs.iter().cloned())).all(db).await?)
 }
 
+/// The draft rows with these slugs, locked until the transaction ends (`FOR UPDATE` on PostgreSQL; SQLite
+/// has one writer at a time anyway), so the version a writer read is still the version when it writes:
+/// two writers never both make version N+1.
+pub(crate) async fn drafts_for_update(db: &impl ConnectionTrait, slugs: &[String]) -> Result<Vec<article::Model>> {
+    Ok(select_visible(Visibility::Preview)
+        .filter(article::Column::Slug.is_in(slugs.iter().cloned()))
+        .lock_exclusive()
+        .all(db)
+        .await?)
+}
+
 pub async fn by_proof_record_documents(
     db: &impl ConnectionTrait,
     visibility: Visibility,
@@ -259,7 +270,7 @@ pub async fn save_draft(
     draft: ArticleDraft,
     author: &str,
 ) -> Result<(article::Model, Saved)> {
-    let existing = by_slug(db, Visibility::Preview, &draft.slug).await?;
+    let existing = drafts_for_update(db, std::slice::from_ref(&draft.slug)).await?.pop();
     let saved = if existing.is_some() { Saved::Updated } else { Saved::Created };
     let version = existing.as_ref().map_or(1, |m| m.version + 1);
     let row = write(db, existing, draft.clone(), version).await?;
