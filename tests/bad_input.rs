@@ -455,3 +455,22 @@ async fn cursors_carry_and_check_their_ordering() {
     let data = app.data(by_title, json!({ "after": date_title })).await;
     assert_eq!(data["articles"]["nodes"].as_array().unwrap().len(), 5, "every title sorts after a digit");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_kind_of_id_is_named_with_its_article() {
+    let app = TestApp::with_demo().await;
+    let editor = app.token("ed", Role::Editor).await;
+    let body = app
+        .graphql_as(&editor, "mutation { updateArticle(id: \"eA\", expectedVersion: 1, input: {}) { id } }", json!({}))
+        .await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT");
+    assert_eq!(body["errors"][0]["message"], "id: is not the ID of an Article", "{body}");
+    let body = app
+        .graphql_as(
+            &editor,
+            "mutation { updateProofRecord(id: \"eA\", expectedVersion: 1, input: {}) { id } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(body["errors"][0]["message"], "id: is not the ID of a ProofRecord", "{body}");
+}

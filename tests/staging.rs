@@ -118,3 +118,30 @@ async fn a_collection_from_a_draft_import_is_private_until_something_in_it_is_pu
     assert_eq!(data["node"]["id"], id);
     assert_eq!(data["articles"]["nodes"][0]["collection"]["slug"], "secret-shelf");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn importing_onto_a_slug_another_article_has_published_fails_that_file_with_a_conflict() {
+    let app = TestApp::new().await;
+    let publisher = app.token("pub", Role::Publisher).await;
+    let text = page("Shared Slug", "slugs");
+    app.import("first.txt", &text, true);
+    let a = app.data_as(&publisher, "{ article(slug: \"shared-slug\") { id version } }", json!({})).await["article"]
+        .clone();
+    rename(&app, &publisher, a["id"].as_str().unwrap(), a["version"].as_i64().unwrap(), "renamed").await;
+
+    let path = app.write_page("again.txt", &text);
+    let other = app.write_page("other.txt", &page("Other Page", "others"));
+    let out = app.cli(&["import", &path, &other, "--publish"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("again.txt") && stderr.contains("another published article"), "{stderr}");
+    assert!(!stderr.to_lowercase().contains("unique"), "{stderr}");
+    let data = app
+        .data("{ a: article(slug: \"shared-slug\") { title } o: article(slug: \"other-page\") { title } }", json!({}))
+        .await;
+    assert_eq!(
+        data,
+        json!({ "a": { "title": "Shared Slug" }, "o": { "title": "Other Page" } }),
+        "the other file still imports"
+    );
+}
