@@ -241,7 +241,7 @@ async fn token_command(db: &sea_orm::DatabaseConnection, command: TokenCommand) 
 /// The URL without its password, for messages.
 fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
+        (Some(scheme), Some(at)) if at > scheme && url[scheme + 3..at].contains(':') => {
             let userinfo = &url[scheme + 3..at];
             let user = userinfo.split(':').next().unwrap_or("");
             format!("{}{}:***{}", &url[..scheme + 3], user, &url[at..])
@@ -426,5 +426,17 @@ async fn import_paths(
             ),
         }),
         Some(other) => Err(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn urls_are_shown_without_their_password() {
+        assert_eq!(redact("postgres://backlot:s3cret@db:5432/backlot"), "postgres://backlot:***@db:5432/backlot");
+        assert_eq!(redact("postgres://backlot@db/backlot"), "postgres://backlot@db/backlot");
+        assert_eq!(redact("sqlite://backlot.db"), "sqlite://backlot.db");
     }
 }
