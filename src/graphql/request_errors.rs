@@ -162,13 +162,13 @@ fn coerce_variables(registry: &Registry, operation: &OperationDefinition, variab
         let ty = definition.var_type.node.to_string();
         let problem = match variables.get(&Name::new(name)) {
             None if definition.default_value.is_none() && !definition.var_type.node.nullable => {
-                Some(format!("is required ({ty}) but was not provided"))
+                Some((String::new(), format!("is required ({ty}) but was not provided")))
             }
             None => None,
             Some(value) => invalid_value(registry, &ty, value),
         };
-        if let Some(problem) = problem {
-            let mut error = ServerError::new(format!("variable ${name}: {problem}"), Some(definition.name.pos));
+        if let Some((path, why)) = problem {
+            let mut error = ServerError::new(format!("variable ${name}{path}: {why}"), Some(definition.name.pos));
             let extensions = error.extensions.get_or_insert_with(ErrorExtensionValues::default);
             extensions.set("code", code::BAD_USER_INPUT);
             extensions.set("variable", name);
@@ -178,53 +178,59 @@ fn coerce_variables(registry: &Registry, operation: &OperationDefinition, variab
     Ok(())
 }
 
-/// Why `value` is not a valid input of type `ty`, or `None` when it is (or the type is not known here:
-/// validation reports unknown types, and scalar parsing during execution catches the rest).
-fn invalid_value(registry: &Registry, ty: &str, value: &Value) -> Option<String> {
+/// Where in `value` (".text", "[2]", "" for the value itself) and why it is not a valid input of type `ty`,
+/// or `None` when it is (or the type is not known here: validation reports unknown types, and scalar
+/// parsing during execution catches the rest).
+fn invalid_value(registry: &Registry, ty: &str, value: &Value) -> Option<(String, String)> {
+    let nested = |at: String, (path, why): (String, String)| (format!("{at}{path}"), why);
     match MetaTypeName::create(ty) {
         MetaTypeName::NonNull(inner) => match value {
-            Value::Null => Some(format!("must not be null ({ty})")),
+            Value::Null => Some((String::new(), format!("must not be null ({ty})"))),
             _ => invalid_value(registry, inner, value),
         },
         MetaTypeName::List(inner) => match value {
-            Value::List(items) => items
-                .iter()
-                .enumerate()
-                .find_map(|(i, item)| invalid_value(registry, inner, item).map(|why| format!("[{i}] {why}"))),
+            Value::List(items) => items.iter().enumerate().find_map(|(i, item)| {
+                invalid_value(registry, inner, item).map(|problem| nested(format!("[{i}]"), problem))
+            }),
             _ => invalid_value(registry, inner, value),
         },
         MetaTypeName::Named(_) if matches!(value, Value::Null) => None,
         MetaTypeName::Named(name) => {
             let found = || value.to_string().chars().take(80).collect::<String>();
-            match registry.types.get(name)? {
+            let why = match registry.types.get(name)? {
                 MetaType::Scalar { is_valid: Some(is_valid), .. } if !is_valid(value) => {
-                    Some(format!("expected {name}, found {}", found()))
+                    format!("expected {name}, found {}", found())
                 }
                 MetaType::Enum { enum_values, .. } => match value {
-                    Value::Enum(v) if enum_values.contains_key(v.as_str()) => None,
-                    Value::String(v) if enum_values.contains_key(v.as_str()) => None,
+                    Value::Enum(v) if enum_values.contains_key(v.as_str()) => return None,
+                    Value::String(v) if enum_values.contains_key(v.as_str()) => return None,
                     _ => {
                         let allowed = enum_values.keys().map(String::as_str).collect::<Vec<_>>().join(", ");
-                        Some(format!("expected one of {name} ({allowed}), found {}", found()))
+                        format!("expected one of {name} ({allowed}), found {}", found())
                     }
                 },
                 MetaType::InputObject { input_fields, .. } => {
                     let Value::Object(fields) = value else {
-                        return Some(format!("expected {} input object, found {}", with_article(name), found()));
+                        return Some((
+                            String::new(),
+                            format!("expected {} input object, found {}", with_article(name), found()),
+                        ));
                     };
                     if let Some(unknown) = fields.keys().find(|k| !input_fields.contains_key(k.as_str())) {
-                        return Some(format!("{name} has no field {unknown:?}"));
+                        return Some((String::new(), format!("{name} has no field {:?}", unknown.as_str())));
                     }
-                    input_fields.values().find_map(|field| match fields.get(field.name.as_str()) {
-                        Some(v) => invalid_value(registry, &field.ty, v).map(|why| format!(".{} {why}", field.name)),
+                    return input_fields.values().find_map(|field| match fields.get(field.name.as_str()) {
+                        Some(v) => invalid_value(registry, &field.ty, v)
+                            .map(|problem| nested(format!(".{}", field.name), problem)),
                         None if field.default_value.is_none() && MetaTypeName::create(&field.ty).is_non_null() => {
-                            Some(format!(".{} is required ({})", field.name, field.ty))
+                            Some((format!(".{}", field.name), format!("is required ({})", field.ty)))
                         }
                         None => None,
-                    })
+                    });
                 }
-                _ => None,
-            }
+                _ => return None,
+            };
+            Some((String::new(), why))
         }
     }
 }
