@@ -450,7 +450,28 @@ async fn cursors_carry_and_check_their_ordering() {
         assert_eq!(error_code(&body), "BAD_USER_INPUT", "{query} {after}: {body}");
         assert_eq!(body["errors"][0]["extensions"]["field"], "after", "{body}");
     }
-    // A title that reads as a date stays a title in a title cursor (PostgreSQL compares it as text).
+    // A real title that reads as a date: its cursor pages on (PostgreSQL compares it as text, not as a time).
+    let publisher = app.token("pub", Role::Publisher).await;
+    let created = app
+        .data_as(
+            &publisher,
+            "mutation { createArticle(input: { title: \"2024-01-01T00:00:00Z\", slug: \"date-title\" }) { id version } }",
+            json!({}),
+        )
+        .await;
+    app.data_as(
+        &publisher,
+        "mutation($id: ID!, $v: Int!) { publishArticle(id: $id, expectedVersion: $v) { id } }",
+        json!({ "id": created["createArticle"]["id"], "v": created["createArticle"]["version"] }),
+    )
+    .await;
+    let first =
+        "{ articles(first: 1, orderBy: { field: TITLE, direction: ASC }) { nodes { title } pageInfo { endCursor } } }";
+    let first = app.data(first, json!({})).await;
+    assert_eq!(first["articles"]["nodes"][0]["title"], "2024-01-01T00:00:00Z");
+    let data = app.data(by_title, json!({ "after": first["articles"]["pageInfo"]["endCursor"] })).await;
+    assert_eq!(data["articles"]["nodes"].as_array().unwrap().len(), 5);
+    // A forged title cursor holding a date stays a title too.
     let date_title = cursor(json!({ "o": "articles.title asc", "k": "2024-01-01T00:00:00Z", "i": 1 }));
     let data = app.data(by_title, json!({ "after": date_title })).await;
     assert_eq!(data["articles"]["nodes"].as_array().unwrap().len(), 5, "every title sorts after a digit");
