@@ -72,7 +72,7 @@ impl Extension for Stages {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let document = next.run(ctx, query, variables).await.map_err(|mut e| {
-            set_code(&mut e, "GRAPHQL_PARSE_FAILED");
+            set_code(&mut e, code::GRAPHQL_PARSE_FAILED);
             e
         })?;
         let name = self.operation_name.lock().unwrap_or_else(|e| e.into_inner()).clone();
