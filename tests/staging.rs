@@ -145,3 +145,26 @@ async fn importing_onto_a_slug_another_article_has_published_fails_that_file_wit
         "the other file still imports"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proof_records_keep_slugs_unique_across_stages_too() {
+    let app = TestApp::new().await;
+    let token = app.token("pub", Role::Publisher).await;
+    let create = "mutation($t: String!) { createProofRecord(input: { title: $t, slug: \"rec\" }) { id version } }";
+    let publish = "mutation($id: ID!, $v: Int!) { publishProofRecord(id: $id, expectedVersion: $v) { version } }";
+    let a = app.data_as(&token, create, json!({ "t": "Record A" })).await["createProofRecord"].clone();
+    let v = app.data_as(&token, publish, json!({ "id": a["id"], "v": a["version"] })).await["publishProofRecord"]["version"]
+        .clone();
+    app.data_as(
+        &token,
+        "mutation($id: ID!, $v: Int!) { updateProofRecord(id: $id, expectedVersion: $v, input: { slug: \"rec-old\" }) { version } }",
+        json!({ "id": a["id"], "v": v }),
+    )
+    .await;
+    let b = app.data_as(&token, create, json!({ "t": "Record B" })).await["createProofRecord"].clone();
+    let body = app.graphql_as(&token, publish, json!({ "id": b["id"], "v": b["version"] })).await;
+    assert_eq!(error_code(&body), "CONFLICT", "{body}");
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("\"Record A\""), "{body}");
+    let data = app.data("{ proofRecord(slug: \"rec\") { title } }", json!({})).await;
+    assert_eq!(data["proofRecord"]["title"], "Record A");
+}
