@@ -89,7 +89,7 @@ impl Extension for Stages {
     ) -> Result<ValidationResult, Vec<ServerError>> {
         let QueryLimits { max_depth, max_complexity } = self.limits;
         next.run(ctx).await.map_err(|mut errors| {
-            for error in &mut errors {
+            for error in errors.iter_mut().filter(|e| !has_code(e)) {
                 // The schema's depth and complexity limits are the only validation errors with no location
                 // in the query (every rule points at what it rejects), and async-graphql reports them first.
                 if error.locations.is_empty() {
