@@ -49,6 +49,10 @@ pub enum Command {
         /// Publish each imported article (its paired proof record stays a draft for editors to fill in).
         #[arg(long)]
         publish: bool,
+        /// Overwrite drafts an editor changed since their last import (without it, such a file fails
+        /// with a conflict and is left as the editor made it).
+        #[arg(long)]
+        force: bool,
     },
     /// Apply pending database migrations and exit.
     Migrate,
@@ -139,9 +143,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             println!("migrations applied to {}", redact(&url));
             Ok(())
         }
-        Command::Import { paths, publish } => {
+        Command::Import { paths, publish, force } => {
             let db = app::connect_and_migrate_for(&url, app::Workload::Bulk).await.map_err(CliError::Database)?;
-            import_paths(&db, &paths, publish).await
+            import_paths(&db, &redact(&url), &paths, publish, force).await
         }
         Command::Serve(config) => serve(&url, config).await,
         Command::Generate { articles, seed, draft_percent, pages, slugs_out } => {
@@ -211,9 +215,10 @@ async fn token_command(db: &sea_orm::DatabaseConnection, command: TokenCommand) 
             })?;
             let expires_in = match expires.as_deref() {
                 None => None,
-                Some(text) => Some(token::parse_duration(text).ok_or_else(|| CliError::Usage {
-                    message: format!("--expires must look like 30d, 12h, 45m or 2w (got {text:?})"),
-                })?),
+                Some(text) => Some(
+                    token::parse_duration(text)
+                        .map_err(|why| CliError::Usage { message: format!("--expires {why} (got {text:?})") })?,
+                ),
             };
             let (model, secret) = token::create(db, &name, role, expires_in).await?;
             crate::service::audit::record(db, "cli", "createApiToken", "api_token", &name, None).await?;
@@ -267,7 +272,7 @@ async fn token_command(db: &sea_orm::DatabaseConnection, command: TokenCommand) 
 /// The URL without its password, for messages.
 fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
+        (Some(scheme), Some(at)) if at > scheme && url[scheme + 3..at].contains(':') => {
             let userinfo = &url[scheme + 3..at];
             let user = userinfo.split(':').next().unwrap_or("");
             format!("{}{}:***{}", &url[..scheme + 3], user, &url[at..])
@@ -448,7 +453,18 @@ fn parse_file(path: &Path) -> Result<import::ParsedPage, CliError> {
 /// Files per transaction; each file still succeeds or fails on its own (see `import::import_batch`).
 const IMPORT_BATCH: usize = 200;
 
-async fn import_paths(db: &sea_orm::DatabaseConnection, paths: &[PathBuf], publish: bool) -> Result<(), CliError> {
+/// "1 file", "3 files".
+fn count_of(n: usize, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
+}
+
+async fn import_paths(
+    db: &sea_orm::DatabaseConnection,
+    database: &str,
+    paths: &[PathBuf],
+    publish: bool,
+    force: bool,
+) -> Result<(), CliError> {
     let started = Instant::now();
     let files = collect_files(paths)?;
     let total = files.len();
@@ -469,7 +485,7 @@ async fn import_paths(db: &sea_orm::DatabaseConnection, paths: &[PathBuf], publi
         }
         let (numbers, pages): (Vec<(usize, &PathBuf)>, Vec<import::ParsedPage>) =
             parsed.into_iter().map(|(n, p, page)| ((n, p), page)).unzip();
-        let outcomes = import::import_batch(db, pages, publish).await?;
+        let outcomes = import::import_batch(db, pages, publish, force).await?;
         for ((n, path), outcome) in numbers.into_iter().zip(outcomes) {
             match outcome {
                 Ok(outcome) => {
@@ -483,7 +499,12 @@ async fn import_paths(db: &sea_orm::DatabaseConnection, paths: &[PathBuf], publi
                             "updated"
                         }
                     };
-                    let state = if outcome.published { "published" } else { "draft" };
+                    let state = match (outcome.published, outcome.public) {
+                        (true, _) => "published",
+                        // Re-imported without --publish: the public keeps the published text until the next publish.
+                        (false, true) => "published; the new text waits in its draft",
+                        (false, false) => "draft",
+                    };
                     println!("[{}/{total}] {verb} {} ({state}) from {}", n + 1, outcome.slug, path.display());
                 }
                 Err(e) => {
@@ -507,15 +528,31 @@ async fn import_paths(db: &sea_orm::DatabaseConnection, paths: &[PathBuf], publi
     imported.with_label_values(&["failed"]).inc_by(failed as u64);
     let seconds = started.elapsed().as_secs_f64();
     println!(
-        "imported {} of {total} pages: {created} created, {updated} updated, {failed} failed in {seconds:.2} s",
-        created + updated
+        "imported {} of {} into {database}: {created} created, {updated} updated, {failed} failed in {seconds:.2} s",
+        created + updated,
+        count_of(total, "page")
     );
     match last_error {
         None => Ok(()),
         Some(CliError::Input { .. }) => Err(CliError::Input {
-            path: format!("{failed} file(s)"),
-            message: "could not be imported; nothing of them was written (see above)".into(),
+            path: count_of(failed, "file"),
+            message: format!(
+                "could not be imported; nothing of {} was written (see above)",
+                if failed == 1 { "it" } else { "them" }
+            ),
         }),
         Some(other) => Err(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn urls_are_shown_without_their_password() {
+        assert_eq!(redact("postgres://backlot:s3cret@db:5432/backlot"), "postgres://backlot:***@db:5432/backlot");
+        assert_eq!(redact("postgres://backlot@db/backlot"), "postgres://backlot@db/backlot");
+        assert_eq!(redact("sqlite://backlot.db"), "sqlite://backlot.db");
     }
 }

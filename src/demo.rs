@@ -12,7 +12,7 @@ use crate::service::snippet::{self, SnippetDraft};
 use crate::service::{Result, ServiceError, catalog, publish};
 
 /// How revisions written by the demo loader name their author.
-const DEMO_AUTHOR: &str = "demo";
+pub(crate) const DEMO_AUTHOR: &str = "demo";
 
 const ORIGINAL: &str = include_str!("../demo/behind-the-scenes-production-as-brand-proof.txt");
 const WEBSITE_DIRECTION: &str = include_str!("../demo/website-direction.txt");

@@ -14,6 +14,7 @@ pub mod code {
     pub const QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
     pub const INTERNAL_SERVER_ERROR: &str = "INTERNAL_SERVER_ERROR";
     pub const BAD_REQUEST: &str = "BAD_REQUEST";
+    pub const GRAPHQL_PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
     pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
     /// The request ran out of its time budget (`--request-timeout-ms`); its database work was stopped.
     pub const TIMEOUT: &str = "TIMEOUT";

@@ -136,30 +136,16 @@ fn has_code(error: &ServerError) -> bool {
     error.extensions.as_ref().is_some_and(|e| e.get("code").is_some())
 }
 
-/// Request errors get a code by stage; a field error that escaped the error mapping is masked.
+/// Errors are coded where they arise (the service mapping, `request_errors` by stage). What is left
+/// without a code: before execution, a request the server cannot run as sent (an unknown operation
+/// name, say); after, a failure nobody anticipated, which is masked.
 fn finish_errors(response: &mut async_graphql::Response, executed: bool) {
     for error in &mut response.errors {
         if has_code(error) {
             continue;
         }
         if !executed {
-            let message = error.message.to_lowercase();
-            let code = if message.contains("nested too deep") || message.contains("too complex") {
-                "QUERY_TOO_COMPLEX"
-            } else if message.starts_with(" --> ") || message.contains("parse") || message.contains("expected") {
-                "GRAPHQL_PARSE_FAILED"
-            } else if message.contains("variable") {
-                code::BAD_USER_INPUT
-            } else {
-                code::GRAPHQL_VALIDATION_FAILED
-            };
-            with_code(error, code);
-        } else if error.path.is_empty()
-            || error.message.starts_with("Failed to parse")
-            || error.message.starts_with("Invalid value for argument")
-        {
-            // async-graphql's own argument coercion errors: the client's input, safe to show.
-            with_code(error, code::BAD_USER_INPUT);
+            with_code(error, code::BAD_REQUEST);
         } else {
             let masked = crate::error::internal(&error.message);
             error.message = masked.message;
@@ -442,28 +428,59 @@ struct Preflight {
 }
 
 fn preflight(query: &str) -> Preflight {
-    use async_graphql::parser::types::{Selection, SelectionSet};
-    fn walk(set: &SelectionSet, out: &mut Preflight) {
+    use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+    use std::collections::HashMap;
+
+    /// What one selection set asks for, each fragment spread counted as often as it is spread (a fragment's
+    /// own total is computed once, so nested spreads cannot make this walk exponential).
+    fn walk<'d>(
+        set: &'d SelectionSet,
+        doc: &'d ExecutableDocument,
+        memo: &mut HashMap<&'d str, Option<(usize, bool)>>,
+    ) -> (usize, bool) {
+        let (mut aliases, mut introspection) = (0usize, false);
         for item in &set.items {
-            match &item.node {
+            let (a, i) = match &item.node {
                 Selection::Field(f) => {
-                    out.aliases += usize::from(f.node.alias.is_some());
                     let name = f.node.name.node.as_str();
-                    out.introspection |= name == "__schema" || name == "__type";
-                    walk(&f.node.selection_set.node, out);
+                    let (a, i) = walk(&f.node.selection_set.node, doc, memo);
+                    (a.saturating_add(usize::from(f.node.alias.is_some())), i || name == "__schema" || name == "__type")
                 }
-                Selection::InlineFragment(f) => walk(&f.node.selection_set.node, out),
-                Selection::FragmentSpread(_) => {}
-            }
+                Selection::InlineFragment(f) => walk(&f.node.selection_set.node, doc, memo),
+                Selection::FragmentSpread(spread) => {
+                    let name = spread.node.fragment_name.node.as_str();
+                    match memo.get(name) {
+                        Some(Some(known)) => *known,
+                        // A cycle: validation rejects it; count nothing more here.
+                        Some(None) => (0, false),
+                        None => match doc.fragments.get(&spread.node.fragment_name.node) {
+                            Some(fragment) => {
+                                memo.insert(name, None);
+                                let known = walk(&fragment.node.selection_set.node, doc, memo);
+                                memo.insert(name, Some(known));
+                                known
+                            }
+                            None => (0, false),
+                        },
+                    }
+                }
+            };
+            aliases = aliases.saturating_add(a);
+            introspection |= i;
         }
+        (aliases, introspection)
     }
     let mut out = Preflight::default();
     if let Ok(doc) = async_graphql::parser::parse_query(query) {
+        let mut memo = HashMap::new();
         for (_, op) in doc.operations.iter() {
-            walk(&op.node.selection_set.node, &mut out);
+            let (aliases, introspection) = walk(&op.node.selection_set.node, &doc, &mut memo);
+            out.aliases = out.aliases.saturating_add(aliases);
+            out.introspection |= introspection;
         }
+        // Fragments no operation spreads fail validation, but must not hide introspection from this check.
         for fragment in doc.fragments.values() {
-            walk(&fragment.node.selection_set.node, &mut out);
+            out.introspection |= walk(&fragment.node.selection_set.node, &doc, &mut memo).1;
         }
     }
     out

@@ -94,7 +94,7 @@ async fn request_errors_use_400_without_data_for_graphql_response_json() {
     let deep =
         app.request(post(&serde_json::json!({ "query": too_deep }).to_string(), gr, Some("application/json"))).await;
     assert_eq!(deep.status, StatusCode::BAD_REQUEST);
-    assert_eq!(deep.json()["errors"][0]["extensions"]["code"], "QUERY_TOO_COMPLEX");
+    assert_eq!(deep.json()["errors"][0]["extensions"]["code"], "QUERY_TOO_COMPLEX", "{}", deep.body);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -24,7 +24,7 @@ async fn importing_the_original_page_gives_every_typed_field() {
     let app = TestApp::new().await;
     let out = app.import("original.txt", SEED, true);
     assert!(out.contains(&format!("created {ORIGINAL_SLUG} (published)")), "{out}");
-    assert!(out.contains("imported 1 of 1 pages: 1 created, 0 updated, 0 failed"), "{out}");
+    assert!(out.contains(&format!("imported 1 of 1 page into {}: 1 created, 0 updated, 0 failed", app.url)), "{out}");
 
     let data = app.data(ARTICLE_PAGE, json!({ "slug": ORIGINAL_SLUG })).await;
     let a = &data["article"];

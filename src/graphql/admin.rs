@@ -157,6 +157,7 @@ impl AdminQuery {
     }
 
     /// Every write, newest first (admin).
+    #[graphql(complexity = "super::page_complexity(child_complexity, first, None)")]
     async fn audit_log(
         &self,
         ctx: &Context<'_>,
@@ -245,10 +246,7 @@ impl AdminMutation {
     ) -> Result<CreatedApiToken> {
         let expires = match expires_in.as_deref() {
             None => None,
-            Some(text) => Some(
-                token::parse_duration(text)
-                    .ok_or_else(|| crate::error::bad_input("expiresIn", "must look like 30d, 12h, 45m or 2w"))?,
-            ),
+            Some(text) => Some(token::parse_duration(text).map_err(|why| crate::error::bad_input("expiresIn", &why))?),
         };
         let key = name.clone();
         let (model, secret) = logged(ctx, "createApiToken", "api_token", key, move |txn| {

@@ -30,6 +30,7 @@ impl Collection {
         self.0.version
     }
     /// The collection's articles you may see.
+    #[graphql(complexity = "super::page_complexity(child_complexity, first, last)")]
     async fn articles(
         &self,
         ctx: &Context<'_>,
@@ -51,9 +52,9 @@ pub struct CollectionQuery;
 #[Object]
 impl CollectionQuery {
     async fn collection(&self, ctx: &Context<'_>, slug: String) -> Result<Option<Collection>> {
-        Ok(catalog::collection_by_slug(super::db(ctx), &slug).await.gql()?.map(Collection))
+        Ok(catalog::visible_by_slug(super::db(ctx), super::visibility(ctx), &slug).await.gql()?.map(Collection))
     }
     async fn collections(&self, ctx: &Context<'_>) -> Result<Vec<Collection>> {
-        Ok(catalog::collections(super::db(ctx)).await.gql()?.into_iter().map(Collection).collect())
+        Ok(catalog::visible(super::db(ctx), super::visibility(ctx)).await.gql()?.into_iter().map(Collection).collect())
     }
 }

@@ -219,7 +219,7 @@ impl Loader<CollectionRow> for Loaders {
     type Value = Option<collection::Model>;
     type Error = async_graphql::Error;
     async fn load(&self, keys: &[CollectionRow]) -> LoadResult<CollectionRow, Self::Value> {
-        let rows = catalog::collections_by_ids(&self.db, &ids(keys)).await.map_err(gql)?;
+        let rows = catalog::visible_by_ids(&self.db, self.visibility, &ids(keys)).await.map_err(gql)?;
         Ok(fill(keys, by(rows, |m| m.id)))
     }
 }

@@ -11,21 +11,19 @@ pub mod node;
 pub mod prefetch;
 pub mod proof_record;
 pub mod question;
+pub mod request_errors;
 pub mod reuse_channel;
 pub mod search;
 pub mod snippet;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute};
-use async_graphql::{Context, EmptySubscription, MergedObject, Response, Schema, SchemaBuilder};
+use async_graphql::{Context, EmptySubscription, MergedObject, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
 use crate::service::Visibility;
 use crate::service::token::{Principal, Role};
 pub use budget::{BatchCost, RootFieldGate};
 pub use loaders::{BacklotLoader, new_loader};
+pub use request_errors::ExecutionStarted;
 
 pub type BacklotSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
@@ -70,7 +68,7 @@ fn builder(limits: QueryLimits) -> SchemaBuilder<QueryRoot, MutationRoot, EmptyS
     Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
-        .extension(ExecutionMarker)
+        .extension(request_errors::RequestErrors { limits })
         .extension(budget::BatchBudget { max_complexity: limits.max_complexity })
         .extension(budget::RootFieldLimit)
 }
@@ -151,31 +149,4 @@ pub(crate) fn page_complexity(child: usize, first: Option<i32>, last: Option<i32
 
 pub(crate) fn loader<'a>(ctx: &Context<'a>) -> &'a BacklotLoader {
     ctx.data_unchecked::<BacklotLoader>()
-}
-
-/// Set by [`ExecutionMarker`] when a request got past parsing, validation and variable coercion.
-#[derive(Default)]
-pub struct ExecutionStarted(pub AtomicBool);
-
-struct ExecutionMarker;
-
-impl ExtensionFactory for ExecutionMarker {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ExecutionMarker)
-    }
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for ExecutionMarker {
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        if let Some(flag) = ctx.data_opt::<Arc<ExecutionStarted>>() {
-            flag.0.store(true, Ordering::Relaxed);
-        }
-        next.run(ctx, operation_name).await
-    }
 }

@@ -33,7 +33,10 @@ pub fn global_id(type_name: &str, key: &str) -> ID {
 pub fn decode(field: &str, id: &ID, type_name: &str) -> async_graphql::Result<String> {
     match parse(id) {
         Some((t, key)) if t == type_name => Ok(key),
-        _ => Err(crate::error::bad_input(field, &format!("is not the ID of a {type_name}"))),
+        _ => {
+            let article = if type_name.starts_with(['A', 'E', 'I', 'O', 'U']) { "an" } else { "a" };
+            Err(crate::error::bad_input(field, &format!("is not the ID of {article} {type_name}")))
+        }
     }
 }
 
@@ -73,7 +76,7 @@ impl NodeQuery {
             "ProofSnippet" => {
                 service::snippet::by_document_id(db, v, &key).await.gql()?.map(|m| Node::ProofSnippet(ProofSnippet(m)))
             }
-            "Collection" => catalog::collection_by_slug(db, &key).await.gql()?.map(|m| Node::Collection(Collection(m))),
+            "Collection" => catalog::visible_by_slug(db, v, &key).await.gql()?.map(|m| Node::Collection(Collection(m))),
             "ReuseChannel" => {
                 catalog::channel_by_slug(db, &key).await.gql()?.map(|m| Node::ReuseChannel(ReuseChannel(m)))
             }

@@ -235,6 +235,7 @@ impl ProofRecordQuery {
         Ok(service::by_slug(super::db(ctx), super::visibility(ctx), &slug).await.gql()?.map(ProofRecord))
     }
 
+    #[graphql(complexity = "super::page_complexity(child_complexity, first, last)")]
     #[allow(clippy::too_many_arguments)]
     async fn proof_records(
         &self,

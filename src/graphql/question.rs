@@ -45,6 +45,7 @@ pub struct QuestionQuery;
 
 #[Object]
 impl QuestionQuery {
+    #[graphql(complexity = "super::page_complexity(child_complexity, first, last)")]
     async fn questions(
         &self,
         ctx: &Context<'_>,

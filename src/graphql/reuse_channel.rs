@@ -35,6 +35,7 @@ impl ReuseChannel {
         self.0.max_chars
     }
     /// Proof records offered to this channel.
+    #[graphql(complexity = "super::page_complexity(child_complexity, first, last)")]
     async fn proof_records(
         &self,
         ctx: &Context<'_>,
@@ -48,6 +49,7 @@ impl ReuseChannel {
         proof_record_connection(ctx, filter, order_by, page_request(first, after, last, before)).await
     }
     /// Frames from this channel's proof records that are cleared for reuse (never PENDING or DENIED in public).
+    #[graphql(complexity = "super::page_complexity(child_complexity, first, last)")]
     async fn assets(
         &self,
         ctx: &Context<'_>,
@@ -63,6 +65,7 @@ impl ReuseChannel {
         Ok(connection(page, Count::ChannelAssets(v, self.0.id), Asset))
     }
     /// Snippets written for this channel; each fits `maxChars`.
+    #[graphql(complexity = "super::page_complexity(child_complexity, first, last)")]
     async fn snippets(
         &self,
         ctx: &Context<'_>,

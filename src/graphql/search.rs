@@ -24,6 +24,7 @@ pub struct SearchQuery;
 #[Object]
 impl SearchQuery {
     /// Best matches first. Every word must match (as a prefix). `first` is 1..=100.
+    #[graphql(complexity = "super::page_complexity(child_complexity, first, None)")]
     async fn search(
         &self,
         ctx: &Context<'_>,

@@ -61,6 +61,7 @@ pub struct SnippetQuery;
 #[Object]
 impl SnippetQuery {
     /// Snippets for a reuse channel (by slug, e.g. "social-posts"), oldest first.
+    #[graphql(complexity = "super::page_complexity(child_complexity, first, last)")]
     async fn proof_snippets(
         &self,
         ctx: &Context<'_>,

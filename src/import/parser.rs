@@ -64,13 +64,14 @@ fn is_heading(line: &str) -> bool {
     !line.is_empty()
         && line.chars().count() <= MAX_HEADING_CHARS
         && !line.ends_with(['.', '?', '!', ':', ';', ',', '"', '\u{201d}'])
-        && !line.to_lowercase().starts_with("next:")
+        && !starts_with_ignore_case(line, "next:")
 }
 
-/// The first sentence of `text` and the rest (a sentence ends at ". ", "? " or "! ").
-fn split_first_sentence(text: &str) -> (String, Option<String>) {
+/// The first sentence of `text` and the rest (a sentence ends at ". ", "? " or "! " at or after byte `from`,
+/// so that a title such as "Title No. 0" is not taken for a sentence).
+fn split_first_sentence(text: &str, from: usize) -> (String, Option<String>) {
     let bytes = text.as_bytes();
-    for (i, b) in bytes.iter().enumerate() {
+    for (i, b) in bytes.iter().enumerate().skip(from) {
         if matches!(b, b'.' | b'?' | b'!') && bytes.get(i + 1) == Some(&b' ') {
             let rest = text[i + 1..].trim();
             return (text[..=i].trim().to_string(), (!rest.is_empty()).then(|| rest.to_string()));
@@ -79,9 +80,16 @@ fn split_first_sentence(text: &str) -> (String, Option<String>) {
     (text.trim().to_string(), None)
 }
 
+/// Whether `text` starts with the ASCII `prefix`, ignoring ASCII case. Full Unicode lower-casing can change
+/// byte lengths (`İ` becomes two characters), so offsets found in a lower-cased copy would not fit `text`.
+fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {
+    text.get(..prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+}
+
 /// "This article is for brand leads, founders, production teams, and creators who need ..." → the four roles.
 pub fn audience_roles(summary: &str) -> Vec<String> {
-    let lower = summary.to_lowercase();
+    // ASCII lower-casing keeps every byte offset, so the offsets found in `lower` fit `summary`.
+    let lower = summary.to_ascii_lowercase();
     let Some(start) = lower.find(" for ").map(|i| i + 5) else {
         return Vec::new();
     };
@@ -112,7 +120,7 @@ fn parse_next_line(text: &str, page: &mut ParsedPage) {
     for clause in rest.split(',') {
         let clause = clause.trim();
         let clause = clause.strip_prefix("or ").or_else(|| clause.strip_prefix("and ")).unwrap_or(clause).trim();
-        let lower = clause.to_lowercase();
+        let lower = clause.to_ascii_lowercase();
         if lower.contains("paired") && lower.contains("record") {
             page.paired_proof_record = true;
         } else if let Some(name) = lower.strip_prefix("browse ").map(|_| clause["browse ".len()..].trim()) {
@@ -160,7 +168,9 @@ pub fn parse_page(text: &str) -> Result<ParsedPage, ParseError> {
             }
         }
     }
-    let (thesis, point) = split_first_sentence(opening);
+    // The thesis is the first sentence, looked for after the title: a title may hold ". " ("Title No. 0").
+    let after_title = if opening.starts_with(page.title.as_str()) { page.title.len() } else { 0 };
+    let (thesis, point) = split_first_sentence(opening, after_title);
     page.thesis = thesis;
     page.point = point;
     page.slug = super::slugify(&page.title);
@@ -174,7 +184,7 @@ pub fn parse_page(text: &str) -> Result<ParsedPage, ParseError> {
         if let Some((next_no, _)) = next_line {
             return err(no, format!("text after the closing \"Next:\" line (line {next_no})"));
         }
-        if line.to_lowercase().starts_with("next:") {
+        if starts_with_ignore_case(line, "next:") {
             next_line = Some((no, line));
         } else if is_heading(line) {
             blocks.push(Block { heading: line, heading_line: no, paragraphs: Vec::new() });
@@ -205,7 +215,7 @@ pub fn parse_page(text: &str) -> Result<ParsedPage, ParseError> {
         }
         match known {
             Some(Known::Audience) => {
-                let (summary, rest) = split_first_sentence(block.paragraphs[0].1);
+                let (summary, rest) = split_first_sentence(block.paragraphs[0].1, 0);
                 page.audience_roles = audience_roles(&summary);
                 page.audience_summary = Some(summary);
                 let mut need = rest.unwrap_or_default();
@@ -220,7 +230,7 @@ pub fn parse_page(text: &str) -> Result<ParsedPage, ParseError> {
                 let split = block
                     .paragraphs
                     .iter()
-                    .position(|(_, p)| p.to_lowercase().starts_with("the production record matters"));
+                    .position(|(_, p)| starts_with_ignore_case(p, "the production record matters"));
                 match split {
                     Some(0) => {
                         return err(
@@ -335,6 +345,92 @@ mod tests {
         assert_eq!(audience_roles("This article is for founders and designers who ship."), ["founders", "designers"]);
         assert_eq!(audience_roles("This is for editors."), ["editors"]);
         assert!(audience_roles("Everyone.").is_empty());
+    }
+
+    #[test]
+    fn roles_survive_characters_whose_lower_case_is_longer() {
+        // "İ" lower-cases to two characters: offsets from a lower-cased copy used to panic or cut the roles.
+        let many = format!("{} for x", "İ".repeat(40));
+        assert_eq!(audience_roles(&many), ["x"]);
+        assert_eq!(audience_roles("İ This article is for founders and editors."), ["founders", "editors"]);
+        let page = parse_page(&format!("A is b.\nWho this helps\n{many}.\n")).expect("parses");
+        assert_eq!(page.audience_roles, ["x"]);
+    }
+
+    #[test]
+    fn a_title_with_a_full_stop_is_not_the_thesis() {
+        let page = parse_page("Title No. 0 is a numbered page. The point is numbers.\n").unwrap();
+        assert_eq!(page.title, "Title No. 0");
+        assert_eq!(page.thesis, "Title No. 0 is a numbered page.");
+        assert_eq!(page.point.as_deref(), Some("The point is numbers."));
+        let page = parse_page("Title: Title No. 0\nTitle No. 0 is a page. The point is titles.\n").unwrap();
+        assert_eq!(page.thesis, "Title No. 0 is a page.");
+    }
+
+    /// Random pages built from awkward pieces (characters whose case mapping changes their length,
+    /// multi-byte punctuation, the format's own keywords) never panic the parser.
+    #[test]
+    fn random_unicode_pages_never_panic() {
+        const PIECES: &[&str] = &[
+            "İ",
+            "ß",
+            "K",
+            "ǅ",
+            "Σ",
+            "ﬃ",
+            "é",
+            "🎬",
+            "\u{feff}",
+            "\u{301}",
+            "\u{201d}",
+            " ",
+            "  ",
+            "\n",
+            "\n\n",
+            "\r\n",
+            ".",
+            ". ",
+            "? ",
+            "! ",
+            ",",
+            ":",
+            " is ",
+            " for ",
+            " who ",
+            " and ",
+            "or ",
+            "Next:",
+            "NEXT: ",
+            "next:",
+            "Title:",
+            "browse ",
+            "read ",
+            "paired record",
+            "Who this helps\n",
+            "The real problem\n",
+            "The production record matters",
+            "Questions this page should help you ask\n",
+            "What this proves\n",
+            "Why?\n",
+            "a",
+            "Z",
+            "0",
+            "-",
+        ];
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            // xorshift64: deterministic, so a failure reproduces.
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..20_000 {
+            let len = (next() % 40) as usize;
+            let text: String = (0..len).map(|_| PIECES[(next() % PIECES.len() as u64) as usize]).collect();
+            let _ = parse_page(&text);
+            let _ = audience_roles(&text);
+        }
     }
 
     #[test]

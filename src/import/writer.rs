@@ -13,12 +13,19 @@ use crate::service::{Result, ServiceError, Visibility, catalog, generation, now,
 /// How revisions written by the importer name their author.
 pub const IMPORT_AUTHOR: &str = "import";
 
+/// Authors of revisions the importer wrote (the demo loader imports too): a newer revision by anyone
+/// else is an editor's change, which a re-import does not overwrite unless forced.
+const IMPORTERS: &[&str] = &[IMPORT_AUTHOR, crate::demo::DEMO_AUTHOR];
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportOutcome {
     pub document_id: String,
     pub slug: String,
     pub saved: Saved,
+    /// Whether this import published the page.
     pub published: bool,
+    /// Whether the page is public after the import (published now, or before, with this text in its draft).
+    pub public: bool,
 }
 
 impl ImportOutcome {
@@ -40,16 +47,30 @@ impl ImportOutcome {
 /// database refused as a whole are then written one at a time in a savepoint each, in file order, so a
 /// page that fails is rolled back alone (nothing of it is written) while the others commit. The outer
 /// error means the batch as a whole could not be committed: none of it was written.
+///
+/// A page whose draft an editor changed since it was last imported fails with a conflict, unless `force`.
 pub async fn import_batch(
     db: &DatabaseConnection,
     pages: Vec<ParsedPage>,
     publish: bool,
+    force: bool,
 ) -> Result<Vec<Result<ImportOutcome>>> {
     let txn = crate::service::begin_write(db).await?;
     let mut outcomes: Vec<Option<Result<ImportOutcome>>> = pages.iter().map(|_| None).collect();
+    let slugs: Vec<String> = pages.iter().map(|p| p.slug.clone()).collect();
+    // Locked from here to the commit, so the versions checked are the versions overwritten.
+    let drafts = article::drafts_for_update(&txn, &slugs).await?;
+    let edited = if force { HashMap::new() } else { edited_since_import(&txn, &drafts).await? };
     let mut seen = HashSet::new();
+    let mut pending = Vec::new();
+    for (i, page) in pages.into_iter().enumerate() {
+        match edited.get(&page.slug) {
+            Some(message) => outcomes[i] = Some(Err(ServiceError::Conflict(message.clone()))),
+            None => pending.push((i, page)),
+        }
+    }
     let (together, mut one_by_one): (Vec<_>, Vec<_>) =
-        pages.into_iter().enumerate().partition(|(_, page)| seen.insert(page.slug.clone()) && is_valid(page));
+        pending.into_iter().partition(|(_, page)| seen.insert(page.slug.clone()) && is_valid(page));
     if !together.is_empty() {
         let savepoint = txn.begin().await?;
         match write_all(&savepoint, &together, publish).await {
@@ -88,6 +109,51 @@ pub async fn import_batch(
     txn.commit().await?;
     generation::note_local_write();
     Ok(outcomes.into_iter().map(|o| o.unwrap_or_else(|| Err(not_written()))).collect())
+}
+
+/// Slug → why, for the drafts an editor changed after the importer last wrote them: the newest revision
+/// (the draft as it is) differs from what the last import wrote. A publish or a schedule since then
+/// records the same content, so it is no change.
+async fn edited_since_import(
+    db: &impl ConnectionTrait,
+    drafts: &[entity::article::Model],
+) -> Result<HashMap<String, String>> {
+    let ids: Vec<String> = drafts.iter().map(|d| d.document_id.clone()).collect();
+    let newest = revision::newest_by_author_kind(db, revision::ARTICLE, &ids, IMPORTERS).await?;
+    // Only documents someone else wrote after the last import can differ from it.
+    let candidates: Vec<(&entity::article::Model, Option<i32>, i32)> = drafts
+        .iter()
+        .filter_map(|draft| {
+            let (imported, other) = newest.get(&draft.document_id).copied().unwrap_or_default();
+            let other = other.filter(|o| imported.is_none_or(|i| *o > i))?;
+            Some((draft, imported, other))
+        })
+        .collect();
+    let wanted: Vec<(String, i32)> = candidates
+        .iter()
+        .flat_map(|(d, imported, other)| {
+            [Some((d.document_id.clone(), *other)), imported.map(|i| (d.document_id.clone(), i))].into_iter().flatten()
+        })
+        .collect();
+    let contents = revision::contents_at(db, revision::ARTICLE, &wanted).await?;
+    let content = |id: &str, version: i32| contents.get(&(id.to_string(), version));
+    Ok(candidates
+        .into_iter()
+        .filter(|(d, imported, other)| {
+            imported.is_none_or(|i| content(&d.document_id, i) != content(&d.document_id, *other))
+        })
+        .map(|(draft, imported, _)| {
+            let since = imported.map_or("it was created, not by an import".to_string(), |v| {
+                format!("the last import wrote version {v}")
+            });
+            let message = format!(
+                "the article {:?} was edited (it is at version {}) since {since}; nothing was written. Re-import with \
+                 --force to overwrite the edit",
+                draft.slug, draft.version
+            );
+            (draft.slug.clone(), message)
+        })
+        .collect())
 }
 
 fn not_written() -> ServiceError {
@@ -180,16 +246,19 @@ async fn write_all(
         let all: Vec<NewArticle> = fresh.into_iter().chain(updated).collect();
         article::insert_new(db, &all, Stage::Published, ContentStatus::Published).await?;
     }
-    let mut written: HashMap<String, (String, Saved)> = created
+    let mut written: HashMap<String, (String, Saved, bool)> = created
         .into_iter()
-        .map(|row| (row.slug, (row.document_id, Saved::Created)))
-        .chain(replaced.into_iter().map(|row| (row.slug, (row.document_id, Saved::Updated))))
+        .map(|row| (row.slug, (row.document_id, Saved::Created, publish)))
+        .chain(replaced.into_iter().map(|row| {
+            let public = publish || row.status == ContentStatus::Published;
+            (row.slug, (row.document_id, Saved::Updated, public))
+        }))
         .collect();
     let outcomes = pages
         .iter()
         .map(|(_, page)| {
-            let (document_id, saved) = written.remove(&page.slug).ok_or_else(not_written)?;
-            Ok(ImportOutcome { document_id, slug: page.slug.clone(), saved, published: publish })
+            let (document_id, saved, public) = written.remove(&page.slug).ok_or_else(not_written)?;
+            Ok(ImportOutcome { document_id, slug: page.slug.clone(), saved, published: publish, public })
         })
         .collect::<Result<Vec<_>>>()?;
     audit::record_many(db, IMPORT_AUTHOR, outcomes.iter().map(ImportOutcome::audit_entry)).await?;
@@ -216,5 +285,6 @@ pub(crate) async fn write(
     if publish_now {
         publish::publish_article(db, &row.document_id).await?;
     }
-    Ok(ImportOutcome { document_id: row.document_id, slug: row.slug, saved, published: publish_now })
+    let public = publish_now || row.status == ContentStatus::Published;
+    Ok(ImportOutcome { document_id: row.document_id, slug: row.slug, saved, published: publish_now, public })
 }

@@ -82,6 +82,7 @@ fn ordering(query: &ArticleQuery) -> Ordering<article::Model> {
             key: Some(published_sort_key()),
             id,
             direction: query.direction,
+            cursor: pagination::CursorKind::Time("articles.publishedAt"),
             key_of: |m| SortValue::Time(m.published_at.unwrap_or(m.created_at)),
             id_of: |m| m.id,
         },
@@ -89,6 +90,7 @@ fn ordering(query: &ArticleQuery) -> Ordering<article::Model> {
             key: Some(Expr::col((article::Entity, article::Column::Title))),
             id,
             direction: query.direction,
+            cursor: pagination::CursorKind::Text("articles.title"),
             key_of: |m| SortValue::Text(m.title.clone()),
             id_of: |m| m.id,
         },
@@ -96,10 +98,12 @@ fn ordering(query: &ArticleQuery) -> Ordering<article::Model> {
 }
 
 pub async fn list(db: &impl ConnectionTrait, query: &ArticleQuery, page: &PageRequest) -> Result<Page<article::Model>> {
+    search::check_text_filter("filter.text", query.filter.text.as_deref())?;
     pagination::paginate(db, filtered(db, query), &ordering(query), page).await
 }
 
 pub async fn count(db: &impl ConnectionTrait, query: &ArticleQuery) -> Result<i64> {
+    search::check_text_filter("filter.text", query.filter.text.as_deref())?;
     pagination::count(db, filtered(db, query)).await
 }
 
@@ -133,6 +137,17 @@ pub async fn by_slugs(
     slugs: &[String],
 ) -> Result<Vec<article::Model>> {
     Ok(select_visible(visibility).filter(article::Column::Slug.is_in(slugs.iter().cloned())).all(db).await?)
+}
+
+/// The draft rows with these slugs, locked until the transaction ends (`FOR UPDATE` on PostgreSQL; SQLite
+/// has one writer at a time anyway), so the version a writer read is still the version when it writes:
+/// two writers never both make version N+1.
+pub(crate) async fn drafts_for_update(db: &impl ConnectionTrait, slugs: &[String]) -> Result<Vec<article::Model>> {
+    Ok(select_visible(Visibility::Preview)
+        .filter(article::Column::Slug.is_in(slugs.iter().cloned()))
+        .lock_exclusive()
+        .all(db)
+        .await?)
 }
 
 pub async fn by_proof_record_documents(
@@ -255,7 +270,7 @@ pub async fn save_draft(
     draft: ArticleDraft,
     author: &str,
 ) -> Result<(article::Model, Saved)> {
-    let existing = by_slug(db, Visibility::Preview, &draft.slug).await?;
+    let existing = drafts_for_update(db, std::slice::from_ref(&draft.slug)).await?.pop();
     let saved = if existing.is_some() { Saved::Updated } else { Saved::Created };
     let version = existing.as_ref().map_or(1, |m| m.version + 1);
     let row = write(db, existing, draft.clone(), version).await?;

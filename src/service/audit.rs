@@ -54,6 +54,7 @@ pub async fn list(db: &impl ConnectionTrait, page: &PageRequest) -> Result<Page<
         key: None,
         id: Expr::col((audit_entry::Entity, audit_entry::Column::Id)),
         direction: SortDirection::Desc,
+        cursor: pagination::CursorKind::Id("auditLog"),
         key_of: |_| SortValue::None,
         id_of: |m: &audit_entry::Model| m.id,
     };

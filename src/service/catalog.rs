@@ -1,22 +1,56 @@
-//! Collections and reuse channels: shared, unstaged reference data.
+//! Collections and reuse channels: shared reference data. Collections are staged through their articles:
+//! the public sees a collection once an article in it is published, so a draft import's "browse X" does
+//! not announce a shelf before anything is on it.
 
 use std::collections::HashMap;
 
-use entity::{article, collection, reuse_channel};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use entity::{Stage, article, collection, reuse_channel};
+use sea_orm::sea_query::Query;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Select, Set};
 
-use super::{Result, ServiceError, now};
+use super::{Result, ServiceError, Visibility, now};
 
-pub async fn collections(db: &impl ConnectionTrait) -> Result<Vec<collection::Model>> {
-    Ok(collection::Entity::find().order_by_asc(collection::Column::Name).all(db).await?)
+/// Collections `visibility` may see: every one in preview, those holding a published article in public.
+fn visible_collections(visibility: Visibility) -> Select<collection::Entity> {
+    let select = collection::Entity::find();
+    if !visibility.is_public() {
+        return select;
+    }
+    select.filter(
+        collection::Column::Id.in_subquery(
+            Query::select()
+                .column(article::Column::CollectionId)
+                .from(article::Entity)
+                .and_where(article::Column::Stage.eq(Stage::Published))
+                .and_where(article::Column::CollectionId.is_not_null())
+                .to_owned(),
+        ),
+    )
 }
 
+pub async fn visible(db: &impl ConnectionTrait, visibility: Visibility) -> Result<Vec<collection::Model>> {
+    Ok(visible_collections(visibility).order_by_asc(collection::Column::Name).all(db).await?)
+}
+
+pub async fn visible_by_slug(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+    slug: &str,
+) -> Result<Option<collection::Model>> {
+    Ok(visible_collections(visibility).filter(collection::Column::Slug.eq(slug)).one(db).await?)
+}
+
+pub async fn visible_by_ids(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+    ids: &[i32],
+) -> Result<Vec<collection::Model>> {
+    Ok(visible_collections(visibility).filter(collection::Column::Id.is_in(ids.iter().copied())).all(db).await?)
+}
+
+/// A collection by slug whatever its visibility (for writes and editors' references).
 pub async fn collection_by_slug(db: &impl ConnectionTrait, slug: &str) -> Result<Option<collection::Model>> {
     Ok(collection::Entity::find().filter(collection::Column::Slug.eq(slug)).one(db).await?)
-}
-
-pub async fn collections_by_ids(db: &impl ConnectionTrait, ids: &[i32]) -> Result<Vec<collection::Model>> {
-    Ok(collection::Entity::find().filter(collection::Column::Id.is_in(ids.iter().copied())).all(db).await?)
 }
 
 /// The slug a collection named `name` gets; a name without letters or digits is refused.

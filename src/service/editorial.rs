@@ -108,6 +108,20 @@ pub async fn claim(db: &impl ConnectionTrait, kind: Kind, document_id: &str, exp
     }
 }
 
+/// [`claim`] for a change that keeps the content (publish, take-down, schedule): the new version is still
+/// recorded as a revision, with the content it carries, so `revisions` lists every version.
+async fn claim_unchanged(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    kind: Kind,
+    document_id: &str,
+    expected: i32,
+) -> Result<i32> {
+    let version = claim(db, kind, document_id, expected).await?;
+    revision::record_same_content(db, kind.revision_type(), document_id, version, &actor.0).await?;
+    Ok(version)
+}
+
 async fn log(db: &impl ConnectionTrait, actor: &Actor, action: &str, kind: Kind, id: &str) -> Result<()> {
     audit::record(db, &actor.0, action, kind.revision_type(), id, None).await
 }
@@ -286,7 +300,7 @@ pub async fn take_down<D: Document>(
     expected: i32,
     status: ContentStatus,
 ) -> Result<D::Row> {
-    claim(db, D::KIND, document_id, expected).await?;
+    claim_unchanged(db, actor, D::KIND, document_id, expected).await?;
     D::take_down_stage(db, document_id, status).await?;
     let action = if status == ContentStatus::Archived { D::ARCHIVE } else { D::UNPUBLISH };
     log(db, actor, action, D::KIND, document_id).await?;
@@ -313,7 +327,7 @@ pub async fn publish_article(
     expected: i32,
     with_proof_record: bool,
 ) -> Result<article::Model> {
-    claim(db, Kind::Article, document_id, expected).await?;
+    claim_unchanged(db, actor, Kind::Article, document_id, expected).await?;
     let published = publish::publish_article(db, document_id).await?;
     if with_proof_record {
         let record = published
@@ -321,7 +335,7 @@ pub async fn publish_article(
             .clone()
             .ok_or_else(|| ServiceError::bad_input("withProofRecord", "this article has no paired proof record"))?;
         publish::publish_proof_record(db, &record).await?;
-        bump(db, Kind::ProofRecord, &record).await?;
+        bump(db, actor, Kind::ProofRecord, &record).await?;
         log(db, actor, "publishProofRecord", Kind::ProofRecord, &record).await?;
     }
     log(db, actor, "publishArticle", Kind::Article, document_id).await?;
@@ -362,7 +376,7 @@ pub async fn publish_proof_record(
     document_id: &str,
     expected: i32,
 ) -> Result<proof_record::Model> {
-    claim(db, Kind::ProofRecord, document_id, expected).await?;
+    claim_unchanged(db, actor, Kind::ProofRecord, document_id, expected).await?;
     publish::publish_proof_record(db, document_id).await?;
     log(db, actor, "publishProofRecord", Kind::ProofRecord, document_id).await?;
     draft_proof_record(db, document_id).await
@@ -417,7 +431,7 @@ pub async fn publish_snippet(
     document_id: &str,
     expected: i32,
 ) -> Result<proof_snippet::Model> {
-    claim(db, Kind::Snippet, document_id, expected).await?;
+    claim_unchanged(db, actor, Kind::Snippet, document_id, expected).await?;
     publish::publish_snippet(db, document_id).await?;
     log(db, actor, "publishSnippet", Kind::Snippet, document_id).await?;
     draft_snippet(db, document_id).await
@@ -430,7 +444,7 @@ pub async fn take_down_snippet(
     expected: i32,
     status: ContentStatus,
 ) -> Result<proof_snippet::Model> {
-    claim(db, Kind::Snippet, document_id, expected).await?;
+    claim_unchanged(db, actor, Kind::Snippet, document_id, expected).await?;
     publish::take_down_snippet(db, document_id, status).await?;
     let action = if status == ContentStatus::Archived { "archiveSnippet" } else { "unpublishSnippet" };
     log(db, actor, action, Kind::Snippet, document_id).await?;
@@ -460,7 +474,7 @@ pub async fn schedule(
     if at.is_some_and(|t| t <= now()) {
         return Err(ServiceError::bad_input("publishAt", "must be in the future"));
     }
-    claim(db, kind, document_id, expected).await?;
+    claim_unchanged(db, actor, kind, document_id, expected).await?;
     let value = Expr::value(at);
     match kind {
         Kind::Article => {
@@ -493,9 +507,9 @@ pub async fn schedule(
 }
 
 /// Adds one to a document's version without other change (a publish done on its behalf).
-async fn bump(db: &impl ConnectionTrait, kind: Kind, document_id: &str) -> Result<()> {
+async fn bump(db: &impl ConnectionTrait, actor: &Actor, kind: Kind, document_id: &str) -> Result<()> {
     if let Some(current) = current_version(db, kind, document_id).await? {
-        claim(db, kind, document_id, current).await?;
+        claim_unchanged(db, actor, kind, document_id, current).await?;
     }
     Ok(())
 }
@@ -585,6 +599,10 @@ pub async fn publish_if_due(db: &impl ConnectionTrait, kind: Kind, document_id: 
             publish::publish_snippet(db, document_id).await?;
         }
     }
-    log(db, &Actor("scheduler".into()), "scheduledPublish", kind, document_id).await?;
+    let scheduler = Actor("scheduler".into());
+    if let Some(version) = current_version(db, kind, document_id).await? {
+        revision::record_same_content(db, kind.revision_type(), document_id, version, &scheduler.0).await?;
+    }
+    log(db, &scheduler, "scheduledPublish", kind, document_id).await?;
     Ok(true)
 }

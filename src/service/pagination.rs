@@ -28,8 +28,7 @@ pub enum SortDirection {
 }
 
 /// The value of the sort column of one row, as carried in a cursor.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum SortValue {
     Time(DateTime<Utc>),
     Text(String),
@@ -44,12 +43,59 @@ impl SortValue {
             SortValue::None => Expr::value(0),
         }
     }
+
+    fn to_json(&self) -> serde_json::Value {
+        match self {
+            SortValue::Time(t) => serde_json::Value::String(t.to_rfc3339()),
+            SortValue::Text(s) => serde_json::Value::String(s.clone()),
+            SortValue::None => serde_json::Value::Null,
+        }
+    }
+}
+
+/// Which ordering a list is in, and so what its cursors' sort values are. Cursors carry the name and are
+/// checked against it: a cursor from another ordering (a title where a date belongs) is the caller's
+/// mistake, to be told so, not a comparison for the database to reject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CursorKind {
+    Time(&'static str),
+    Text(&'static str),
+    /// Ordered by id alone.
+    Id(&'static str),
+}
+
+impl CursorKind {
+    fn name(self) -> &'static str {
+        match self {
+            CursorKind::Time(n) | CursorKind::Text(n) | CursorKind::Id(n) => n,
+        }
+    }
+
+    /// The sort value a cursor of this ordering carries, if `k` is one.
+    fn value(self, k: serde_json::Value) -> Option<SortValue> {
+        match (self, k) {
+            (CursorKind::Time(_), serde_json::Value::String(s)) => {
+                DateTime::parse_from_rfc3339(&s).ok().map(|t| SortValue::Time(t.with_timezone(&Utc)))
+            }
+            (CursorKind::Text(_), serde_json::Value::String(s)) => Some(SortValue::Text(s)),
+            (CursorKind::Id(_), serde_json::Value::Null) => Some(SortValue::None),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize)]
 struct CursorData {
-    k: SortValue,
+    /// The ordering's name.
+    o: String,
+    k: serde_json::Value,
     i: i32,
+}
+
+/// A decoded, checked cursor.
+struct Cursor {
+    key: SortValue,
+    id: i32,
 }
 
 /// How a list is ordered: a sort expression (or none: id only) with the row id as tie-breaker.
@@ -57,6 +103,7 @@ pub struct Ordering<M> {
     pub key: Option<SimpleExpr>,
     pub id: SimpleExpr,
     pub direction: SortDirection,
+    pub cursor: CursorKind,
     pub key_of: fn(&M) -> SortValue,
     pub id_of: fn(&M) -> i32,
 }
@@ -67,17 +114,41 @@ pub struct Page<M> {
     pub has_next: bool,
 }
 
-fn encode_cursor(key: SortValue, id: i32) -> String {
-    let json = serde_json::to_vec(&CursorData { k: key, i: id }).unwrap_or_default();
+/// The ordering a cursor belongs to: the list's sort key and its direction.
+fn ordering_tag(kind: CursorKind, direction: SortDirection) -> String {
+    let direction = match direction {
+        SortDirection::Asc => "asc",
+        SortDirection::Desc => "desc",
+    };
+    format!("{} {direction}", kind.name())
+}
+
+fn encode_cursor(tag: &str, key: SortValue, id: i32) -> String {
+    let json = serde_json::to_vec(&CursorData { o: tag.to_string(), k: key.to_json(), i: id }).unwrap_or_default();
     URL_SAFE_NO_PAD.encode(json)
 }
 
-fn decode_cursor(field: &str, cursor: &str) -> Result<CursorData> {
-    URL_SAFE_NO_PAD
+fn decode_cursor<M>(field: &str, ordering: &Ordering<M>, cursor: &str) -> Result<Cursor> {
+    let tag = ordering_tag(ordering.cursor, ordering.direction);
+    let data = URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()
         .and_then(|bytes| serde_json::from_slice::<CursorData>(&bytes).ok())
-        .ok_or_else(|| ServiceError::bad_input(field, "is not a cursor returned by this connection"))
+        .ok_or_else(|| ServiceError::bad_input(field, "is not a cursor returned by this connection"))?;
+    if data.o != tag {
+        return Err(ServiceError::bad_input(
+            field,
+            format!(
+                "is a cursor of another list or ordering ({:?}, this one is {:?}); page with cursors from this one",
+                data.o, tag
+            ),
+        ));
+    }
+    let key = ordering
+        .cursor
+        .value(data.k)
+        .ok_or_else(|| ServiceError::bad_input(field, "is not a cursor returned by this connection"))?;
+    Ok(Cursor { key, id: data.i })
 }
 
 fn check_size(field: &str, value: Option<i32>) -> Result<Option<u64>> {
@@ -92,8 +163,8 @@ fn check_size(field: &str, value: Option<i32>) -> Result<Option<u64>> {
 }
 
 /// Rows strictly beyond `cursor` when walking in `direction`.
-fn beyond<M>(ordering: &Ordering<M>, cursor: CursorData, direction: SortDirection) -> SimpleExpr {
-    let id_value = Expr::value(cursor.i);
+fn beyond<M>(ordering: &Ordering<M>, cursor: Cursor, direction: SortDirection) -> SimpleExpr {
+    let id_value = Expr::value(cursor.id);
     let cmp = |left: SimpleExpr, right: SimpleExpr| match direction {
         SortDirection::Asc => left.gt(right),
         SortDirection::Desc => left.lt(right),
@@ -101,7 +172,7 @@ fn beyond<M>(ordering: &Ordering<M>, cursor: CursorData, direction: SortDirectio
     match &ordering.key {
         None => cmp(ordering.id.clone(), id_value),
         Some(key) => {
-            let key_value = cursor.k.into_expr();
+            let key_value = cursor.key.into_expr();
             cmp(key.clone(), key_value.clone()).or(key.clone().eq(key_value).and(cmp(ordering.id.clone(), id_value)))
         }
     }
@@ -145,8 +216,8 @@ where
     if first.is_some() && last.is_some() {
         return Err(ServiceError::bad_input("last", "cannot be combined with first; use first/after or last/before"));
     }
-    let after = request.after.as_deref().map(|c| decode_cursor("after", c)).transpose()?;
-    let before = request.before.as_deref().map(|c| decode_cursor("before", c)).transpose()?;
+    let after = request.after.as_deref().map(|c| decode_cursor("after", ordering, c)).transpose()?;
+    let before = request.before.as_deref().map(|c| decode_cursor("before", ordering, c)).transpose()?;
 
     let mut select = select;
     let backwards = last.is_some();
@@ -168,8 +239,11 @@ where
     if backwards {
         rows.reverse();
     }
-    let items =
-        rows.into_iter().map(|row| (encode_cursor((ordering.key_of)(&row), (ordering.id_of)(&row)), row)).collect();
+    let tag = ordering_tag(ordering.cursor, ordering.direction);
+    let items = rows
+        .into_iter()
+        .map(|row| (encode_cursor(&tag, (ordering.key_of)(&row), (ordering.id_of)(&row)), row))
+        .collect();
     let (has_previous, has_next) =
         if backwards { (more, request.before.is_some()) } else { (request.after.is_some(), more) };
     Ok(Page { items, has_previous, has_next })

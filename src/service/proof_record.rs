@@ -76,6 +76,7 @@ fn ordering(query: &ProofRecordQuery) -> Ordering<proof_record::Model> {
             key: Some(Expr::col((proof_record::Entity, proof_record::Column::Title))),
             id,
             direction: query.direction,
+            cursor: pagination::CursorKind::Text("proofRecords.title"),
             key_of: |m| SortValue::Text(m.title.clone()),
             id_of: |m| m.id,
         }
@@ -90,6 +91,7 @@ fn ordering(query: &ProofRecordQuery) -> Ordering<proof_record::Model> {
             ),
             id,
             direction: query.direction,
+            cursor: pagination::CursorKind::Time("proofRecords.publishedAt"),
             key_of: |m| SortValue::Time(m.published_at.unwrap_or(m.created_at)),
             id_of: |m| m.id,
         }
@@ -101,10 +103,12 @@ pub async fn list(
     query: &ProofRecordQuery,
     page: &PageRequest,
 ) -> Result<Page<proof_record::Model>> {
+    search::check_text_filter("filter.text", query.filter.text.as_deref())?;
     pagination::paginate(db, filtered(db, query), &ordering(query), page).await
 }
 
 pub async fn count(db: &impl ConnectionTrait, query: &ProofRecordQuery) -> Result<i64> {
+    search::check_text_filter("filter.text", query.filter.text.as_deref())?;
     pagination::count(db, filtered(db, query)).await
 }
 
@@ -279,6 +283,7 @@ fn asset_ordering() -> Ordering<asset::Model> {
         key: None,
         id: Expr::col((asset::Entity, asset::Column::Id)),
         direction: SortDirection::Asc,
+        cursor: pagination::CursorKind::Id("channelAssets"),
         key_of: |_| SortValue::None,
         id_of: |m| m.id,
     }

@@ -10,9 +10,23 @@ fn missing(entity: &'static str, id: &str) -> ServiceError {
     ServiceError::NotFound { entity, key: id.to_string() }
 }
 
+/// Slugs are unique per stage, and a draft may have been renamed to the slug another document still has
+/// published: say so, rather than letting the database refuse the copy.
+fn slug_taken(entity: &str, slug: &str, other_title: &str) -> ServiceError {
+    ServiceError::Conflict(format!(
+        "slug: {slug:?} is the slug of another published {entity} ({other_title:?}); rename this draft, or rename and \
+         republish (or unpublish) that {entity} first"
+    ))
+}
+
 pub async fn publish_article(db: &impl ConnectionTrait, document_id: &str) -> Result<article::Model> {
     let (draft, content, questions) =
         articles::load_draft_with_questions(db, document_id).await?.ok_or_else(|| missing("article", document_id))?;
+    if let Some(other) = articles::by_slug(db, Visibility::Public, &draft.slug).await?
+        && other.document_id != document_id
+    {
+        return Err(slug_taken("article", &draft.slug, &other.title));
+    }
     let previous = articles::by_document_id(db, Visibility::Public, document_id).await?;
     let published_at = previous.as_ref().and_then(|p| p.published_at).or(draft.published_at).unwrap_or_else(now);
     if let Some(previous) = previous {
@@ -34,6 +48,11 @@ pub async fn publish_proof_record(db: &impl ConnectionTrait, document_id: &str) 
     let draft = proof_records::by_document_id(db, Visibility::Preview, document_id)
         .await?
         .ok_or_else(|| missing("proof record", document_id))?;
+    if let Some(other) = proof_records::by_slug(db, Visibility::Public, &draft.slug).await?
+        && other.document_id != document_id
+    {
+        return Err(slug_taken("proof record", &draft.slug, &other.title));
+    }
     let previous = proof_records::by_document_id(db, Visibility::Public, document_id).await?;
     let published_at = previous.as_ref().and_then(|p| p.published_at).or(draft.published_at).unwrap_or_else(now);
     if let Some(previous) = previous {

@@ -50,6 +50,7 @@ fn ordering() -> Ordering<question::Model> {
         key: None,
         id: Expr::col((question::Entity, question::Column::Id)),
         direction: SortDirection::Asc,
+        cursor: pagination::CursorKind::Id("questions"),
         key_of: |_| SortValue::None,
         id_of: |m| m.id,
     }
@@ -61,10 +62,12 @@ pub async fn list(
     filter: &QuestionFilter,
     page: &PageRequest,
 ) -> Result<Page<question::Model>> {
+    search::check_text_filter("filter.text", filter.text.as_deref())?;
     pagination::paginate(db, filtered(db, visibility, filter), &ordering(), page).await
 }
 
 pub async fn count(db: &impl ConnectionTrait, visibility: Visibility, filter: &QuestionFilter) -> Result<i64> {
+    search::check_text_filter("filter.text", filter.text.as_deref())?;
     pagination::count(db, filtered(db, visibility, filter)).await
 }
 

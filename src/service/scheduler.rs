@@ -8,17 +8,24 @@ use sea_orm::DatabaseConnection;
 use super::editorial::{self, Kind};
 use super::{Result, transaction};
 
-/// Publishes every draft whose `publishAt` has passed; returns how many this call published.
+/// Publishes every draft whose `publishAt` has passed; returns how many this call published. Each runs in
+/// its own transaction: one that fails (a slug another document took, say) is logged and stays scheduled,
+/// to be retried next time, and the documents after it are still published.
 pub async fn run_due(db: &DatabaseConnection) -> Result<usize> {
     let mut published = 0;
     for (kind, document_id) in editorial::due(db).await? {
-        let done = transaction(db, move |txn| {
+        let id = document_id.clone();
+        let outcome = transaction(db, move |txn| {
             Box::pin(async move { editorial::publish_if_due(txn, kind, &document_id).await })
         })
-        .await?;
-        if done {
-            published += 1;
-            tracing::info!("published scheduled {}", kind_name(kind));
+        .await;
+        match outcome {
+            Ok(true) => {
+                published += 1;
+                tracing::info!("published scheduled {} {id}", kind_name(kind));
+            }
+            Ok(false) => {}
+            Err(e) => tracing::warn!("scheduled publish of {} {id} failed, will retry: {e}", kind_name(kind)),
         }
     }
     Ok(published)

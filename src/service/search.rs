@@ -46,6 +46,18 @@ fn terms(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(|w| w.to_lowercase()).take(16).collect()
 }
 
+/// A text filter must name at least one word: "*" would otherwise match nothing to filter on and be
+/// silently ignored. Blank text means no filter.
+pub fn check_text_filter(field: &str, text: Option<&str>) -> Result<()> {
+    match text {
+        Some(t) if !t.trim().is_empty() && terms(t).is_empty() => Err(ServiceError::bad_input(
+            field,
+            format!("{t:?} has no words to match; use letters or digits (operators are ignored)"),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Every word must match, each as a prefix (`proof` finds "proofs").
 fn match_expression(backend: DbBackend, terms: &[String]) -> String {
     match backend {

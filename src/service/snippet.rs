@@ -33,6 +33,7 @@ fn ordering() -> Ordering<proof_snippet::Model> {
         key: None,
         id: Expr::col((proof_snippet::Entity, proof_snippet::Column::Id)),
         direction: SortDirection::Asc,
+        cursor: pagination::CursorKind::Id("snippets"),
         key_of: |_| SortValue::None,
         id_of: |m| m.id,
     }

@@ -58,18 +58,35 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// "30d", "12h", "45m", "90s", "2w".
-pub fn parse_duration(text: &str) -> Option<Duration> {
+/// The longest lifetime a token may be given; chrono cannot represent much more, and no secret should
+/// outlive its holders.
+pub const MAX_LIFETIME_DAYS: i64 = 36_500;
+
+/// "30d", "12h", "45m", "90s", "2w", up to 100 years; the error says what is wrong.
+pub fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
+    let shape = || "must look like 30d, 12h, 45m or 2w".to_string();
     let text = text.trim();
-    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit())?);
-    let n: i64 = number.parse().ok().filter(|n| *n > 0)?;
-    match unit {
-        "s" => Some(Duration::seconds(n)),
-        "m" => Some(Duration::minutes(n)),
-        "h" => Some(Duration::hours(n)),
-        "d" => Some(Duration::days(n)),
-        "w" => Some(Duration::weeks(n)),
-        _ => None,
+    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).ok_or_else(shape)?);
+    let seconds_per_unit: i64 = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        _ => return Err(shape()),
+    };
+    let too_long =
+        || format!("is longer than {MAX_LIFETIME_DAYS} days (100 years), the longest lifetime a token may have");
+    // Digits past i64 are a lifetime too long, not a malformed one.
+    let n: i64 = match number.parse::<i64>() {
+        Ok(n) if n > 0 => n,
+        Ok(_) => return Err("must be at least 1 (a token that expires at once is no token)".to_string()),
+        Err(_) if !number.is_empty() => return Err(too_long()),
+        Err(_) => return Err(shape()),
+    };
+    match n.checked_mul(seconds_per_unit) {
+        Some(seconds) if seconds <= MAX_LIFETIME_DAYS * 86_400 => Ok(Duration::seconds(seconds)),
+        _ => Err(too_long()),
     }
 }
 
@@ -192,12 +209,16 @@ mod tests {
 
     #[test]
     fn durations() {
-        assert_eq!(parse_duration("30d"), Some(Duration::days(30)));
-        assert_eq!(parse_duration("12h"), Some(Duration::hours(12)));
-        assert_eq!(parse_duration("2w"), Some(Duration::weeks(2)));
-        assert_eq!(parse_duration("5"), None);
-        assert_eq!(parse_duration("0d"), None);
-        assert_eq!(parse_duration("d"), None);
+        assert_eq!(parse_duration("30d"), Ok(Duration::days(30)));
+        assert_eq!(parse_duration("12h"), Ok(Duration::hours(12)));
+        assert_eq!(parse_duration("2w"), Ok(Duration::weeks(2)));
+        assert_eq!(parse_duration("36500d"), Ok(Duration::days(36_500)));
+        assert!(parse_duration("5").is_err());
+        assert!(parse_duration("0d").is_err());
+        assert!(parse_duration("d").is_err());
+        for huge in ["36501d", "9999999999999w", "99999999999999999999999d", "9223372036854775807s"] {
+            assert!(parse_duration(huge).unwrap_err().contains("100 years"), "{huge}");
+        }
     }
 
     #[test]
