@@ -46,7 +46,7 @@ fn comparable(bundle: &str) -> String {
     format!("{header}\n{rows}")
 }
 
-fn rows_of<'a>(bundle: &'a str, table: &str) -> Vec<Value> {
+fn rows_of(bundle: &str, table: &str) -> Vec<Value> {
     let prefix = format!("{{\"table\":\"{table}\",");
     bundle
         .lines()
