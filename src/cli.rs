@@ -41,7 +41,10 @@ pub enum Command {
     /// Serve GraphQL at /graphql (GraphiQL in a browser), /healthz, /readyz and /metrics.
     Serve(ServeConfig),
     /// Import plain-text pages: files, or every .txt file in a directory. Articles are DRAFT unless --publish.
-    /// With --bundle, restore a bundle written by `backlot export` into an empty database instead.
+    ///
+    /// With --bundle FILE instead, restore a bundle written by `backlot export` into an empty database (either
+    /// backend): the whole file is checked first (a bad line is reported with its number, exit 4), then written
+    /// in one transaction; the search index is rebuilt. A database with content is refused (exit 4).
     Import {
         /// Files or directories to import.
         #[arg(required_unless_present = "bundle", value_name = "PATH")]
@@ -54,8 +57,12 @@ pub enum Command {
         #[arg(long, value_name = "FILE", conflicts_with = "paths")]
         bundle: Option<PathBuf>,
     },
-    /// Write every content row (both stages, revisions, schedules, audit log; not API tokens) as a bundle:
-    /// versioned NDJSON (docs/bundle-format.md) that `backlot import --bundle` restores on either backend.
+    /// Write all the content as a bundle that `backlot import --bundle` restores on either backend.
+    ///
+    /// Every row of every content table in both stages (articles, proof records, snippets, collections, reuse
+    /// channels, links, revisions, scheduled publishes, the audit log), not API tokens, as versioned NDJSON
+    /// (docs/bundle-format.md). Streams a page of rows at a time; the summary goes to stderr when the bundle
+    /// goes to stdout.
     Export {
         /// Write the bundle to this file instead of stdout.
         #[arg(long, value_name = "FILE")]
