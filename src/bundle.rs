@@ -69,10 +69,23 @@ pub async fn export(db: &sea_orm::DatabaseConnection, out: Option<&Path>) -> Res
     };
     let (summary, target) = match out {
         Some(path) => {
-            let file = File::create(path).map_err(|e| input_error(path, e.to_string()))?;
+            // Written beside the target and renamed when complete, so FILE is never a half-written bundle.
+            let mut partial = path.as_os_str().to_owned();
+            partial.push(".partial");
+            let partial = std::path::PathBuf::from(partial);
+            let file = File::create(&partial).map_err(|e| input_error(&partial, e.to_string()))?;
             let mut writer = BufWriter::new(file);
-            let summary = bundle::export(db, &mut writer, &mut report).await.map_err(|e| cli_error(path, e))?;
-            writer.into_inner().map_err(|e| input_error(path, e.error().to_string()))?.sync_all().ok();
+            let summary = match bundle::export(db, &mut writer, &mut report).await {
+                Ok(summary) => summary,
+                Err(e) => {
+                    drop(writer);
+                    std::fs::remove_file(&partial).ok();
+                    return Err(cli_error(path, e));
+                }
+            };
+            let file = writer.into_inner().map_err(|e| input_error(&partial, e.error().to_string()))?;
+            file.sync_all().map_err(|e| input_error(&partial, e.to_string()))?;
+            std::fs::rename(&partial, path).map_err(|e| input_error(path, e.to_string()))?;
             (summary, path.display().to_string())
         }
         None => {

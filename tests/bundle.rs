@@ -172,6 +172,9 @@ async fn a_bundle_moves_everything_from_sqlite_to_the_other_backend_losslessly()
     assert!(rows_of(&first, "articles").iter().any(|r| r["status"] == "ARCHIVED"));
     assert!(rows_of(&first, "revisions").len() > 1);
     assert!(!first.contains("blt_"), "no token secret in a bundle");
+    let rows = first.lines().count() - 2;
+    assert_eq!(first.lines().last(), Some(format!("{{\"end\":true,\"rows\":{rows}}}").as_str()));
+    assert!(!common::exists(&source.path("first.ndjson.partial")), "the partial file was renamed");
 
     // The target: a fresh database on the test backend; its cache holds an answer from before the import.
     let target = TestApp::new().await;
@@ -328,7 +331,7 @@ async fn a_corrupt_bundle_is_refused_with_its_line_number_and_nothing_is_written
         (
             "tables out of order",
             Box::new(|l| {
-                let row = l.pop().unwrap();
+                let row = l.remove(l.len() - 2);
                 l.insert(1, row);
                 2
             }),
@@ -342,6 +345,22 @@ async fn a_corrupt_bundle_is_refused_with_its_line_number_and_nothing_is_written
                 i
             }),
             "revisions: created_at: expected an RFC 3339 timestamp",
+        ),
+        (
+            "cut short",
+            Box::new(|l| {
+                l.truncate(l.len() - 5);
+                l.len()
+            }),
+            "the bundle ends without its end line",
+        ),
+        (
+            "a row missing",
+            Box::new(|l| {
+                l.remove(l.len() - 2);
+                l.len() - 1
+            }),
+            "the end line counts",
         ),
     ];
     for (name, edit, message) in cases {
@@ -362,6 +381,8 @@ async fn a_corrupt_bundle_is_refused_with_its_line_number_and_nothing_is_written
         let i = index_of(l, "articles");
         let duplicate = set(&l[i], "id", json!(999_999));
         l.insert(i + 1, duplicate);
+        let end: Value = serde_json::from_str(l.last().unwrap()).unwrap();
+        *l.last_mut().unwrap() = json!({ "end": true, "rows": end["rows"].as_u64().unwrap() + 1 }).to_string();
     });
     let path = target.write_page("duplicate.ndjson", &text);
     let out = target.cli(&["import", "--bundle", &path]);

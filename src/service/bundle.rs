@@ -419,6 +419,11 @@ pub async fn export<W: Write>(
         );
         summary.counts.add(table, rows);
     }
+    // The end line lets an import tell a complete bundle from one cut short (a full disk, a killed export).
+    let end = format!("{{\"end\":true,\"rows\":{}}}", summary.counts.total());
+    out.write_all(end.as_bytes()).map_err(io)?;
+    out.write_all(b"\n").map_err(io)?;
+    summary.bytes += end.len() as u64 + 1;
     out.flush().map_err(io)?;
     txn.commit().await?;
     Ok(summary)
@@ -489,14 +494,35 @@ fn parse_header(text: &str) -> Result<Header> {
     Ok(header)
 }
 
-fn parse_line(text: &str, line: usize) -> Result<(&'static str, Map<String, Json>)> {
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct End {
+    end: bool,
+    rows: u64,
+}
+
+/// A bundle line after the header: a row, or the end line with the number of rows before it.
+enum Entry {
+    Row(&'static str, Map<String, Json>),
+    End(u64),
+}
+
+fn parse_line(text: &str, line: usize) -> Result<Entry> {
+    if text.starts_with("{\"end\"") {
+        let end: End = serde_json::from_str(text)
+            .map_err(|e| invalid(line, format!("not an end line ({e}); expected {{\"end\":true,\"rows\":N}}")))?;
+        if !end.end {
+            return Err(invalid(line, "\"end\" must be true"));
+        }
+        return Ok(Entry::End(end.rows));
+    }
     let parsed: Line = serde_json::from_str(text)
         .map_err(|e| invalid(line, format!("not a bundle row ({e}); expected {{\"table\":...,\"row\":{{...}}}}")))?;
     let table = TABLES
         .iter()
         .find(|t| **t == parsed.table)
         .ok_or_else(|| invalid(line, format!("unknown table {:?}", parsed.table)))?;
-    Ok((table, parsed.row))
+    Ok(Entry::Row(table, parsed.row))
 }
 
 /// What a valid bundle holds.
@@ -517,9 +543,26 @@ pub fn validate(reader: &mut impl BufRead) -> Result<Validated> {
     let mut last_id: Option<i32> = None;
     let mut out = Validated { lines: 1, ..Default::default() };
     let mut line = 1;
+    let mut ended = false;
     while let Some(text) = read_line(reader, &mut buf, line + 1)? {
         line += 1;
-        let (table, row) = parse_line(&text, line)?;
+        if ended {
+            return Err(invalid(line, "nothing may follow the end line"));
+        }
+        let (table, row) = match parse_line(&text, line)? {
+            Entry::Row(table, row) => (table, row),
+            Entry::End(rows) => {
+                if rows != out.counts.total() {
+                    return Err(invalid(
+                        line,
+                        format!("the end line counts {rows} rows but the bundle has {}", out.counts.total()),
+                    ));
+                }
+                ended = true;
+                out.lines = line;
+                continue;
+            }
+        };
         let index = TABLES.iter().position(|t| *t == table).unwrap_or(0);
         if index < position {
             return Err(invalid(
@@ -561,6 +604,9 @@ pub fn validate(reader: &mut impl BufRead) -> Result<Validated> {
         }
         out.counts.add(table, 1);
         out.lines = line;
+    }
+    if !ended {
+        return Err(invalid(line + 1, "the bundle ends without its end line: it was cut short (export it again)"));
     }
     Ok(out)
 }
@@ -619,7 +665,10 @@ pub async fn restore(
     let mut line = 1;
     while let Some(text) = read_line(reader, &mut buf, line + 1)? {
         line += 1;
-        let (table, row) = parse_line(&text, line)?;
+        let (table, row) = match parse_line(&text, line)? {
+            Entry::Row(table, row) => (table, row),
+            Entry::End(_) => break,
+        };
         if table != pending.table || pending.rows.len() as u64 >= PAGE {
             let done = pending.rows.len() as u64;
             let previous = pending.table;
