@@ -4,6 +4,7 @@
 pub mod article;
 pub mod audit;
 pub(crate) mod bulk;
+pub mod bundle;
 pub mod catalog;
 pub mod editorial;
 pub mod generation;
