@@ -86,7 +86,7 @@ pub enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
         /// Percentage of articles left as drafts.
-        #[arg(long, default_value_t = 10)]
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=100))]
         draft_percent: u64,
         /// Write plain-text pages into this directory instead of the database.
         #[arg(long, value_name = "DIR")]
@@ -132,7 +132,7 @@ pub enum TokenCommand {
         #[arg(long)]
         name: String,
         /// preview (read drafts), editor (edit drafts), publisher (+ publish and schedule), admin (+ collections, channels, tokens).
-        #[arg(long)]
+        #[arg(long, value_parser = ["preview", "editor", "publisher", "admin"])]
         role: String,
         /// Lifetime such as 30d, 12h, 2w; no expiry when omitted.
         #[arg(long)]
@@ -378,7 +378,8 @@ async fn serve(url: &str, config: ServeConfig) -> Result<(), CliError> {
     let scheduler =
         crate::service::scheduler::spawn(db.clone(), Duration::from_millis(config.schedule_interval_ms.max(10)));
     println!(
-        "Backlot listening on http://{addr}/graphql (GraphiQL in a browser; database {}; ready in {} ms)",
+        "Backlot listening on http://{addr}/graphql ({}database {}; ready in {} ms)",
+        if config.api.public_graphiql { "GraphiQL in a browser; " } else { "" },
         redact(url),
         started.elapsed().as_millis()
     );
@@ -560,13 +561,11 @@ async fn import_paths(
     );
     match last_error {
         None => Ok(()),
-        Some(CliError::Input { .. }) => Err(CliError::Input {
-            path: count_of(failed, "file"),
-            message: format!(
-                "could not be imported; nothing of {} was written (see above)",
-                if failed == 1 { "it" } else { "them" }
-            ),
-        }),
+        Some(CliError::Input { .. }) => Err(CliError::Rejected(format!(
+            "{} could not be imported; nothing of {} was written (see above)",
+            count_of(failed, "file"),
+            if failed == 1 { "it" } else { "them" }
+        ))),
         Some(other) => Err(other),
     }
 }

@@ -55,12 +55,13 @@ pub async fn import_batch(
     publish: bool,
     force: bool,
 ) -> Result<Vec<Result<ImportOutcome>>> {
-    let txn = crate::service::begin_write(db).await?;
+    let writing = crate::service::begin_write(db).await?;
+    let txn: &sea_orm::DatabaseTransaction = &writing;
     let mut outcomes: Vec<Option<Result<ImportOutcome>>> = pages.iter().map(|_| None).collect();
     let slugs: Vec<String> = pages.iter().map(|p| p.slug.clone()).collect();
     // Locked from here to the commit, so the versions checked are the versions overwritten.
-    let drafts = article::drafts_for_update(&txn, &slugs).await?;
-    let edited = if force { HashMap::new() } else { edited_since_import(&txn, &drafts).await? };
+    let drafts = article::drafts_for_update(txn, &slugs).await?;
+    let edited = if force { HashMap::new() } else { edited_since_import(txn, &drafts).await? };
     let mut seen = HashSet::new();
     let mut pending = Vec::new();
     for (i, page) in pages.into_iter().enumerate() {
@@ -105,8 +106,8 @@ pub async fn import_batch(
         }
         outcomes[i] = Some(outcome);
     }
-    generation::bump(&txn).await?;
-    txn.commit().await?;
+    generation::bump(txn).await?;
+    writing.commit().await?;
     generation::note_local_write();
     Ok(outcomes.into_iter().map(|o| o.unwrap_or_else(|| Err(not_written()))).collect())
 }

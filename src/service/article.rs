@@ -97,13 +97,20 @@ fn ordering(query: &ArticleQuery) -> Ordering<article::Model> {
     }
 }
 
+fn check_dates(filter: &ArticleFilter) -> Result<()> {
+    super::check_time("filter.publishedAfter", filter.published_after)?;
+    super::check_time("filter.publishedBefore", filter.published_before)
+}
+
 pub async fn list(db: &impl ConnectionTrait, query: &ArticleQuery, page: &PageRequest) -> Result<Page<article::Model>> {
-    search::check_text_filter("filter.text", query.filter.text.as_deref())?;
+    check_dates(&query.filter)?;
+    let _full_text = search::text_filter_turn("filter.text", query.filter.text.as_deref()).await?;
     pagination::paginate(db, filtered(db, query), &ordering(query), page).await
 }
 
 pub async fn count(db: &impl ConnectionTrait, query: &ArticleQuery) -> Result<i64> {
-    search::check_text_filter("filter.text", query.filter.text.as_deref())?;
+    check_dates(&query.filter)?;
+    let _full_text = search::text_filter_turn("filter.text", query.filter.text.as_deref()).await?;
     pagination::count(db, filtered(db, query)).await
 }
 

@@ -650,12 +650,13 @@ pub async fn restore(
     reader: &mut impl BufRead,
     progress: &mut dyn FnMut(&'static str, u64),
 ) -> Result<Counts> {
-    let txn = super::begin_write(db).await?;
-    if let Some(why) = non_empty(&txn).await? {
+    let write = super::begin_write(db).await?;
+    let txn: &sea_orm::DatabaseTransaction = &write;
+    if let Some(why) = non_empty(txn).await? {
         return Err(BundleError::NotEmpty(why));
     }
     // The migration's default channels make way for the bundle's, which keep their own ids.
-    reuse_channel::Entity::delete_many().exec(&txn).await?;
+    reuse_channel::Entity::delete_many().exec(txn).await?;
 
     let mut buf = Vec::new();
     let header = read_line(reader, &mut buf, 1)?.ok_or_else(|| invalid(1, "the file is empty"))?;
@@ -672,7 +673,7 @@ pub async fn restore(
         if table != pending.table || pending.rows.len() as u64 >= PAGE {
             let done = pending.rows.len() as u64;
             let previous = pending.table;
-            flush(&txn, &mut pending).await?;
+            flush(txn, &mut pending).await?;
             if done > 0 {
                 counts.add(previous, done);
                 progress(previous, counts.0.iter().find(|(t, _)| *t == previous).map_or(0, |(_, n)| *n));
@@ -683,18 +684,18 @@ pub async fn restore(
     }
     let done = pending.rows.len() as u64;
     let previous = pending.table;
-    flush(&txn, &mut pending).await?;
+    flush(txn, &mut pending).await?;
     if done > 0 {
         counts.add(previous, done);
         progress(previous, counts.0.iter().find(|(t, _)| *t == previous).map_or(0, |(_, n)| *n));
     }
 
     if txn.get_database_backend() == DbBackend::Postgres {
-        reset_sequences(&txn).await?;
+        reset_sequences(txn).await?;
     }
-    rebuild_search(&txn).await?;
-    generation::bump(&txn).await?;
-    txn.commit().await?;
+    rebuild_search(txn).await?;
+    generation::bump(txn).await?;
+    write.commit().await?;
     generation::note_local_write();
     Ok(counts)
 }
