@@ -8,7 +8,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use super::ParsedPage;
 use crate::service::article::{self, ArticleDraft, NewArticle, Saved};
 use crate::service::audit::{self, Entry};
-use crate::service::{Result, ServiceError, Visibility, catalog, generation, now, proof_record, publish, revision};
+use crate::service::{Result, ServiceError, Visibility, catalog, generation, now, proof_record, revision, staged};
 
 /// How revisions written by the importer name their author.
 pub const IMPORT_AUTHOR: &str = "import";
@@ -283,7 +283,7 @@ pub(crate) async fn write(
     };
     let (row, saved) = article::save_draft(db, to_draft(page, collection_id, proof_record_document_id), author).await?;
     if publish_now {
-        publish::publish_article(db, &row.document_id).await?;
+        staged::copy_to_published::<staged::Articles>(db, &row.document_id).await?;
     }
     let public = publish_now || row.status == ContentStatus::Published;
     Ok(ImportOutcome { document_id: row.document_id, slug: row.slug, saved, published: publish_now, public })

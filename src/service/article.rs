@@ -37,7 +37,7 @@ pub struct ArticleQuery {
 }
 
 fn select_visible(visibility: Visibility) -> Select<article::Entity> {
-    article::Entity::find().filter(article::Column::Stage.eq(visibility.stage()))
+    super::staged::visible::<super::staged::Articles>(visibility)
 }
 
 /// Drafts may have no publish date yet; they sort by creation time instead.
@@ -243,6 +243,104 @@ pub struct ArticleDraft {
     pub proof_record_document_id: Option<String>,
 }
 
+/// Who the page helps, as an edit sets it.
+#[derive(Debug, Clone, Default)]
+pub struct Audience {
+    pub summary: Option<String>,
+    pub roles: Vec<String>,
+    pub reader_need: Option<String>,
+}
+
+/// A change to an article: `None` keeps a field, `Some(None)` clears it; lists replace the whole list.
+/// References are slugs, resolved inside the write's transaction.
+#[derive(Debug, Clone, Default)]
+pub struct ArticlePatch {
+    /// Defaults to the title's slug on create.
+    pub slug: Option<String>,
+    pub title: Option<String>,
+    pub thesis: Option<Option<String>>,
+    pub point: Option<Option<String>>,
+    pub audience: Option<Option<Audience>>,
+    pub real_problem: Option<Option<String>>,
+    pub record_matters: Option<Option<String>>,
+    pub smarter_question: Option<Option<String>>,
+    pub proves: Option<Option<String>>,
+    pub sections: Option<Vec<SectionInput>>,
+    pub questions: Option<Vec<QuestionInput>>,
+    pub related_titles: Option<Vec<String>>,
+    /// Collection slug.
+    pub collection: Option<Option<String>>,
+    /// Slug of the paired proof record.
+    pub proof_record: Option<Option<String>>,
+    /// When to publish; `Some(None)` cancels a schedule.
+    pub publish_at: Option<Option<DateTime<Utc>>>,
+}
+
+/// An [`ArticlePatch`] whose references are storage keys.
+pub struct ResolvedPatch {
+    patch: ArticlePatch,
+    collection_id: Option<Option<i32>>,
+    proof_record_document_id: Option<Option<String>>,
+}
+
+/// Resolves the patch's collection and proof record slugs (BAD_USER_INPUT naming the field when unknown).
+pub(crate) async fn resolve(db: &impl ConnectionTrait, mut patch: ArticlePatch) -> Result<ResolvedPatch> {
+    let collection_id = match patch.collection.take() {
+        None => None,
+        Some(None) => Some(None),
+        Some(Some(slug)) => match super::catalog::collection_by_slug(db, &slug).await? {
+            Some(c) => Some(Some(c.id)),
+            None => return Err(ServiceError::bad_input("collection", format!("no collection has the slug {slug:?}"))),
+        },
+    };
+    let proof_record_document_id = match patch.proof_record.take() {
+        None => None,
+        Some(None) => Some(None),
+        Some(Some(slug)) => match super::proof_record::by_slug(db, Visibility::Preview, &slug).await? {
+            Some(r) => Some(Some(r.document_id)),
+            None => {
+                return Err(ServiceError::bad_input("proofRecord", format!("no proof record has the slug {slug:?}")));
+            }
+        },
+    };
+    Ok(ResolvedPatch { patch, collection_id, proof_record_document_id })
+}
+
+fn set<T>(target: &mut T, value: Option<T>) {
+    if let Some(v) = value {
+        *target = v;
+    }
+}
+
+impl ResolvedPatch {
+    pub(crate) fn apply_to(self, draft: &mut ArticleDraft) {
+        let p = self.patch;
+        set(&mut draft.title, p.title);
+        if let Some(v) = p.slug {
+            draft.slug = v;
+        } else if draft.slug.is_empty() {
+            draft.slug = crate::domain::slugify(&draft.title);
+        }
+        set(&mut draft.thesis, p.thesis);
+        set(&mut draft.point, p.point);
+        if let Some(audience) = p.audience {
+            let a = audience.unwrap_or_default();
+            draft.audience_summary = a.summary;
+            draft.audience_roles = a.roles;
+            draft.reader_need = a.reader_need;
+        }
+        set(&mut draft.real_problem, p.real_problem);
+        set(&mut draft.record_matters, p.record_matters);
+        set(&mut draft.smarter_question, p.smarter_question);
+        set(&mut draft.proves, p.proves);
+        set(&mut draft.sections, p.sections);
+        set(&mut draft.questions, p.questions);
+        set(&mut draft.related_titles, p.related_titles);
+        set(&mut draft.collection_id, self.collection_id);
+        set(&mut draft.proof_record_document_id, self.proof_record_document_id);
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Saved {
     Created,
@@ -304,17 +402,15 @@ pub async fn load_draft(
     db: &impl ConnectionTrait,
     document_id: &str,
 ) -> Result<Option<(article::Model, ArticleDraft)>> {
-    Ok(load_draft_with_questions(db, document_id).await?.map(|(row, draft, _)| (row, draft)))
-}
-
-/// [`load_draft`] plus the stored questions, whose document ids a copy of the draft keeps.
-pub(crate) async fn load_draft_with_questions(
-    db: &impl ConnectionTrait,
-    document_id: &str,
-) -> Result<Option<(article::Model, ArticleDraft, Vec<question::Model>)>> {
     let Some(row) = by_document_id(db, Visibility::Preview, document_id).await? else {
         return Ok(None);
     };
+    let (draft, _) = content_of(db, &row).await?;
+    Ok(Some((row, draft)))
+}
+
+/// The content of the article row `row`, with its stored questions.
+async fn content_of(db: &impl ConnectionTrait, row: &article::Model) -> Result<(ArticleDraft, Vec<question::Model>)> {
     let sections = sections_of(db, &[row.id]).await?.remove(&row.id).unwrap_or_default();
     let stored_questions = questions_of(db, &[row.id]).await?.remove(&row.id).unwrap_or_default();
     let questions = stored_questions.clone();
@@ -337,7 +433,7 @@ pub(crate) async fn load_draft_with_questions(
         collection_id: row.collection_id,
         proof_record_document_id: row.proof_record_document_id.clone(),
     };
-    Ok(Some((row, draft, stored_questions)))
+    Ok((draft, stored_questions))
 }
 
 /// Writes `draft` as the draft stage: over `existing` (replacing its owned rows) or as a new document.
@@ -362,6 +458,18 @@ pub(crate) async fn write(
     let item = NewArticle { version, ..NewArticle::next(&model, &old_questions, draft) };
     let mut rows = replace_drafts(db, vec![model], &[item], false).await?;
     rows.pop().ok_or_else(not_stored)
+}
+
+/// Inserts the published copy of the draft row `draft` with its content, through the set-based writer.
+pub(crate) async fn insert_published(
+    db: &impl ConnectionTrait,
+    draft: article::Model,
+    published_at: DateTime<Utc>,
+) -> Result<article::Model> {
+    let (content, questions) = content_of(db, &draft).await?;
+    let copy = NewArticle { published_at: Some(published_at), ..NewArticle::copy_of(&draft, &questions, content) };
+    let mut copies = insert_new(db, &[copy], Stage::Published, ContentStatus::Published).await?;
+    copies.pop().ok_or_else(not_stored)
 }
 
 fn not_stored() -> ServiceError {
@@ -490,7 +598,7 @@ impl Children {
                 id: 0,
                 article_id,
                 position: i as i32,
-                target_slug: crate::import::slugify(title),
+                target_slug: crate::domain::slugify(title),
                 target_title: title.clone(),
             })
             .collect();

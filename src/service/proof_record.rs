@@ -15,6 +15,7 @@ use sea_orm::{
 
 use super::article::{group, validate_slug};
 use super::pagination::{self, Ordering, SortValue};
+use super::staged::{self, ProofRecords};
 use super::{
     Page, PageRequest, Result, ServiceError, SortDirection, Visibility, catalog, new_document_id, now, search,
 };
@@ -35,7 +36,11 @@ pub struct ProofRecordQuery {
 }
 
 fn select_visible(visibility: Visibility) -> Select<proof_record::Entity> {
-    proof_record::Entity::find().filter(proof_record::Column::Stage.eq(visibility.stage()))
+    staged::visible::<ProofRecords>(visibility)
+}
+
+fn visible_ids(visibility: Visibility) -> sea_orm::sea_query::SelectStatement {
+    staged::visible_keys::<ProofRecords>(visibility, proof_record::Column::Id)
 }
 
 /// Proof record rows linked to the reuse channel `slug`.
@@ -188,15 +193,7 @@ pub async fn assets_by_document_ids(
 ) -> Result<Vec<asset::Model>> {
     Ok(visible_assets(visibility)
         .filter(asset::Column::DocumentId.is_in(ids.iter().cloned()))
-        .filter(
-            asset::Column::ProofRecordId.in_subquery(
-                Query::select()
-                    .column(proof_record::Column::Id)
-                    .from(proof_record::Entity)
-                    .and_where(proof_record::Column::Stage.eq(visibility.stage()))
-                    .to_owned(),
-            ),
-        )
+        .filter(asset::Column::ProofRecordId.in_subquery(visible_ids(visibility)))
         .all(db)
         .await?)
 }
@@ -257,25 +254,15 @@ pub async fn channels_of(
 
 /// Cleared (or release-free) assets of visible proof records offered to a channel, for `reuseChannel { assets }`.
 fn channel_assets(visibility: Visibility, channel_id: i32) -> Select<asset::Entity> {
-    visible_assets(visibility)
-        .join(JoinType::InnerJoin, asset_proof_record_relation())
-        .filter(proof_record::Column::Stage.eq(visibility.stage()))
-        .filter(
-            asset::Column::ProofRecordId.in_subquery(
-                Query::select()
-                    .column(proof_record_channel::Column::ProofRecordId)
-                    .from(proof_record_channel::Entity)
-                    .and_where(proof_record_channel::Column::ChannelId.eq(channel_id))
-                    .to_owned(),
-            ),
-        )
-}
-
-fn asset_proof_record_relation() -> sea_orm::RelationDef {
-    asset::Entity::belongs_to(proof_record::Entity)
-        .from(asset::Column::ProofRecordId)
-        .to(proof_record::Column::Id)
-        .into()
+    visible_assets(visibility).filter(asset::Column::ProofRecordId.in_subquery(visible_ids(visibility))).filter(
+        asset::Column::ProofRecordId.in_subquery(
+            Query::select()
+                .column(proof_record_channel::Column::ProofRecordId)
+                .from(proof_record_channel::Entity)
+                .and_where(proof_record_channel::Column::ChannelId.eq(channel_id))
+                .to_owned(),
+        ),
+    )
 }
 
 fn asset_ordering() -> Ordering<asset::Model> {
@@ -337,6 +324,50 @@ pub struct ProofRecordDraft {
     pub assets: Vec<AssetInput>,
     /// Reuse channel slugs.
     pub channels: Vec<String>,
+}
+
+/// A change to a proof record: `None` keeps a field, `Some(None)` clears it; lists replace the whole list.
+#[derive(Debug, Clone, Default)]
+pub struct ProofRecordPatch {
+    /// Defaults to the title's slug on create.
+    pub slug: Option<String>,
+    pub title: Option<String>,
+    pub client: Option<Option<String>>,
+    pub deliverable: Option<Option<String>>,
+    pub problem_solved: Option<Option<String>>,
+    pub summary: Option<Option<String>>,
+    pub captured_on: Option<Option<NaiveDate>>,
+    pub location: Option<Option<String>>,
+    pub observations: Option<Vec<ObservationInput>>,
+    pub assets: Option<Vec<AssetInput>>,
+    /// Reuse channel slugs.
+    pub channels: Option<Vec<String>>,
+}
+
+fn set<T>(target: &mut T, value: Option<T>) {
+    if let Some(v) = value {
+        *target = v;
+    }
+}
+
+impl ProofRecordPatch {
+    pub(crate) fn apply_to(self, draft: &mut ProofRecordDraft) {
+        set(&mut draft.title, self.title);
+        if let Some(v) = self.slug {
+            draft.slug = v;
+        } else if draft.slug.is_empty() {
+            draft.slug = crate::domain::slugify(&draft.title);
+        }
+        set(&mut draft.client, self.client);
+        set(&mut draft.deliverable, self.deliverable);
+        set(&mut draft.problem_solved, self.problem_solved);
+        set(&mut draft.summary, self.summary);
+        set(&mut draft.captured_on, self.captured_on);
+        set(&mut draft.location, self.location);
+        set(&mut draft.observations, self.observations);
+        set(&mut draft.assets, self.assets);
+        set(&mut draft.channels, self.channels);
+    }
 }
 
 /// The document id of the draft proof record with `slug`, creating an empty DRAFT titled `title` if there is none.
@@ -575,6 +606,42 @@ pub(crate) async fn write(
     insert_children(db, row.id, &observations, &assets, &channel_ids).await?;
     search::index_proof_record(db, &row, &observations).await?;
     Ok(row)
+}
+
+/// Deletes proof record rows with everything they own.
+pub(crate) async fn delete_rows(db: &impl ConnectionTrait, ids: &[i32]) -> Result<()> {
+    for &id in ids {
+        delete_children(db, id).await?;
+    }
+    if !ids.is_empty() {
+        proof_record::Entity::delete_many()
+            .filter(proof_record::Column::Id.is_in(ids.iter().copied()))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Inserts the published copy of the draft row `draft` with its observations, frames and channels.
+pub(crate) async fn insert_published(
+    db: &impl ConnectionTrait,
+    draft: proof_record::Model,
+    published_at: DateTime<Utc>,
+) -> Result<proof_record::Model> {
+    let mut copy = draft.clone().into_active_model();
+    copy.id = sea_orm::NotSet;
+    copy.stage = Set(Stage::Published);
+    copy.status = Set(ContentStatus::Published);
+    copy.published_at = Set(Some(published_at));
+    copy.publish_at = Set(None);
+    let copy = copy.insert(db).await?;
+    let observations = observations_of(db, &[draft.id]).await?.remove(&draft.id).unwrap_or_default();
+    let assets = assets_of(db, Visibility::Preview, &[draft.id]).await?.remove(&draft.id).unwrap_or_default();
+    let channel_ids: Vec<i32> =
+        channels_of(db, &[draft.id]).await?.remove(&draft.id).unwrap_or_default().into_iter().map(|c| c.id).collect();
+    insert_children(db, copy.id, &observations, &assets, &channel_ids).await?;
+    search::index_proof_record(db, &copy, &observations).await?;
+    Ok(copy)
 }
 
 pub(crate) async fn delete_children(db: &impl ConnectionTrait, proof_record_id: i32) -> Result<()> {
