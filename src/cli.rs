@@ -8,10 +8,10 @@ use clap::{Parser, Subcommand};
 use crate::config::{DatabaseConfig, LogConfig, ServeConfig};
 use crate::error::CliError;
 use crate::import;
+use crate::service::Visibility;
 use crate::service::article::Saved;
 use crate::service::token;
 use crate::{app, demo, graphql};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -178,11 +178,7 @@ async fn generate(
         return Ok(());
     }
     let db = app::connect_and_migrate_for(url, app::Workload::Bulk).await.map_err(CliError::Database)?;
-    let start = entity::article::Entity::find()
-        .filter(entity::article::Column::Stage.eq(entity::Stage::Draft))
-        .count(&db)
-        .await
-        .map_err(crate::service::ServiceError::from)? as usize;
+    let start = crate::service::article::count_all(&db, Visibility::Preview).await? as usize;
     let mut last = Instant::now();
     crate::synthetic::generate(&db, start, articles, seed, draft_percent, |done| {
         if last.elapsed().as_secs() >= 2 || done == articles {
@@ -194,14 +190,7 @@ async fn generate(
     let seconds = started.elapsed().as_secs_f64();
     println!("generated {articles} articles in {seconds:.1} s ({:.0} articles/s)", articles as f64 / seconds);
     if let Some(path) = slugs_out {
-        let slugs: Vec<String> = entity::article::Entity::find()
-            .filter(entity::article::Column::Stage.eq(entity::Stage::Published))
-            .all(&db)
-            .await
-            .map_err(crate::service::ServiceError::from)?
-            .into_iter()
-            .map(|a| a.slug)
-            .collect();
+        let slugs = crate::service::article::slugs(&db, Visibility::Public).await?;
         std::fs::write(&path, slugs.join("\n")).map_err(|e| input_error(&path, &e.to_string()))?;
     }
     Ok(())

@@ -13,8 +13,9 @@ use super::proof_record::ProofRecord;
 use super::question::Question;
 use super::staged;
 use crate::error::GqlResult;
-use crate::service::article::{self as service, ArticleFilter as Filter, ArticleOrderField as OrderField};
+use crate::service::article::{self as service, ArticleCriteria};
 use crate::service::editorial;
+use crate::service::pagination::SortKey;
 use crate::service::token::Role;
 
 /// One editorial page.
@@ -198,20 +199,20 @@ pub(crate) fn article_query(
     ctx: &Context<'_>,
     filter: Option<ArticleFilter>,
     order_by: Option<ArticleOrder>,
-) -> service::ArticleQuery {
+) -> service::ArticleListing {
     let filter = filter.unwrap_or_default();
     let (field, direction) = order_by.map(|o| (o.field, o.direction)).unwrap_or_default();
-    service::ArticleQuery {
+    service::ArticleListing {
         visibility: super::visibility(ctx),
-        filter: Filter {
+        filter: ArticleCriteria {
             collection: filter.collection,
             text: filter.text,
             published_after: filter.published_after,
             published_before: filter.published_before,
         },
         order_by: match field {
-            ArticleOrderField::PublishedAt => OrderField::PublishedAt,
-            ArticleOrderField::Title => OrderField::Title,
+            ArticleOrderField::PublishedAt => SortKey::PublishedAt,
+            ArticleOrderField::Title => SortKey::Title,
         },
         direction: direction.into(),
     }
@@ -219,7 +220,7 @@ pub(crate) fn article_query(
 
 pub(crate) async fn article_connection(
     ctx: &Context<'_>,
-    query: service::ArticleQuery,
+    query: service::ArticleListing,
     page: crate::service::PageRequest,
 ) -> Result<CountedConnection<Article>> {
     let page = service::list(super::db(ctx), &query, &page).await.gql()?;

@@ -20,6 +20,7 @@ mod staged;
 use async_graphql::{Context, EmptySubscription, MergedObject, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
+use crate::config::QueryLimits;
 use crate::service::Visibility;
 use crate::service::token::{Principal, Role};
 pub use budget::{BatchCost, RootFieldGate};
@@ -50,20 +51,6 @@ pub struct MutationRoot(
     snippet::SnippetMutation,
     admin::AdminMutation,
 );
-
-/// Limits on what one query may ask; the defaults fit the article page and the index of 100 articles
-/// with room to spare.
-#[derive(Debug, Clone, Copy)]
-pub struct QueryLimits {
-    pub max_depth: usize,
-    pub max_complexity: usize,
-}
-
-impl Default for QueryLimits {
-    fn default() -> Self {
-        QueryLimits { max_depth: 16, max_complexity: 20_000 }
-    }
-}
 
 fn builder(limits: QueryLimits) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
     Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)

@@ -15,7 +15,8 @@ use super::reuse_channel::ReuseChannel;
 use super::snippet::ProofSnippet;
 use super::staged;
 use crate::error::GqlResult;
-use crate::service::proof_record::{self as service, ProofRecordFilter as Filter, shows_from_string};
+use crate::service::pagination::SortKey;
+use crate::service::proof_record::{self as service, ProofRecordCriteria, shows_from_string};
 
 /// The production record paired with an article.
 pub struct ProofRecord(pub proof_record::Model);
@@ -206,15 +207,18 @@ pub struct ProofRecordOrder {
 
 pub(crate) async fn proof_record_connection(
     ctx: &Context<'_>,
-    filter: Filter,
+    filter: ProofRecordCriteria,
     order_by: Option<ProofRecordOrder>,
     page: crate::service::PageRequest,
 ) -> Result<CountedConnection<ProofRecord>> {
     let (field, direction) = order_by.map(|o| (o.field, o.direction)).unwrap_or_default();
-    let query = service::ProofRecordQuery {
+    let query = service::ProofRecordListing {
         visibility: super::visibility(ctx),
         filter,
-        order_by_title: field == ProofRecordOrderField::Title,
+        order_by: match field {
+            ProofRecordOrderField::PublishedAt => SortKey::PublishedAt,
+            ProofRecordOrderField::Title => SortKey::Title,
+        },
         direction: direction.into(),
     };
     let page = service::list(super::db(ctx), &query, &page).await.gql()?;
@@ -245,7 +249,7 @@ impl ProofRecordQuery {
         order_by: Option<ProofRecordOrder>,
     ) -> Result<CountedConnection<ProofRecord>> {
         let f = filter.unwrap_or_default();
-        let filter = Filter { client: f.client, channel: f.channel, text: f.text };
+        let filter = ProofRecordCriteria { client: f.client, channel: f.channel, text: f.text };
         proof_record_connection(ctx, filter, order_by, page_request(first, after, last, before)).await
     }
 }

@@ -10,29 +10,22 @@ use sea_orm::{
     Select, Set,
 };
 
-use super::pagination::{self, Ordering, SortValue};
+use super::pagination::{self, Ordering, SortKey, SortValue};
 use super::{Page, PageRequest, Result, ServiceError, SortDirection, Visibility, bulk, new_document_id, now, search};
 
 #[derive(Debug, Clone, Default)]
-pub struct ArticleFilter {
+pub struct ArticleCriteria {
     pub collection: Option<String>,
     pub text: Option<String>,
     pub published_after: Option<DateTime<Utc>>,
     pub published_before: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ArticleOrderField {
-    #[default]
-    PublishedAt,
-    Title,
-}
-
 #[derive(Debug, Clone, Default)]
-pub struct ArticleQuery {
+pub struct ArticleListing {
     pub visibility: Visibility,
-    pub filter: ArticleFilter,
-    pub order_by: ArticleOrderField,
+    pub filter: ArticleCriteria,
+    pub order_by: SortKey,
     pub direction: SortDirection,
 }
 
@@ -49,7 +42,7 @@ fn published_sort_key() -> SimpleExpr {
     .into()
 }
 
-fn filtered(db: &impl ConnectionTrait, query: &ArticleQuery) -> Select<article::Entity> {
+fn filtered(db: &impl ConnectionTrait, query: &ArticleListing) -> Select<article::Entity> {
     let mut select = select_visible(query.visibility);
     let f = &query.filter;
     if let Some(slug) = &f.collection {
@@ -75,10 +68,10 @@ fn filtered(db: &impl ConnectionTrait, query: &ArticleQuery) -> Select<article::
     select
 }
 
-fn ordering(query: &ArticleQuery) -> Ordering<article::Model> {
+fn ordering(query: &ArticleListing) -> Ordering<article::Model> {
     let id = Expr::col((article::Entity, article::Column::Id));
     match query.order_by {
-        ArticleOrderField::PublishedAt => Ordering {
+        SortKey::PublishedAt => Ordering {
             key: Some(published_sort_key()),
             id,
             direction: query.direction,
@@ -86,7 +79,7 @@ fn ordering(query: &ArticleQuery) -> Ordering<article::Model> {
             key_of: |m| SortValue::Time(m.published_at.unwrap_or(m.created_at)),
             id_of: |m| m.id,
         },
-        ArticleOrderField::Title => Ordering {
+        SortKey::Title => Ordering {
             key: Some(Expr::col((article::Entity, article::Column::Title))),
             id,
             direction: query.direction,
@@ -97,14 +90,29 @@ fn ordering(query: &ArticleQuery) -> Ordering<article::Model> {
     }
 }
 
-pub async fn list(db: &impl ConnectionTrait, query: &ArticleQuery, page: &PageRequest) -> Result<Page<article::Model>> {
+pub async fn list(
+    db: &impl ConnectionTrait,
+    query: &ArticleListing,
+    page: &PageRequest,
+) -> Result<Page<article::Model>> {
     search::check_text_filter("filter.text", query.filter.text.as_deref())?;
     pagination::paginate(db, filtered(db, query), &ordering(query), page).await
 }
 
-pub async fn count(db: &impl ConnectionTrait, query: &ArticleQuery) -> Result<i64> {
+pub async fn count(db: &impl ConnectionTrait, query: &ArticleListing) -> Result<i64> {
     search::check_text_filter("filter.text", query.filter.text.as_deref())?;
     pagination::count(db, filtered(db, query)).await
+}
+
+/// How many articles `visibility` sees (preview: every document, as each has a draft).
+pub async fn count_all(db: &impl ConnectionTrait, visibility: Visibility) -> Result<u64> {
+    use sea_orm::PaginatorTrait;
+    Ok(select_visible(visibility).count(db).await?)
+}
+
+/// The slugs of every article `visibility` sees.
+pub async fn slugs(db: &impl ConnectionTrait, visibility: Visibility) -> Result<Vec<String>> {
+    Ok(select_visible(visibility).select_only().column(article::Column::Slug).into_tuple().all(db).await?)
 }
 
 pub async fn by_slug(db: &impl ConnectionTrait, visibility: Visibility, slug: &str) -> Result<Option<article::Model>> {

@@ -32,7 +32,8 @@ pub enum Visibility {
 }
 
 impl Visibility {
-    pub fn stage(self) -> Stage {
+    /// Only [`staged::visible`] (and the search index's pre-filter) read this: see there.
+    pub(crate) fn stage(self) -> Stage {
         match self {
             Visibility::Public => Stage::Published,
             Visibility::Preview => Stage::Draft,

@@ -14,24 +14,24 @@ use sea_orm::{
 };
 
 use super::article::{group, validate_slug};
-use super::pagination::{self, Ordering, SortValue};
+use super::pagination::{self, Ordering, SortKey, SortValue};
 use super::staged::{self, ProofRecords};
 use super::{
     Page, PageRequest, Result, ServiceError, SortDirection, Visibility, catalog, new_document_id, now, search,
 };
 
 #[derive(Debug, Clone, Default)]
-pub struct ProofRecordFilter {
+pub struct ProofRecordCriteria {
     pub client: Option<String>,
     pub channel: Option<String>,
     pub text: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
-pub struct ProofRecordQuery {
+pub struct ProofRecordListing {
     pub visibility: Visibility,
-    pub filter: ProofRecordFilter,
-    pub order_by_title: bool,
+    pub filter: ProofRecordCriteria,
+    pub order_by: SortKey,
     pub direction: SortDirection,
 }
 
@@ -59,7 +59,7 @@ fn in_channel(slug: &str) -> sea_orm::sea_query::SimpleExpr {
     )
 }
 
-fn filtered(db: &impl ConnectionTrait, query: &ProofRecordQuery) -> Select<proof_record::Entity> {
+fn filtered(db: &impl ConnectionTrait, query: &ProofRecordListing) -> Select<proof_record::Entity> {
     let mut select = select_visible(query.visibility);
     let f = &query.filter;
     if let Some(client) = &f.client {
@@ -74,9 +74,9 @@ fn filtered(db: &impl ConnectionTrait, query: &ProofRecordQuery) -> Select<proof
     select
 }
 
-fn ordering(query: &ProofRecordQuery) -> Ordering<proof_record::Model> {
+fn ordering(query: &ProofRecordListing) -> Ordering<proof_record::Model> {
     let id = Expr::col((proof_record::Entity, proof_record::Column::Id));
-    if query.order_by_title {
+    if query.order_by == SortKey::Title {
         Ordering {
             key: Some(Expr::col((proof_record::Entity, proof_record::Column::Title))),
             id,
@@ -105,14 +105,14 @@ fn ordering(query: &ProofRecordQuery) -> Ordering<proof_record::Model> {
 
 pub async fn list(
     db: &impl ConnectionTrait,
-    query: &ProofRecordQuery,
+    query: &ProofRecordListing,
     page: &PageRequest,
 ) -> Result<Page<proof_record::Model>> {
     search::check_text_filter("filter.text", query.filter.text.as_deref())?;
     pagination::paginate(db, filtered(db, query), &ordering(query), page).await
 }
 
-pub async fn count(db: &impl ConnectionTrait, query: &ProofRecordQuery) -> Result<i64> {
+pub async fn count(db: &impl ConnectionTrait, query: &ProofRecordListing) -> Result<i64> {
     search::check_text_filter("filter.text", query.filter.text.as_deref())?;
     pagination::count(db, filtered(db, query)).await
 }

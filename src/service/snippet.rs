@@ -5,9 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use entity::{ContentStatus, Stage, proof_snippet, reuse_channel};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Select, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, IntoActiveModel, QueryFilter, QueryOrder, Select, Set};
 
 use super::article::group;
 use super::pagination::{self, Ordering, SortValue};
@@ -214,12 +212,7 @@ pub async fn load_draft(
     db: &impl ConnectionTrait,
     document_id: &str,
 ) -> Result<Option<(proof_snippet::Model, SnippetDraft)>> {
-    let Some(row) = proof_snippet::Entity::find()
-        .filter(proof_snippet::Column::DocumentId.eq(document_id))
-        .filter(proof_snippet::Column::Stage.eq(Stage::Draft))
-        .one(db)
-        .await?
-    else {
+    let Some(row) = staged::draft_row::<Snippets>(db, document_id).await? else {
         return Ok(None);
     };
     let channel = catalog::channels_by_ids(db, &[row.channel_id]).await?.into_iter().next().map(|c| c.slug);
