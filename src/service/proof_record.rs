@@ -402,10 +402,9 @@ pub async fn ensure_drafts(
             drafts.push((new_document_id(), draft));
         }
     }
-    let timestamp = now();
-    let rows = drafts.iter().map(|(document_id, draft)| new_row(document_id, draft, 1, timestamp)).collect();
-    let stored = super::bulk::insert_returning(db, rows).await?;
-    search::insert_documents(db, stored.iter().map(|row| search::proof_record_document(row, &[])).collect()).await?;
+    let items: Vec<NewProofRecord> =
+        drafts.iter().map(|(document_id, draft)| NewProofRecord::new(document_id.clone(), draft.clone(), 1)).collect();
+    let stored = insert_new(db, &items, Stage::Draft, ContentStatus::Draft).await?;
     let revisions = drafts.iter().map(|(document_id, draft)| (document_id.as_str(), 1, draft));
     super::revision::record_many(db, super::revision::PROOF_RECORD, author, revisions).await?;
     ids.extend(stored.into_iter().map(|r| (r.slug, r.document_id)));
@@ -438,6 +437,136 @@ fn new_row(
         updated_at: Set(timestamp),
         ..Default::default()
     }
+}
+
+/// A proof record's content about to be written as fresh rows at a stage, with its owned rows: the
+/// set-based writer, as [`super::article`]'s `NewArticle` is for articles. Frames keep their document ids
+/// (`asset_ids`, by position) across edits and stages.
+pub(crate) struct NewProofRecord {
+    pub document_id: String,
+    pub draft: ProofRecordDraft,
+    pub asset_ids: Vec<String>,
+    pub version: i32,
+    pub published_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl NewProofRecord {
+    pub(crate) fn new(document_id: String, draft: ProofRecordDraft, version: i32) -> Self {
+        let timestamp = now();
+        let asset_ids = draft.assets.iter().map(|_| new_document_id()).collect();
+        Self {
+            document_id,
+            draft,
+            asset_ids,
+            version,
+            published_at: None,
+            created_at: timestamp,
+            updated_at: timestamp,
+        }
+    }
+
+    /// The document exactly as its draft row `row` stores it (same version and dates), for publishing.
+    fn copy_of(row: &proof_record::Model, draft: ProofRecordDraft, asset_ids: Vec<String>) -> Self {
+        Self {
+            document_id: row.document_id.clone(),
+            draft,
+            asset_ids,
+            version: row.version,
+            published_at: row.published_at,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+fn not_stored() -> ServiceError {
+    ServiceError::Database(sea_orm::DbErr::RecordNotInserted)
+}
+
+/// Inserts documents as new rows at `stage` with their observations, frames, channels and search entries:
+/// a few multi-row statements however many there are. Returns the rows in the order of `items`. The caller
+/// has validated the drafts and checked that their slugs are free at that stage.
+pub(crate) async fn insert_new(
+    db: &impl ConnectionTrait,
+    items: &[NewProofRecord],
+    stage: Stage,
+    status: ContentStatus,
+) -> Result<Vec<proof_record::Model>> {
+    let rows = items
+        .iter()
+        .map(|item| {
+            let mut row = new_row(&item.document_id, &item.draft, item.version, item.created_at);
+            row.stage = Set(stage);
+            row.status = Set(status);
+            row.published_at = Set(item.published_at);
+            row.updated_at = Set(item.updated_at);
+            row
+        })
+        .collect();
+    let mut stored: HashMap<String, proof_record::Model> =
+        super::bulk::insert_returning(db, rows).await?.into_iter().map(|m| (m.document_id.clone(), m)).collect();
+    let rows =
+        items.iter().map(|item| stored.remove(&item.document_id).ok_or_else(not_stored)).collect::<Result<Vec<_>>>()?;
+    insert_owned(db, &rows, items).await?;
+    Ok(rows)
+}
+
+/// Inserts the observations, frames, channel links and search entries of `rows[i]` from `items[i]`.
+async fn insert_owned(db: &impl ConnectionTrait, rows: &[proof_record::Model], items: &[NewProofRecord]) -> Result<()> {
+    let slugs: Vec<String> = items.iter().flat_map(|item| item.draft.channels.iter().cloned()).collect();
+    let mut channel_ids = catalog::channel_ids(db, &slugs).await?.into_iter();
+    let (mut observations, mut assets, mut links, mut docs) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (row, item) in rows.iter().zip(items) {
+        let own: Vec<observation::Model> = item
+            .draft
+            .observations
+            .iter()
+            .enumerate()
+            .map(|(i, o)| observation::Model {
+                id: 0,
+                proof_record_id: row.id,
+                position: i as i32,
+                kind: o.kind,
+                title: o.title.clone(),
+                detail: o.detail.clone(),
+            })
+            .collect();
+        docs.push(search::proof_record_document(row, &own));
+        observations.extend(own.into_iter().map(|o| {
+            let mut active = o.into_active_model();
+            active.id = sea_orm::NotSet;
+            active
+        }));
+        assets.extend(item.draft.assets.iter().enumerate().map(|(i, a)| asset::ActiveModel {
+            document_id: Set(item.asset_ids.get(i).cloned().unwrap_or_else(new_document_id)),
+            proof_record_id: Set(row.id),
+            position: Set(i as i32),
+            url: Set(a.url.clone()),
+            kind: Set(a.kind),
+            alt: Set(a.alt.clone()),
+            caption: Set(a.caption.clone()),
+            credit: Set(a.credit.clone()),
+            width: Set(a.width),
+            height: Set(a.height),
+            shows: Set(shows_to_string(&a.shows)),
+            release: Set(a.release),
+            captured_at: Set(a.captured_at),
+            ..Default::default()
+        }));
+        for channel_id in channel_ids.by_ref().take(item.draft.channels.len()) {
+            links.push(proof_record_channel::ActiveModel {
+                proof_record_id: Set(row.id),
+                channel_id: Set(channel_id),
+                ..Default::default()
+            });
+        }
+    }
+    super::bulk::insert(db, observations).await?;
+    super::bulk::insert(db, assets).await?;
+    super::bulk::insert(db, links).await?;
+    search::insert_documents(db, docs).await
 }
 
 pub fn shows_to_string(shows: &[ObservationKind]) -> String {
@@ -491,9 +620,16 @@ pub async fn load_draft(
     let Some(row) = by_document_id(db, Visibility::Preview, document_id).await? else {
         return Ok(None);
     };
+    let (draft, _) = content_of(db, &row).await?;
+    Ok(Some((row, draft)))
+}
+
+/// The content of the proof record row `row`, with its frames' document ids in position order.
+async fn content_of(db: &impl ConnectionTrait, row: &proof_record::Model) -> Result<(ProofRecordDraft, Vec<String>)> {
     let observations = observations_of(db, &[row.id]).await?.remove(&row.id).unwrap_or_default();
     let assets = assets_of(db, Visibility::Preview, &[row.id]).await?.remove(&row.id).unwrap_or_default();
     let channels = channels_of(db, &[row.id]).await?.remove(&row.id).unwrap_or_default();
+    let asset_ids = assets.iter().map(|a| a.document_id.clone()).collect();
     let draft = ProofRecordDraft {
         slug: row.slug.clone(),
         title: row.title.clone(),
@@ -524,7 +660,7 @@ pub async fn load_draft(
             .collect(),
         channels: channels.into_iter().map(|c| c.slug).collect(),
     };
-    Ok(Some((row, draft)))
+    Ok((draft, asset_ids))
 }
 
 /// Writes `draft` as the draft stage: over `existing` (replacing its owned rows) or as a new document.
@@ -540,71 +676,34 @@ pub(crate) async fn write(
     {
         return Err(ServiceError::Conflict(format!("slug: {:?} is already used by another proof record", draft.slug)));
     }
-    let channel_ids = catalog::channel_ids(db, &draft.channels).await?;
-    let timestamp = now();
-    let mut old_asset_ids: Vec<String> = Vec::new();
-    let row = match existing {
-        Some(model) => {
-            // A frame keeps its ID across edits while it keeps its place, as questions do.
-            old_asset_ids = assets_of(db, Visibility::Preview, &[model.id])
-                .await?
-                .remove(&model.id)
-                .unwrap_or_default()
-                .into_iter()
-                .map(|a| a.document_id)
-                .collect();
-            delete_children(db, model.id).await?;
-            let mut active = model.into_active_model();
-            active.slug = Set(draft.slug.clone());
-            active.title = Set(draft.title.clone());
-            active.client = Set(draft.client.clone());
-            active.deliverable = Set(draft.deliverable.clone());
-            active.problem_solved = Set(draft.problem_solved.clone());
-            active.summary = Set(draft.summary.clone());
-            active.captured_on = Set(draft.captured_on);
-            active.location = Set(draft.location.clone());
-            active.version = Set(version);
-            active.updated_at = Set(timestamp);
-            active.update(db).await?
-        }
-        None => new_row(&new_document_id(), &draft, version, timestamp).insert(db).await?,
+    let Some(model) = existing else {
+        let item = NewProofRecord::new(new_document_id(), draft, version);
+        let mut rows = insert_new(db, &[item], Stage::Draft, ContentStatus::Draft).await?;
+        return rows.pop().ok_or_else(not_stored);
     };
-    let observations: Vec<observation::Model> = draft
-        .observations
-        .into_iter()
-        .enumerate()
-        .map(|(i, o)| observation::Model {
-            id: 0,
-            proof_record_id: row.id,
-            position: i as i32,
-            kind: o.kind,
-            title: o.title,
-            detail: o.detail,
-        })
-        .collect();
-    let assets: Vec<asset::Model> = draft
-        .assets
-        .into_iter()
-        .enumerate()
-        .map(|(i, a)| asset::Model {
-            id: 0,
-            document_id: old_asset_ids.get(i).cloned().unwrap_or_else(new_document_id),
-            proof_record_id: row.id,
-            position: i as i32,
-            url: a.url,
-            kind: a.kind,
-            alt: a.alt,
-            caption: a.caption,
-            credit: a.credit,
-            width: a.width,
-            height: a.height,
-            shows: shows_to_string(&a.shows),
-            release: a.release,
-            captured_at: a.captured_at,
-        })
-        .collect();
-    insert_children(db, row.id, &observations, &assets, &channel_ids).await?;
-    search::index_proof_record(db, &row, &observations).await?;
+    // A frame keeps its ID across edits while it keeps its place, as questions do.
+    let (_, old_asset_ids) = content_of(db, &model).await?;
+    let item = NewProofRecord {
+        asset_ids: old_asset_ids,
+        version,
+        updated_at: now(),
+        ..NewProofRecord::new(model.document_id.clone(), draft, version)
+    };
+    delete_children(db, model.id).await?;
+    let mut active = model.into_active_model();
+    let d = &item.draft;
+    active.slug = Set(d.slug.clone());
+    active.title = Set(d.title.clone());
+    active.client = Set(d.client.clone());
+    active.deliverable = Set(d.deliverable.clone());
+    active.problem_solved = Set(d.problem_solved.clone());
+    active.summary = Set(d.summary.clone());
+    active.captured_on = Set(d.captured_on);
+    active.location = Set(d.location.clone());
+    active.version = Set(version);
+    active.updated_at = Set(item.updated_at);
+    let row = active.update(db).await?;
+    insert_owned(db, std::slice::from_ref(&row), std::slice::from_ref(&item)).await?;
     Ok(row)
 }
 
@@ -628,20 +727,11 @@ pub(crate) async fn insert_published(
     draft: proof_record::Model,
     published_at: DateTime<Utc>,
 ) -> Result<proof_record::Model> {
-    let mut copy = draft.clone().into_active_model();
-    copy.id = sea_orm::NotSet;
-    copy.stage = Set(Stage::Published);
-    copy.status = Set(ContentStatus::Published);
-    copy.published_at = Set(Some(published_at));
-    copy.publish_at = Set(None);
-    let copy = copy.insert(db).await?;
-    let observations = observations_of(db, &[draft.id]).await?.remove(&draft.id).unwrap_or_default();
-    let assets = assets_of(db, Visibility::Preview, &[draft.id]).await?.remove(&draft.id).unwrap_or_default();
-    let channel_ids: Vec<i32> =
-        channels_of(db, &[draft.id]).await?.remove(&draft.id).unwrap_or_default().into_iter().map(|c| c.id).collect();
-    insert_children(db, copy.id, &observations, &assets, &channel_ids).await?;
-    search::index_proof_record(db, &copy, &observations).await?;
-    Ok(copy)
+    let (content, asset_ids) = content_of(db, &draft).await?;
+    let copy =
+        NewProofRecord { published_at: Some(published_at), ..NewProofRecord::copy_of(&draft, content, asset_ids) };
+    let mut copies = insert_new(db, &[copy], Stage::Published, ContentStatus::Published).await?;
+    copies.pop().ok_or_else(not_stored)
 }
 
 pub(crate) async fn delete_children(db: &impl ConnectionTrait, proof_record_id: i32) -> Result<()> {
@@ -652,49 +742,5 @@ pub(crate) async fn delete_children(db: &impl ConnectionTrait, proof_record_id: 
         .filter(proof_record_channel::Column::ProofRecordId.eq(proof_record_id))
         .exec(db)
         .await?;
-    Ok(())
-}
-
-/// Inserts owned rows under `proof_record_id` (the models' own `id` and `proof_record_id` are ignored).
-pub(crate) async fn insert_children(
-    db: &impl ConnectionTrait,
-    proof_record_id: i32,
-    observations: &[observation::Model],
-    assets: &[asset::Model],
-    channel_ids: &[i32],
-) -> Result<()> {
-    if !observations.is_empty() {
-        observation::Entity::insert_many(observations.iter().map(|o| observation::ActiveModel {
-            proof_record_id: Set(proof_record_id),
-            position: Set(o.position),
-            kind: Set(o.kind),
-            title: Set(o.title.clone()),
-            detail: Set(o.detail.clone()),
-            ..Default::default()
-        }))
-        .exec(db)
-        .await?;
-    }
-    if !assets.is_empty() {
-        asset::Entity::insert_many(assets.iter().map(|a| {
-            let mut active = a.clone().into_active_model();
-            active.id = sea_orm::NotSet;
-            active.proof_record_id = Set(proof_record_id);
-            active
-        }))
-        .exec(db)
-        .await?;
-    }
-    if !channel_ids.is_empty() {
-        proof_record_channel::Entity::insert_many(channel_ids.iter().map(|&channel_id| {
-            proof_record_channel::ActiveModel {
-                proof_record_id: Set(proof_record_id),
-                channel_id: Set(channel_id),
-                ..Default::default()
-            }
-        }))
-        .exec(db)
-        .await?;
-    }
     Ok(())
 }
