@@ -338,8 +338,6 @@ async fn serve(url: &str, config: ServeConfig) -> Result<(), CliError> {
         ),
         None => None,
     };
-    let scheduler =
-        crate::service::scheduler::spawn(db.clone(), Duration::from_millis(config.schedule_interval_ms.max(10)));
     println!(
         "Backlot listening on http://{addr}/graphql (GraphiQL in a browser; database {}; ready in {} ms)",
         redact(url),
@@ -358,12 +356,8 @@ async fn serve(url: &str, config: ServeConfig) -> Result<(), CliError> {
         }
         None => None,
     };
-    let router = if config.bench {
-        app::bench_router_with(db, config.api, http)
-    } else {
-        app::serve_router(db, config.api, http)
-    };
-    let server = crate::http::server::serve(listener, router, header_timeout, stopped, grace);
+    let application = app::build(db, &app::AppConfig::from(&config));
+    let server = crate::http::server::serve(listener, application.router.clone(), header_timeout, stopped, grace);
     tokio::pin!(server);
     tokio::select! {
         () = &mut server => {}
@@ -375,7 +369,7 @@ async fn serve(url: &str, config: ServeConfig) -> Result<(), CliError> {
     if let Some(metrics) = metrics_server {
         let _ = metrics.await;
     }
-    scheduler.abort();
+    application.stop_tasks();
     tracing::info!("stopped");
     Ok(())
 }
