@@ -3,12 +3,12 @@
 use std::collections::{HashMap, HashSet};
 
 use entity::{ContentStatus, Stage};
-use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait};
 
 use super::ParsedPage;
 use crate::service::article::{self, ArticleDraft, NewArticle, Saved};
 use crate::service::audit::{self, Entry};
-use crate::service::{Result, ServiceError, Visibility, catalog, generation, now, proof_record, revision, staged};
+use crate::service::{Result, ServiceError, Visibility, catalog, now, proof_record, revision, staged};
 
 /// How revisions written by the importer name their author.
 pub const IMPORT_AUTHOR: &str = "import";
@@ -55,12 +55,21 @@ pub async fn import_batch(
     publish: bool,
     force: bool,
 ) -> Result<Vec<Result<ImportOutcome>>> {
-    let txn = crate::service::begin_write(db).await?;
+    // The service's unit of work: the write lock up front, one content-generation bump, one commit.
+    crate::service::transaction(db, move |txn| Box::pin(write_batch(txn, pages, publish, force))).await
+}
+
+async fn write_batch(
+    txn: &DatabaseTransaction,
+    pages: Vec<ParsedPage>,
+    publish: bool,
+    force: bool,
+) -> Result<Vec<Result<ImportOutcome>>> {
     let mut outcomes: Vec<Option<Result<ImportOutcome>>> = pages.iter().map(|_| None).collect();
     let slugs: Vec<String> = pages.iter().map(|p| p.slug.clone()).collect();
     // Locked from here to the commit, so the versions checked are the versions overwritten.
-    let drafts = article::drafts_for_update(&txn, &slugs).await?;
-    let edited = if force { HashMap::new() } else { edited_since_import(&txn, &drafts).await? };
+    let drafts = article::drafts_for_update(txn, &slugs).await?;
+    let edited = if force { HashMap::new() } else { edited_since_import(txn, &drafts).await? };
     let mut seen = HashSet::new();
     let mut pending = Vec::new();
     for (i, page) in pages.into_iter().enumerate() {
@@ -105,9 +114,6 @@ pub async fn import_batch(
         }
         outcomes[i] = Some(outcome);
     }
-    generation::bump(&txn).await?;
-    txn.commit().await?;
-    generation::note_local_write();
     Ok(outcomes.into_iter().map(|o| o.unwrap_or_else(|| Err(not_written()))).collect())
 }
 
