@@ -4,13 +4,14 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entity::{ContentStatus, Stage, article, article_link, article_section, collection, question};
-use sea_orm::sea_query::{Expr, Func, OnConflict, Query, SimpleExpr};
+use sea_orm::sea_query::{OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
     Select, Set,
 };
 
-use super::pagination::{self, Ordering, SortKey, SortValue};
+use super::pagination::{self, SortKey};
+use super::staged::{self, Articles};
 use super::{Page, PageRequest, Result, ServiceError, SortDirection, Visibility, bulk, new_document_id, now, search};
 
 #[derive(Debug, Clone, Default)]
@@ -30,16 +31,7 @@ pub struct ArticleListing {
 }
 
 fn select_visible(visibility: Visibility) -> Select<article::Entity> {
-    super::staged::visible::<super::staged::Articles>(visibility)
-}
-
-/// Drafts may have no publish date yet; they sort by creation time instead.
-fn published_sort_key() -> SimpleExpr {
-    Func::coalesce([
-        Expr::col((article::Entity, article::Column::PublishedAt)),
-        Expr::col((article::Entity, article::Column::CreatedAt)),
-    ])
-    .into()
+    staged::visible::<Articles>(visibility)
 }
 
 fn filtered(db: &impl ConnectionTrait, query: &ArticleListing) -> Select<article::Entity> {
@@ -68,35 +60,14 @@ fn filtered(db: &impl ConnectionTrait, query: &ArticleListing) -> Select<article
     select
 }
 
-fn ordering(query: &ArticleListing) -> Ordering<article::Model> {
-    let id = Expr::col((article::Entity, article::Column::Id));
-    match query.order_by {
-        SortKey::PublishedAt => Ordering {
-            key: Some(published_sort_key()),
-            id,
-            direction: query.direction,
-            cursor: pagination::CursorKind::Time("articles.publishedAt"),
-            key_of: |m| SortValue::Time(m.published_at.unwrap_or(m.created_at)),
-            id_of: |m| m.id,
-        },
-        SortKey::Title => Ordering {
-            key: Some(Expr::col((article::Entity, article::Column::Title))),
-            id,
-            direction: query.direction,
-            cursor: pagination::CursorKind::Text("articles.title"),
-            key_of: |m| SortValue::Text(m.title.clone()),
-            id_of: |m| m.id,
-        },
-    }
-}
-
 pub async fn list(
     db: &impl ConnectionTrait,
     query: &ArticleListing,
     page: &PageRequest,
 ) -> Result<Page<article::Model>> {
     search::check_text_filter("filter.text", query.filter.text.as_deref())?;
-    pagination::paginate(db, filtered(db, query), &ordering(query), page).await
+    pagination::paginate(db, filtered(db, query), &staged::ordering::<Articles>(query.order_by, query.direction), page)
+        .await
 }
 
 pub async fn count(db: &impl ConnectionTrait, query: &ArticleListing) -> Result<i64> {
@@ -116,7 +87,7 @@ pub async fn slugs(db: &impl ConnectionTrait, visibility: Visibility) -> Result<
 }
 
 pub async fn by_slug(db: &impl ConnectionTrait, visibility: Visibility, slug: &str) -> Result<Option<article::Model>> {
-    Ok(select_visible(visibility).filter(article::Column::Slug.eq(slug)).one(db).await?)
+    staged::by_slug::<Articles>(db, visibility, slug).await
 }
 
 pub async fn by_document_id(
@@ -124,11 +95,11 @@ pub async fn by_document_id(
     visibility: Visibility,
     document_id: &str,
 ) -> Result<Option<article::Model>> {
-    Ok(select_visible(visibility).filter(article::Column::DocumentId.eq(document_id)).one(db).await?)
+    staged::by_document_id::<Articles>(db, visibility, document_id).await
 }
 
 pub async fn by_ids(db: &impl ConnectionTrait, visibility: Visibility, ids: &[i32]) -> Result<Vec<article::Model>> {
-    Ok(select_visible(visibility).filter(article::Column::Id.is_in(ids.iter().copied())).all(db).await?)
+    staged::by_ids::<Articles>(db, visibility, ids).await
 }
 
 pub async fn by_document_ids(
@@ -136,7 +107,7 @@ pub async fn by_document_ids(
     visibility: Visibility,
     ids: &[String],
 ) -> Result<Vec<article::Model>> {
-    Ok(select_visible(visibility).filter(article::Column::DocumentId.is_in(ids.iter().cloned())).all(db).await?)
+    staged::by_document_ids::<Articles>(db, visibility, ids).await
 }
 
 pub async fn by_slugs(

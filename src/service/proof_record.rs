@@ -74,42 +74,19 @@ fn filtered(db: &impl ConnectionTrait, query: &ProofRecordListing) -> Select<pro
     select
 }
 
-fn ordering(query: &ProofRecordListing) -> Ordering<proof_record::Model> {
-    let id = Expr::col((proof_record::Entity, proof_record::Column::Id));
-    if query.order_by == SortKey::Title {
-        Ordering {
-            key: Some(Expr::col((proof_record::Entity, proof_record::Column::Title))),
-            id,
-            direction: query.direction,
-            cursor: pagination::CursorKind::Text("proofRecords.title"),
-            key_of: |m| SortValue::Text(m.title.clone()),
-            id_of: |m| m.id,
-        }
-    } else {
-        Ordering {
-            key: Some(
-                sea_orm::sea_query::Func::coalesce([
-                    Expr::col((proof_record::Entity, proof_record::Column::PublishedAt)),
-                    Expr::col((proof_record::Entity, proof_record::Column::CreatedAt)),
-                ])
-                .into(),
-            ),
-            id,
-            direction: query.direction,
-            cursor: pagination::CursorKind::Time("proofRecords.publishedAt"),
-            key_of: |m| SortValue::Time(m.published_at.unwrap_or(m.created_at)),
-            id_of: |m| m.id,
-        }
-    }
-}
-
 pub async fn list(
     db: &impl ConnectionTrait,
     query: &ProofRecordListing,
     page: &PageRequest,
 ) -> Result<Page<proof_record::Model>> {
     search::check_text_filter("filter.text", query.filter.text.as_deref())?;
-    pagination::paginate(db, filtered(db, query), &ordering(query), page).await
+    pagination::paginate(
+        db,
+        filtered(db, query),
+        &staged::ordering::<ProofRecords>(query.order_by, query.direction),
+        page,
+    )
+    .await
 }
 
 pub async fn count(db: &impl ConnectionTrait, query: &ProofRecordListing) -> Result<i64> {
@@ -122,7 +99,7 @@ pub async fn by_slug(
     visibility: Visibility,
     slug: &str,
 ) -> Result<Option<proof_record::Model>> {
-    Ok(select_visible(visibility).filter(proof_record::Column::Slug.eq(slug)).one(db).await?)
+    staged::by_slug::<ProofRecords>(db, visibility, slug).await
 }
 
 pub async fn by_document_id(
@@ -130,7 +107,7 @@ pub async fn by_document_id(
     visibility: Visibility,
     id: &str,
 ) -> Result<Option<proof_record::Model>> {
-    Ok(select_visible(visibility).filter(proof_record::Column::DocumentId.eq(id)).one(db).await?)
+    staged::by_document_id::<ProofRecords>(db, visibility, id).await
 }
 
 pub async fn by_document_ids(
@@ -138,7 +115,7 @@ pub async fn by_document_ids(
     visibility: Visibility,
     ids: &[String],
 ) -> Result<Vec<proof_record::Model>> {
-    Ok(select_visible(visibility).filter(proof_record::Column::DocumentId.is_in(ids.iter().cloned())).all(db).await?)
+    staged::by_document_ids::<ProofRecords>(db, visibility, ids).await
 }
 
 pub async fn by_ids(
@@ -146,7 +123,7 @@ pub async fn by_ids(
     visibility: Visibility,
     ids: &[i32],
 ) -> Result<Vec<proof_record::Model>> {
-    Ok(select_visible(visibility).filter(proof_record::Column::Id.is_in(ids.iter().copied())).all(db).await?)
+    staged::by_ids::<ProofRecords>(db, visibility, ids).await
 }
 
 pub async fn observations_of(

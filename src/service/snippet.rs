@@ -51,7 +51,7 @@ pub async fn by_document_id(
     visibility: Visibility,
     id: &str,
 ) -> Result<Option<proof_snippet::Model>> {
-    Ok(select_visible(visibility).filter(proof_snippet::Column::DocumentId.eq(id)).one(db).await?)
+    staged::by_document_id::<Snippets>(db, visibility, id).await
 }
 
 pub async fn of_proof_records(

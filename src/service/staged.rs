@@ -5,13 +5,14 @@
 
 use chrono::{DateTime, Utc};
 use entity::{ContentStatus, Stage, article, proof_record, proof_snippet};
-use sea_orm::sea_query::{Expr, ExprTrait, SelectStatement};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, SelectStatement};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Select};
 
 use super::article::{ArticleDraft, ArticlePatch};
+use super::pagination::{CursorKind, Ordering, SortKey, SortValue};
 use super::proof_record::{ProofRecordDraft, ProofRecordPatch};
 use super::snippet::{SnippetDraft, SnippetPatch};
-use super::{Result, ServiceError, Visibility, audit, now, revision};
+use super::{Result, ServiceError, SortDirection, Visibility, audit, now, revision};
 
 /// Which kind of staged document: the runtime tag for the scheduler's mixed list of due documents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,6 +158,79 @@ fn missing<D: Staged>(document_id: &str) -> ServiceError {
 
 fn draft_rows<D: Staged>(document_id: &str) -> sea_orm::UpdateMany<D::Entity> {
     D::Entity::update_many().filter(D::col(Col::DocumentId).eq(document_id)).filter(D::col(Col::Stage).eq(Stage::Draft))
+}
+
+// ---- lookups, each through `visible` -------------------------------------------------------
+
+pub async fn by_document_id<D: Staged>(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+    document_id: &str,
+) -> Result<Option<Row<D>>> {
+    Ok(visible::<D>(visibility).filter(D::col(Col::DocumentId).eq(document_id)).one(db).await?)
+}
+
+pub async fn by_document_ids<D: Staged>(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+    document_ids: &[String],
+) -> Result<Vec<Row<D>>> {
+    Ok(visible::<D>(visibility).filter(D::col(Col::DocumentId).is_in(document_ids.iter().cloned())).all(db).await?)
+}
+
+pub async fn by_ids<D: Staged>(db: &impl ConnectionTrait, visibility: Visibility, ids: &[i32]) -> Result<Vec<Row<D>>> {
+    Ok(visible::<D>(visibility).filter(D::col(Col::Id).is_in(ids.iter().copied())).all(db).await?)
+}
+
+pub async fn by_slug<D: Listed>(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+    slug: &str,
+) -> Result<Option<Row<D>>> {
+    Ok(visible::<D>(visibility).filter(D::slug_col().eq(slug)).one(db).await?)
+}
+
+/// A staged document with a slug and a title, listed by publication date or title (articles, proof records).
+pub trait Listed: Staged {
+    /// Cursor names of its two orderings, by publication date and by title.
+    const CURSORS: (&'static str, &'static str);
+    fn slug_col() -> <Self::Entity as EntityTrait>::Column;
+    fn title_col() -> <Self::Entity as EntityTrait>::Column;
+    fn created_at_col() -> <Self::Entity as EntityTrait>::Column;
+    fn created_at(row: &Row<Self>) -> DateTime<Utc>;
+    fn title(row: &Row<Self>) -> &str;
+}
+
+fn published_key<D: Listed>(row: &Row<D>) -> SortValue {
+    SortValue::Time(D::published_at(row).unwrap_or_else(|| D::created_at(row)))
+}
+
+fn title_key<D: Listed>(row: &Row<D>) -> SortValue {
+    SortValue::Text(D::title(row).to_string())
+}
+
+/// The list order: by first publication (a draft not yet published by its creation time) or by title, then id.
+pub fn ordering<D: Listed>(key: SortKey, direction: SortDirection) -> Ordering<Row<D>> {
+    let column = |c: <D::Entity as EntityTrait>::Column| Expr::col((D::Entity::default(), c));
+    let id = column(D::col(Col::Id));
+    match key {
+        SortKey::PublishedAt => Ordering {
+            key: Some(Func::coalesce([column(D::col(Col::PublishedAt)), column(D::created_at_col())]).into()),
+            id,
+            direction,
+            cursor: CursorKind::Time(D::CURSORS.0),
+            key_of: published_key::<D>,
+            id_of: D::id,
+        },
+        SortKey::Title => Ordering {
+            key: Some(column(D::title_col())),
+            id,
+            direction,
+            cursor: CursorKind::Text(D::CURSORS.1),
+            key_of: title_key::<D>,
+            id_of: D::id,
+        },
+    }
 }
 
 // ---- versions -------------------------------------------------------------------------------
@@ -531,6 +605,25 @@ impl Staged for Articles {
     }
 }
 
+impl Listed for Articles {
+    const CURSORS: (&'static str, &'static str) = ("articles.publishedAt", "articles.title");
+    fn slug_col() -> article::Column {
+        article::Column::Slug
+    }
+    fn title_col() -> article::Column {
+        article::Column::Title
+    }
+    fn created_at_col() -> article::Column {
+        article::Column::CreatedAt
+    }
+    fn created_at(row: &article::Model) -> DateTime<Utc> {
+        row.created_at
+    }
+    fn title(row: &article::Model) -> &str {
+        &row.title
+    }
+}
+
 impl Staged for ProofRecords {
     type Entity = proof_record::Entity;
     type Draft = ProofRecordDraft;
@@ -613,6 +706,25 @@ impl Staged for ProofRecords {
             .exec(db)
             .await?;
         Ok(())
+    }
+}
+
+impl Listed for ProofRecords {
+    const CURSORS: (&'static str, &'static str) = ("proofRecords.publishedAt", "proofRecords.title");
+    fn slug_col() -> proof_record::Column {
+        proof_record::Column::Slug
+    }
+    fn title_col() -> proof_record::Column {
+        proof_record::Column::Title
+    }
+    fn created_at_col() -> proof_record::Column {
+        proof_record::Column::CreatedAt
+    }
+    fn created_at(row: &proof_record::Model) -> DateTime<Utc> {
+        row.created_at
+    }
+    fn title(row: &proof_record::Model) -> &str {
+        &row.title
     }
 }
 
