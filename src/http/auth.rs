@@ -4,7 +4,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use serde_json::json;
 
-use super::{AppState, internal_error, respond};
+use super::{AppState, coded_error, internal_error, respond};
 use crate::error::code;
 use crate::service::token::{self, Principal};
 
@@ -18,7 +18,7 @@ pub(super) async fn authenticate(
         return Ok(None);
     };
     let unauthenticated = |message: &str| {
-        let body = json!({ "errors": [{ "message": message, "extensions": { "code": code::UNAUTHENTICATED } }] });
+        let body = json!({ "errors": [coded_error(message, code::UNAUTHENTICATED)] });
         let mut response = respond(StatusCode::UNAUTHORIZED, media, None, body.to_string());
         response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         response

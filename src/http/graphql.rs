@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::auth::authenticate;
-use super::{AppState, GRAPHQL_RESPONSE, JSON, VARY, internal_error, problem, respond};
+use super::{AppState, GRAPHQL_RESPONSE, JSON, VARY, coded_error, internal_error, problem, respond};
 use crate::cache::{CachedResponse, ResponseCache};
 use crate::config::ApiSettings;
 use crate::error::code;
@@ -87,9 +87,7 @@ async fn execute_one(
         let status = if media == GRAPHQL_RESPONSE { StatusCode::BAD_REQUEST } else { StatusCode::OK };
         Executed { status, body: body.to_string(), has_errors: true }
     };
-    let refuse = |message: String, code: &str| {
-        request_error(json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }))
-    };
+    let refuse = |message: String, code: &str| request_error(json!({ "errors": [coded_error(&message, code)] }));
     let checked = preflight(&request.query);
     let max = state.settings.max_aliases;
     if checked.aliases > max {
@@ -117,7 +115,7 @@ async fn execute_one(
             "the request ran out of its {} ms time budget; ask for fewer items or a narrower filter",
             state.settings.request_timeout_ms
         );
-        let body = json!({ "data": null, "errors": [{ "message": message, "extensions": { "code": code::TIMEOUT } }] });
+        let body = json!({ "data": null, "errors": [coded_error(&message, code::TIMEOUT)] });
         return Executed { status: StatusCode::OK, body: body.to_string(), has_errors: true };
     };
     let executed = started.0.load(Ordering::Relaxed);
@@ -134,7 +132,7 @@ async fn execute_one(
                 "the response is larger than the {} bytes this server sends per request; ask for fewer items or fields",
                 state.settings.max_response_bytes
             );
-            let body = json!({ "data": null, "errors": [{ "message": message, "extensions": { "code": code::RESPONSE_TOO_LARGE } }] });
+            let body = json!({ "data": null, "errors": [coded_error(&message, code::RESPONSE_TOO_LARGE)] });
             return Executed { status: StatusCode::OK, body: body.to_string(), has_errors: true };
         }
         Err(e) => json!({ "errors": [internal_error(&e)] }).to_string(),

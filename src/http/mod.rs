@@ -54,8 +54,13 @@ pub(crate) const JSON: &str = "application/json";
 /// (Authorization) and the compression (Accept-Encoding).
 pub(crate) const VARY: &str = "Accept-Encoding, Accept, Authorization";
 
+/// One error of a response body, the only shape the HTTP layer writes by hand: `message` and `extensions.code`.
+pub(crate) fn coded_error(message: &str, code: &str) -> serde_json::Value {
+    json!({ "message": message, "extensions": { "code": code } })
+}
+
 pub(crate) fn problem(status: StatusCode, media: &'static str, message: &str) -> axum::response::Response {
-    let body = json!({ "errors": [{ "message": message, "extensions": { "code": code::BAD_REQUEST } }] });
+    let body = json!({ "errors": [coded_error(message, code::BAD_REQUEST)] });
     (status, [(header::CONTENT_TYPE, media)], body.to_string()).into_response()
 }
 
@@ -77,5 +82,5 @@ pub(crate) fn respond(
 
 pub(crate) fn internal_error(detail: &dyn std::fmt::Display) -> serde_json::Value {
     let masked = crate::error::internal(detail);
-    json!({ "message": masked.message, "extensions": { "code": code::INTERNAL_SERVER_ERROR } })
+    coded_error(&masked.message, code::INTERNAL_SERVER_ERROR)
 }
