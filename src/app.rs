@@ -38,7 +38,8 @@ pub const DEFAULT_STATEMENT_BUDGET: Duration = Duration::from_secs(10);
 /// (see [`crate::service::transaction`]).
 const SERVE_CONNECTIONS: u32 = 8;
 
-/// How long a writer waits for another writer (another process's import, say) before giving up.
+/// How long a bulk writer (import, generate) waits for another process's writer before giving up. A serving
+/// pool waits no longer than its statement budget: a request past its budget has given up anyway.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Opens the database (WAL and foreign keys on SQLite). Does not migrate.
@@ -68,7 +69,7 @@ pub async fn connect_for(url: &str, workload: Workload) -> Result<DatabaseConnec
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(BUSY_TIMEOUT);
+                .busy_timeout(budget.map_or(BUSY_TIMEOUT, |budget| budget.min(BUSY_TIMEOUT)));
             match workload {
                 Workload::Serve { .. } => o,
                 Workload::Bulk => o.pragma("cache_size", "-65536"),

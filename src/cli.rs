@@ -25,7 +25,7 @@ The database is --database-url, else $DATABASE_URL, else sqlite://backlot.db in 
 (created if missing). A postgres:// URL uses PostgreSQL. Every command applies pending migrations first.\n\n\
 Exit codes: 0 success, 1 failure, 2 bad usage, 3 the database (unreachable, a migration or a statement failed), \
 4 bad input file.",
-    after_help = "Examples:\n  backlot serve --demo\n  backlot import pages/ --publish\n  backlot token create --name site-preview --role preview --expires 30d\n  DATABASE_URL=postgres://localhost/backlot backlot migrate\n  backlot schema > schema.graphql"
+    after_help = "Examples:\n  backlot serve --demo\n  backlot import pages/ --publish\n  backlot export --out backup.ndjson\n  backlot import --bundle backup.ndjson --database-url postgres://localhost/backlot\n  backlot token create --name site-preview --role preview --expires 30d\n  DATABASE_URL=postgres://localhost/backlot backlot migrate\n  backlot schema > schema.graphql"
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -41,18 +41,37 @@ pub enum Command {
     /// Serve GraphQL at /graphql (GraphiQL in a browser), /healthz, /readyz and /metrics.
     Serve(ServeConfig),
     /// Import plain-text pages: files, or every .txt file in a directory. Articles are DRAFT unless --publish.
+    ///
+    /// With --bundle FILE instead, restore a bundle written by `backlot export` into an empty database (either
+    /// backend): the whole file is checked first (a bad line is reported with its number, exit 4), then written
+    /// in one transaction; the search index is rebuilt. A database with content is refused (exit 4).
     #[command(after_long_help = IMPORT_FORMAT_HELP)]
     Import {
         /// Files or directories to import.
-        #[arg(required = true, value_name = "PATH")]
+        #[arg(required_unless_present = "bundle", value_name = "PATH")]
         paths: Vec<PathBuf>,
         /// Publish each imported article (its paired proof record stays a draft for editors to fill in).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "bundle")]
         publish: bool,
         /// Overwrite drafts an editor changed since their last import (without it, such a file fails
         /// with a conflict and is left as the editor made it).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "bundle")]
         force: bool,
+        /// Restore this bundle (from `backlot export`) into an empty database, keeping ids, versions,
+        /// timestamps and publish states; checked whole first, written in one transaction or not at all.
+        #[arg(long, value_name = "FILE", conflicts_with = "paths")]
+        bundle: Option<PathBuf>,
+    },
+    /// Write all the content as a bundle that `backlot import --bundle` restores on either backend.
+    ///
+    /// Every row of every content table in both stages (articles, proof records, snippets, collections, reuse
+    /// channels, links, revisions, scheduled publishes, the audit log), not API tokens, as versioned NDJSON
+    /// (docs/bundle-format.md). Streams a page of rows at a time; the summary goes to stderr when the bundle
+    /// goes to stdout.
+    Export {
+        /// Write the bundle to this file instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
     /// Apply pending database migrations and exit.
     Migrate,
@@ -67,7 +86,7 @@ pub enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
         /// Percentage of articles left as drafts.
-        #[arg(long, default_value_t = 10)]
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=100))]
         draft_percent: u64,
         /// Write plain-text pages into this directory instead of the database.
         #[arg(long, value_name = "DIR")]
@@ -113,7 +132,7 @@ pub enum TokenCommand {
         #[arg(long)]
         name: String,
         /// preview (read drafts), editor (edit drafts), publisher (+ publish and schedule), admin (+ collections, channels, tokens).
-        #[arg(long)]
+        #[arg(long, value_parser = ["preview", "editor", "publisher", "admin"])]
         role: String,
         /// Lifetime such as 30d, 12h, 2w; no expiry when omitted.
         #[arg(long)]
@@ -143,9 +162,16 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             println!("migrations applied to {}", redact(&url));
             Ok(())
         }
-        Command::Import { paths, publish, force } => {
+        Command::Import { paths, publish, force, bundle } => {
             let db = app::connect_and_migrate_for(&url, app::Workload::Bulk).await.map_err(CliError::Database)?;
-            import_paths(&db, &redact(&url), &paths, publish, force).await
+            match bundle {
+                Some(bundle) => crate::bundle::import(&db, &bundle).await,
+                None => import_paths(&db, &redact(&url), &paths, publish, force).await,
+            }
+        }
+        Command::Export { out } => {
+            let db = app::connect_and_migrate_for(&url, app::Workload::Bulk).await.map_err(CliError::Database)?;
+            crate::bundle::export(&db, out.as_deref()).await
         }
         Command::Serve(config) => serve(&url, config).await,
         Command::Generate { articles, seed, draft_percent, pages, slugs_out } => {
@@ -339,7 +365,8 @@ async fn serve(url: &str, config: ServeConfig) -> Result<(), CliError> {
         None => None,
     };
     println!(
-        "Backlot listening on http://{addr}/graphql (GraphiQL in a browser; database {}; ready in {} ms)",
+        "Backlot listening on http://{addr}/graphql ({}database {}; ready in {} ms)",
+        if config.api.public_graphiql { "GraphiQL in a browser; " } else { "" },
         redact(url),
         started.elapsed().as_millis()
     );
@@ -517,13 +544,11 @@ async fn import_paths(
     );
     match last_error {
         None => Ok(()),
-        Some(CliError::Input { .. }) => Err(CliError::Input {
-            path: count_of(failed, "file"),
-            message: format!(
-                "could not be imported; nothing of {} was written (see above)",
-                if failed == 1 { "it" } else { "them" }
-            ),
-        }),
+        Some(CliError::Input { .. }) => Err(CliError::Rejected(format!(
+            "{} could not be imported; nothing of {} was written (see above)",
+            count_of(failed, "file"),
+            if failed == 1 { "it" } else { "them" }
+        ))),
         Some(other) => Err(other),
     }
 }

@@ -35,10 +35,23 @@ impl Default for QueryLimits {
     }
 }
 
+/// A database URL Backlot can use: `sqlite://PATH` (or `sqlite::memory:`) or `postgres://…`.
+fn database_url(url: &str) -> Result<String, String> {
+    let sqlite_path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"));
+    match sqlite_path {
+        Some(path) if path.split('?').next().is_none_or(|p| p.trim().is_empty()) => {
+            Err("a SQLite URL needs a file path, such as sqlite://backlot.db".into())
+        }
+        Some(_) => Ok(url.to_string()),
+        None if url.starts_with("postgres://") || url.starts_with("postgresql://") => Ok(url.to_string()),
+        None => Err("use sqlite://PATH or postgres://USER:PASSWORD@HOST/DATABASE".into()),
+    }
+}
+
 #[derive(clap::Args, Debug, Clone)]
 pub struct DatabaseConfig {
     /// Database to use: sqlite://PATH (created if missing) or postgres://USER:PASS@HOST/DB.
-    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true, value_parser = database_url, hide_env_values = true)]
     pub database_url: String,
 }
 
@@ -114,19 +127,19 @@ pub struct LogConfig {
 #[derive(clap::Args, Debug, Clone, Copy)]
 pub struct ApiSettings {
     /// Deepest selection nesting a query may have.
-    #[arg(long, env = "BACKLOT_MAX_DEPTH", default_value_t = defaults::MAX_DEPTH)]
+    #[arg(long, env = "BACKLOT_MAX_DEPTH", default_value_t = defaults::MAX_DEPTH, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1000))]
     pub max_depth: usize,
     /// Highest query complexity (each field costs 1; a connection multiplies its fields by its page size).
-    #[arg(long, env = "BACKLOT_MAX_COMPLEXITY", default_value_t = defaults::MAX_COMPLEXITY)]
+    #[arg(long, env = "BACKLOT_MAX_COMPLEXITY", default_value_t = defaults::MAX_COMPLEXITY, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub max_complexity: usize,
     /// Most aliases one query may use.
-    #[arg(long, env = "BACKLOT_MAX_ALIASES", default_value_t = defaults::MAX_ALIASES)]
+    #[arg(long, env = "BACKLOT_MAX_ALIASES", default_value_t = defaults::MAX_ALIASES, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=10000))]
     pub max_aliases: usize,
     /// Largest request body, in bytes (larger gets HTTP 413).
-    #[arg(long, env = "BACKLOT_MAX_BODY_BYTES", default_value_t = defaults::MAX_BODY_BYTES)]
+    #[arg(long, env = "BACKLOT_MAX_BODY_BYTES", default_value_t = defaults::MAX_BODY_BYTES, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1024..))]
     pub max_body_bytes: usize,
     /// Most operations in one batched (JSON array) request.
-    #[arg(long, env = "BACKLOT_MAX_BATCH", default_value_t = defaults::MAX_BATCH)]
+    #[arg(long, env = "BACKLOT_MAX_BATCH", default_value_t = defaults::MAX_BATCH, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1000))]
     pub max_batch: usize,
     /// Allow introspection without a token.
     #[arg(long, env = "BACKLOT_PUBLIC_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
@@ -146,7 +159,7 @@ pub struct ApiSettings {
     pub request_timeout_ms: u64,
     /// Largest response body one request may produce, in bytes (a batch shares it); past it the answer is
     /// a RESPONSE_TOO_LARGE error.
-    #[arg(long, env = "BACKLOT_MAX_RESPONSE_BYTES", default_value_t = defaults::MAX_RESPONSE_BYTES)]
+    #[arg(long, env = "BACKLOT_MAX_RESPONSE_BYTES", default_value_t = defaults::MAX_RESPONSE_BYTES, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1024..))]
     pub max_response_bytes: usize,
 }
 

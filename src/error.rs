@@ -20,6 +20,8 @@ pub mod code {
     pub const TIMEOUT: &str = "TIMEOUT";
     /// The answer would exceed `--max-response-bytes`.
     pub const RESPONSE_TOO_LARGE: &str = "RESPONSE_TOO_LARGE";
+    /// Too many anonymous requests from one address (`--rate-limit-per-minute`); HTTP 429 with Retry-After.
+    pub const RATE_LIMITED: &str = "RATE_LIMITED";
 }
 
 pub fn bad_input(field: &str, message: &str) -> async_graphql::Error {
@@ -71,10 +73,11 @@ pub fn to_graphql_error(err: ServiceError) -> async_graphql::Error {
                 e.set("field", field);
             }
         }),
-        ServiceError::Database(db) if crate::statement_budget::is_timeout(&db) => {
-            async_graphql::Error::new("a database statement ran out of the request's time budget and was stopped")
-                .extend_with(|_, e| e.set("code", code::TIMEOUT))
-        }
+        ServiceError::Database(db) if crate::statement_budget::is_timeout(&db) => async_graphql::Error::new(
+            "the database could not answer within the request's time budget (a long statement was stopped, or \
+                 it waited too long for a connection or for another writer); try again",
+        )
+        .extend_with(|_, e| e.set("code", code::TIMEOUT)),
         ServiceError::Database(db) => internal(&db),
     }
 }
@@ -99,6 +102,9 @@ pub enum CliError {
     Unreachable(String),
     #[error("{0}")]
     Service(#[from] ServiceError),
+    /// Some input files were refused (each reported on its own line before).
+    #[error("{0}")]
+    Rejected(String),
     #[error("{path}: {message}")]
     Input { path: String, message: String },
     #[error("{0}")]
@@ -113,7 +119,7 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Database(_) | CliError::Unreachable(_) => 3,
-            CliError::Input { .. } => 4,
+            CliError::Input { .. } | CliError::Rejected(_) => 4,
             CliError::Usage { .. } => 2,
             CliError::Service(ServiceError::BadInput { .. }) => 4,
             CliError::Service(ServiceError::Database(_)) => 3,

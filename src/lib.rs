@@ -1,6 +1,7 @@
 //! Backlot: a headless GraphQL + JSON content API for pages that use real production records as brand proof.
 
 pub mod app;
+pub mod bundle;
 pub mod cache;
 pub mod cli;
 pub mod config;

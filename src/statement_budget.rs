@@ -60,10 +60,13 @@ pub async fn install(conn: &mut SqliteConnection, budget: Duration) -> Result<()
     Ok(())
 }
 
-/// Whether a database error is a statement stopped by its time budget (SQLite interrupt, code 9, or
-/// PostgreSQL's `statement_timeout`, SQLSTATE 57014).
+/// Whether a database error means the request ran out of time: a statement stopped by its budget (SQLite
+/// interrupt, code 9, or PostgreSQL's `statement_timeout`, SQLSTATE 57014), a writer that waited out the busy
+/// timeout, or no pooled connection free within the acquire timeout.
 pub fn is_timeout(err: &sea_orm::DbErr) -> bool {
-    database_code(err).is_some_and(|code| code == "9" || code == "57014")
+    matches!(err, sea_orm::DbErr::ConnectionAcquire(sea_orm::error::ConnAcquireErr::Timeout))
+        || database_code(err).is_some_and(|code| code == "9" || code == "57014")
+        || is_busy(err)
 }
 
 /// Whether a database error means the database was busy or locked by another writer (SQLite 5/6 and their

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use axum::http::StatusCode;
 use backlot::service::token::Role;
-use common::{TestApp, error_code};
+use common::{ORIGINAL_SLUG, TestApp, error_code};
 use serde_json::{Value, json};
 
 const TYPE_REF: &str = "kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } }";
@@ -494,4 +494,29 @@ async fn a_wrong_kind_of_id_is_named_with_its_article() {
         )
         .await;
     assert_eq!(body["errors"][0]["message"], "id: is not the ID of a ProofRecord", "{body}");
+}
+
+/// Times outside years 1-9999 would compare wrongly on SQLite (stored as text, "+10000-…" sorts first).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn times_outside_years_1_to_9999_are_bad_user_input() {
+    let app = TestApp::with_demo().await;
+    for field in ["publishedAfter", "publishedBefore"] {
+        let query = format!(r#"{{ articles(filter: {{ {field}: "+10000-01-01T00:00:00Z" }}) {{ totalCount }} }}"#);
+        let body = app.graphql(&query, json!({})).await;
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+        assert!(body["errors"][0]["message"].as_str().unwrap().contains(&format!("filter.{field}")), "{body}");
+    }
+    let publisher = app.token("far-future", backlot::service::token::Role::Publisher).await;
+    let article = app
+        .data_as(&publisher, &format!(r#"{{ article(slug: "{ORIGINAL_SLUG}") {{ id version }} }}"#), json!({}))
+        .await;
+    let body = app
+        .graphql_as(
+            &publisher,
+            "mutation($id: ID!, $v: Int!) { scheduleArticle(id: $id, expectedVersion: $v, publishAt: \"+10000-01-01T00:00:00Z\") { version } }",
+            json!({ "id": article["article"]["id"], "v": article["article"]["version"] }),
+        )
+        .await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("publishAt"), "{body}");
 }

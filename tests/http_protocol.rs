@@ -165,3 +165,20 @@ async fn response_fields_keep_the_query_order() {
     assert!(in_order(&batch.body), "{}", batch.body);
     assert_eq!(batch.json().as_array().map(Vec::len), Some(2));
 }
+
+/// Fields resolve concurrently and finish in any order; the answer still lists them as asked, every time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fields_come_back_in_the_order_asked_whatever_finishes_first() {
+    let app = TestApp::with_demo().await;
+    for n in 0..20 {
+        // A different comment each time, so every request is a cache miss that really resolves.
+        let query = format!(
+            "# {n}\n{{ z: reuseChannel(slug: \"social-posts\") {{ snippets(first: 5) {{ totalCount }} assets(first: 5) {{ totalCount }} slug }} a: articles(first: 2) {{ pageInfo {{ hasNextPage }} nodes {{ slug }} totalCount }} m: proofRecords(first: 1) {{ totalCount }} }}"
+        );
+        let body = app.post_json(serde_json::json!({ "query": query })).await.body;
+        let at = |needle: &str| body.find(needle).unwrap_or_else(|| panic!("{needle} missing: {body}"));
+        assert!(at("\"z\"") < at("\"a\"") && at("\"a\"") < at("\"m\""), "{body}");
+        assert!(at("\"snippets\"") < at("\"assets\"") && at("\"assets\"") < at("\"slug\":\"social-posts\""), "{body}");
+        assert!(at("\"pageInfo\"") < at("\"nodes\"") && at("\"nodes\"") < at("\"totalCount\":1"), "{body}");
+    }
+}

@@ -85,6 +85,11 @@ async fn a_browser_preflight_from_an_allowed_origin_succeeds_and_others_get_no_c
     let answer = send(&router, post).await;
     assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(header(&answer, "access-control-allow-origin"), "https://www.example.com");
+    // The answer differs by origin, so a shared cache must key on it as well as on what it did before.
+    let vary = header(&answer, "vary").to_ascii_lowercase();
+    for wanted in ["origin", "accept-encoding", "accept", "authorization"] {
+        assert!(vary.split(',').any(|v| v.trim() == wanted), "Vary lacks {wanted}: {vary}");
+    }
 
     // Without --cors-origin there are no CORS headers at all.
     let plain = send(&serve_router(&app, &HttpSettings::default()), preflight("https://www.example.com")).await;
@@ -266,6 +271,14 @@ async fn metrics_parse_and_count_requests_cache_statements_and_the_pool() {
     assert!(samples.contains_key("backlot_db_pool_connections{state=\"idle\"}"));
     assert!(types.contains_key("backlot_scheduler_runs_total"));
     assert!(types.contains_key("backlot_import_pages_total"));
+
+    // Invented methods share one label, so they cannot grow the metrics without bound.
+    for method in ["FROB", "XYZZYMETHOD"] {
+        app.request(Request::builder().method(method).uri("/healthz").body(Body::empty()).unwrap()).await;
+    }
+    let scrape = app.request(Request::get("/metrics").body(Body::empty()).unwrap()).await;
+    assert!(!scrape.body.contains("FROB") && !scrape.body.contains("XYZZYMETHOD"), "{}", scrape.body);
+    assert!(scrape.body.contains("method=\"other\""), "{}", scrape.body);
 
     // With --metrics-listen, the main router has no /metrics.
     let split = serve_router(&app, &http_settings(|h| h.metrics_listen = Some("127.0.0.1:0".parse().unwrap())));

@@ -270,3 +270,24 @@ fn an_unreachable_postgres_names_its_address_and_the_reason_at_once() {
     assert!(stderr.contains("connection refused"), "{stderr}");
     assert!(took < Duration::from_secs(3), "took {took:?}");
 }
+
+/// A client that goes away takes its request with it: the handler's future is dropped (so it runs no
+/// further statements, and the one running then is stopped by the statement budget) instead of working to
+/// the end for nobody. The access line is written when a request completes, so a dropped one has none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_stops_when_its_client_disconnects() {
+    let app = TestApp::new().await;
+    let mut server = Server::start_with(&app, &[], Stdio::piped());
+    let mut gone = TcpStream::connect(server.addr).expect("connect");
+    gone.write_all(b"GET /bench/sleep/1500 HTTP/1.1\r\nHost: backlot\r\n\r\n").expect("send");
+    std::thread::sleep(Duration::from_millis(200));
+    drop(gone);
+    std::thread::sleep(Duration::from_millis(1_800));
+    assert_eq!(get(server.addr, "/bench/sleep/10", "").0, 200);
+    server.terminate();
+    server.wait_exit(Duration::from_secs(15));
+    let mut stderr = String::new();
+    server.child.stderr.take().expect("stderr").read_to_string(&mut stderr).unwrap();
+    assert!(stderr.contains("GET /bench/sleep/10 200"), "{stderr}");
+    assert!(!stderr.contains("/bench/sleep/1500"), "the abandoned request ran to the end: {stderr}");
+}

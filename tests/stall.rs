@@ -20,10 +20,13 @@ fn stall_articles() -> usize {
     std::env::var("BACKLOT_STALL_ARTICLES").ok().and_then(|v| v.parse().ok()).unwrap_or(1000)
 }
 
+/// Clients sending the heaviest query at once.
+const HEAVY_CLIENTS: usize = 4;
+
 /// The most expensive anonymous query the default limits let through: every alias a text-filtered page of
-/// 100 with its total, on a one-letter prefix that matches nearly every document.
+/// 100 with its total, on a short prefix ("fra": frame, framing...) that matches nearly every document.
 fn heaviest_query() -> String {
-    let field = r#"articles(first: 100, filter: {text: "e"}) { totalCount nodes { slug title } }"#;
+    let field = r#"articles(first: 100, filter: {text: "fra"}) { totalCount nodes { slug title } }"#;
     let aliases: Vec<String> = (0..30).map(|i| format!("a{i}: {field}")).collect();
     format!("{{ {} }}", aliases.join(" "))
 }
@@ -68,12 +71,17 @@ async fn health_and_an_article_page_answer_while_the_heaviest_query_runs() {
     let (_, status, _) = timed(&app.router, graphql_request(&article_page)).await;
     assert_eq!(status, 200);
 
-    let router = app.router.clone();
-    let heavy = tokio::spawn(async move { timed(&router, graphql_request(&heaviest_query())).await });
+    // Several clients send it at once: full-text work takes turns, so the rest of the site keeps a core.
+    let heavies: Vec<_> = (0..HEAVY_CLIENTS)
+        .map(|_| {
+            let router = app.router.clone();
+            tokio::spawn(async move { timed(&router, graphql_request(&heaviest_query())).await })
+        })
+        .collect();
     tokio::time::sleep(Duration::from_millis(20)).await;
     let mut health = Vec::new();
     let mut pages = Vec::new();
-    while !heavy.is_finished() {
+    while !heavies.iter().all(|h| h.is_finished()) {
         let (took, status, _) = timed(&app.router, Request::get("/healthz").body(Body::empty()).unwrap()).await;
         assert_eq!(status, 200);
         health.push(took);
@@ -83,22 +91,32 @@ async fn health_and_an_article_page_answer_while_the_heaviest_query_runs() {
         pages.push(took);
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let (heavy_took, status, body) = heavy.await.unwrap();
+    let mut answers = Vec::new();
+    for heavy in heavies {
+        answers.push(heavy.await.unwrap());
+    }
+    let heavy_took = answers.iter().map(|a| a.0).max().unwrap_or_default();
+    let (_, status, body) = answers.pop().unwrap();
     assert_eq!(status, 200);
     let heavy_body: Value = serde_json::from_str(&body).unwrap();
     assert!(heavy_body.get("errors").is_none(), "the heavy query is allowed: {}", &body[..body.len().min(300)]);
     assert_eq!(heavy_body["data"]["a29"]["nodes"].as_array().map(Vec::len), Some(100.min(articles * 9 / 10)));
     let slowest = |v: &[Duration]| v.iter().max().copied().unwrap_or_default();
     eprintln!(
-        "{articles} articles on {}: heavy query {heavy_took:?}; {} probes; slowest /healthz {:?}, article page {:?}",
+        "{articles} articles on {}: {HEAVY_CLIENTS} heavy queries {heavy_took:?}; {} probes; slowest /healthz {:?}, article page {:?}",
         app.backend,
         health.len(),
         slowest(&health),
         slowest(&pages)
     );
     assert!(health.len() >= 3, "the heavy query finished too fast to probe ({heavy_took:?})");
-    assert!(slowest(&health) < Duration::from_millis(100), "/healthz waited: {health:?}");
-    assert!(slowest(&pages) < Duration::from_millis(100), "the article page waited: {pages:?}");
+    // Nine in ten probes within 100 ms, and none stuck: one late probe on a busy 2-core machine is the
+    // machine, a stalled server makes them all late.
+    for (what, probes) in [("/healthz", &health), ("the article page", &pages)] {
+        let late = probes.iter().filter(|t| **t >= Duration::from_millis(100)).count();
+        assert!(late * 10 <= probes.len(), "{what} waited: {probes:?}");
+        assert!(slowest(probes) < Duration::from_millis(500), "{what} waited: {probes:?}");
+    }
 }
 
 /// SQLite otherwise drives the text filter's subquery from `search_documents` and re-runs the MATCH for
@@ -237,7 +255,8 @@ async fn a_preview_read_does_not_wait_behind_a_writer() {
     let secret = app.token("previewer", backlot::service::token::Role::Preview).await;
     // Another writer holds the write lock (an import's batch, say) for longer than the read may take.
     let writer = backlot::app::connect(&app.url).await.unwrap();
-    let txn = backlot::service::begin_write(&writer).await.unwrap();
+    let write = backlot::service::begin_write(&writer).await.unwrap();
+    let txn: &sea_orm::DatabaseTransaction = &write;
     txn.execute_raw(Statement::from_string(
         txn.get_database_backend(),
         "UPDATE content_generation SET generation = generation + 1",
@@ -250,7 +269,7 @@ async fn a_preview_read_does_not_wait_behind_a_writer() {
     assert_eq!(response.status, 200, "{}", response.body);
     assert!(response.json().get("errors").is_none(), "{}", response.body);
     assert!(took < Duration::from_secs(2), "the read waited {took:?} for the writer");
-    txn.commit().await.unwrap();
+    write.commit().await.unwrap();
     // Once the lock is free, the use is recorded.
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
@@ -348,4 +367,65 @@ async fn backlot_cli(url: String, args: Vec<String>) -> std::process::Output {
     })
     .await
     .expect("the CLI thread")
+}
+
+/// Writers queued behind another process's long write (an import's batch) wait for their turn without
+/// holding pooled connections, so readers keep theirs; a writer past its budget answers TIMEOUT.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writers_waiting_behind_another_process_leave_connections_to_readers() {
+    let settings = ApiSettings { request_timeout_ms: 1_500, cache_mb: 0, ..Default::default() };
+    let app = TestApp::with_settings(settings).await;
+    if app.backend != "sqlite" {
+        return; // PostgreSQL writers wait on row locks, not on one database-wide lock.
+    }
+    backlot::demo::load(&app.db).await.unwrap();
+    let editor = app.token("busy-editor", backlot::service::token::Role::Editor).await;
+    let previewers: Vec<String> = {
+        let mut tokens = Vec::new();
+        for n in 0..4 {
+            tokens.push(app.token(&format!("previewer-{n}"), backlot::service::token::Role::Preview).await);
+        }
+        tokens
+    };
+    // Another process holds SQLite's write lock, as `backlot import` does during a batch.
+    let other = backlot::app::connect_for(&app.url, backlot::app::Workload::Bulk).await.unwrap();
+    other.execute_unprepared("BEGIN IMMEDIATE").await.unwrap();
+
+    let writes: Vec<_> = (0..12)
+        .map(|n| {
+            let router = app.router.clone();
+            let editor = editor.clone();
+            tokio::spawn(async move {
+                let query = format!(r#"mutation {{ createArticle(input: {{ title: "Queued {n}" }}) {{ id }} }}"#);
+                let request = Request::post("/graphql")
+                    .header("content-type", "application/json")
+                    .header("authorization", format!("Bearer {editor}"))
+                    .body(Body::from(json!({ "query": query }).to_string()))
+                    .unwrap();
+                timed(&router, request).await
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    for token in &previewers {
+        let started = Instant::now();
+        let body = app.graphql_as(token, "{ articles(first: 1) { totalCount } }", json!({})).await;
+        assert!(body.get("errors").is_none(), "{body}");
+        assert!(started.elapsed() < Duration::from_millis(700), "a preview read waited {:?}", started.elapsed());
+        let started = Instant::now();
+        let body = app.graphql(&format!(r#"{{ article(slug: "{ORIGINAL_SLUG}") {{ title }} }}"#), json!({})).await;
+        assert!(body.get("errors").is_none(), "{body}");
+        assert!(started.elapsed() < Duration::from_millis(700), "a public read waited {:?}", started.elapsed());
+    }
+    for write in writes {
+        let (_, status, body) = write.await.unwrap();
+        assert_eq!(status, 200, "{body}");
+        let body: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(error_code(&body), "TIMEOUT", "a queued write must time out cleanly: {body}");
+    }
+    other.execute_unprepared("COMMIT").await.unwrap();
+    let body = app
+        .graphql_as(&editor, r#"mutation { createArticle(input: { title: "After the import" }) { id } }"#, json!({}))
+        .await;
+    assert!(body.get("errors").is_none(), "writes go through once the lock is free: {body}");
 }

@@ -67,28 +67,67 @@ impl Default for RootFieldGate {
     }
 }
 
-pub(super) struct RootFieldLimit;
+/// The bytes an answer may reach while it is being resolved: the serializer checks the exact size, but the
+/// answer is a tree in memory by then, so resolution stops early once its text passes the budget.
+#[derive(Debug)]
+pub struct ResponseBytes {
+    limit: usize,
+    used: AtomicUsize,
+}
 
-impl ExtensionFactory for RootFieldLimit {
+impl ResponseBytes {
+    pub fn new(limit: usize) -> Self {
+        ResponseBytes { limit, used: AtomicUsize::new(0) }
+    }
+
+    pub fn exceeded(&self) -> bool {
+        self.used.load(Ordering::Relaxed) > self.limit
+    }
+
+    /// About what `value` adds to the JSON answer under `name` (leaves only: objects are counted through
+    /// their fields).
+    fn add(&self, name: &str, value: &Value) {
+        let leaf = match value {
+            Value::String(s) => s.len() + 2,
+            Value::Object(_) | Value::List(_) => 2,
+            _ => 8,
+        };
+        self.used.fetch_add(leaf + name.len() + 4, Ordering::Relaxed);
+    }
+}
+
+pub(super) struct RequestLimits;
+
+impl ExtensionFactory for RequestLimits {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(RootFieldLimit)
+        Arc::new(RequestLimits)
     }
 }
 
 #[async_graphql::async_trait::async_trait]
-impl Extension for RootFieldLimit {
+impl Extension for RequestLimits {
     async fn resolve(
         &self,
         ctx: &ExtensionContext<'_>,
         info: ResolveInfo<'_>,
         next: NextResolve<'_>,
     ) -> ServerResult<Option<Value>> {
+        let bytes = ctx.data_opt::<Arc<ResponseBytes>>();
+        if bytes.is_some_and(|b| b.exceeded()) {
+            // Past the budget the answer is refused whole: resolve nothing more.
+            return Err(ServerError::new("the answer is over the response size budget", None));
+        }
         let gate = ctx.data_opt::<Arc<RootFieldGate>>().filter(|_| info.path_node.parent.is_none());
         // The permit is held while the field and everything below it resolve.
         let _permit = match gate {
             Some(gate) => gate.0.acquire().await.ok(),
             None => None,
         };
-        next.run(ctx, info).await
+        let name = info.alias.unwrap_or(info.name);
+        let value = next.run(ctx, info).await?;
+        if let (Some(bytes), Some(value)) = (bytes, value.as_ref()) {
+            bytes.add(name, value);
+        }
+        Ok(value)
     }
 }

@@ -8,6 +8,7 @@ pub mod connection;
 pub mod enums;
 pub mod loaders;
 pub mod node;
+pub mod order;
 pub mod prefetch;
 pub mod proof_record;
 pub mod question;
@@ -23,7 +24,7 @@ use sea_orm::DatabaseConnection;
 use crate::config::QueryLimits;
 use crate::service::Visibility;
 use crate::service::token::{Principal, Role};
-pub use budget::{BatchCost, RootFieldGate};
+pub use budget::{BatchCost, ResponseBytes, RootFieldGate};
 pub use loaders::{BacklotLoader, new_loader};
 pub use request_errors::ExecutionStarted;
 
@@ -58,7 +59,7 @@ fn builder(limits: QueryLimits) -> SchemaBuilder<QueryRoot, MutationRoot, EmptyS
         .limit_complexity(limits.max_complexity)
         .extension(request_errors::RequestErrors { limits })
         .extension(budget::BatchBudget { max_complexity: limits.max_complexity })
-        .extension(budget::RootFieldLimit)
+        .extension(budget::RequestLimits)
 }
 
 /// The schema that `serve` and the tests run.

@@ -4,7 +4,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use serde_json::json;
 
-use super::{AppState, coded_error, internal_error, respond};
+use super::{AppState, coded_error, respond};
 use crate::error::code;
 use crate::service::token::{self, Principal};
 
@@ -34,8 +34,16 @@ pub(super) async fn authenticate(
         Ok(Ok(principal)) => Ok(Some(principal)),
         Ok(Err(reason)) => Err(unauthenticated(&reason.to_string())),
         Err(e) => {
-            let body = json!({ "errors": [internal_error(&e)] });
-            Err(respond(StatusCode::INTERNAL_SERVER_ERROR, media, None, body.to_string()))
+            // A database too busy to look the token up within the budget is a 503 the client may retry.
+            let status = match &e {
+                crate::service::ServiceError::Database(db) if crate::statement_budget::is_timeout(db) => {
+                    StatusCode::SERVICE_UNAVAILABLE
+                }
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            let error = crate::error::to_graphql_error(e);
+            let body = json!({ "errors": [{ "message": error.message, "extensions": error.extensions }] });
+            Err(respond(status, media, None, body.to_string()))
         }
     }
 }

@@ -102,12 +102,15 @@ async fn execute_one(
     }
     let started = Arc::new(ExecutionStarted::default());
     let scope = RequestScope::for_principal(principal.cloned());
+    let bytes = Arc::new(crate::graphql::ResponseBytes::new(budget.response_bytes));
+    let (query, operation_name) = (request.query.clone(), request.operation_name.clone());
     let request = request
         .data(new_loader(state.db.clone(), scope.visibility))
         .data(scope)
         .data(started.clone())
         .data(budget.cost.clone())
-        .data(Arc::new(crate::graphql::RootFieldGate::default()));
+        .data(Arc::new(crate::graphql::RootFieldGate::default()))
+        .data(bytes.clone());
     // Dropping the execution at the deadline stops its remaining statements; the one running then is
     // stopped by the database's own statement budget (see `statement_budget`).
     let Ok(mut response) = tokio::time::timeout_at(budget.deadline, state.schema.execute(request)).await else {
@@ -119,26 +122,33 @@ async fn execute_one(
         return Executed { status: StatusCode::OK, body: body.to_string(), has_errors: true };
     };
     let executed = started.0.load(Ordering::Relaxed);
+    if bytes.exceeded() {
+        return too_large(state);
+    }
     finish_errors(&mut response, executed);
     if !executed {
         return request_error(json!({ "errors": response.errors }));
     }
+    crate::graphql::order::in_query_order(&mut response.data, &query, operation_name.as_deref());
     let has_errors = !response.errors.is_empty();
     let mut out = BoundedWriter { bytes: Vec::with_capacity(4096), limit: budget.response_bytes };
     let body = match serde_json::to_writer(&mut out, &response) {
         Ok(()) => String::from_utf8(out.bytes).unwrap_or_default(),
-        Err(_) if out.bytes.len() >= out.limit => {
-            let message = format!(
-                "the response is larger than the {} bytes this server sends per request; ask for fewer items or fields",
-                state.settings.max_response_bytes
-            );
-            let body = json!({ "data": null, "errors": [coded_error(&message, code::RESPONSE_TOO_LARGE)] });
-            return Executed { status: StatusCode::OK, body: body.to_string(), has_errors: true };
-        }
+        Err(_) if out.bytes.len() >= out.limit => return too_large(state),
         Err(e) => json!({ "errors": [internal_error(&e)] }).to_string(),
     };
     budget.response_bytes = budget.response_bytes.saturating_sub(body.len());
     Executed { status: StatusCode::OK, body, has_errors }
+}
+
+/// The answer past `--max-response-bytes`: refused whole, never cut.
+fn too_large(state: &AppState) -> Executed {
+    let message = format!(
+        "the response is larger than the {} bytes this server sends per request; ask for fewer items or fields",
+        state.settings.max_response_bytes
+    );
+    let body = json!({ "data": null, "errors": [coded_error(&message, code::RESPONSE_TOO_LARGE)] });
+    Executed { status: StatusCode::OK, body: body.to_string(), has_errors: true }
 }
 
 /// What one HTTP request may still spend; a batch's operations share it.

@@ -89,7 +89,7 @@ pub async fn observe(mut request: Request, next: Next) -> Response {
     }
     if route == "/graphql" {
         // Every answer there (GraphiQL or JSON, either media type, errors too) depends on these.
-        response.headers_mut().insert(header::VARY, HeaderValue::from_static(super::VARY));
+        merge_vary(response.headers_mut(), super::VARY);
     }
     let latency = started.elapsed();
     let status = response.status().as_u16();
@@ -99,7 +99,7 @@ pub async fn observe(mut request: Request, next: Next) -> Response {
         2 => "miss",
         _ => "-",
     };
-    METRICS.requests.with_label_values(&[route.as_str(), method.as_str(), &status.to_string()]).inc();
+    METRICS.requests.with_label_values(&[route.as_str(), method_label(&method), &status.to_string()]).inc();
     METRICS.latency.with_label_values(&[route.as_str()]).observe(latency.as_secs_f64());
     if route == "/graphql" {
         METRICS.statements.observe(statements as f64);
@@ -117,6 +117,39 @@ pub async fn observe(mut request: Request, next: Next) -> Response {
         )
     });
     response
+}
+
+/// A metrics label for the method: the standard ones by name, anything else as `other`, so a client
+/// inventing methods cannot grow the metrics without bound.
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        _ => "other",
+    }
+}
+
+/// Adds `ours` to the response's `Vary` without dropping what other layers put there (CORS adds `Origin`:
+/// with a list of origins the answer differs by it, and a shared cache must know).
+fn merge_vary(headers: &mut axum::http::HeaderMap, ours: &str) {
+    let mut names: Vec<String> = Vec::new();
+    let existing = headers.get_all(header::VARY).iter().filter_map(|v| v.to_str().ok().map(str::to_string));
+    let existing: Vec<String> = existing.collect();
+    for name in ours.split(',').chain(existing.iter().flat_map(|v| v.split(','))) {
+        let name = name.trim();
+        if !name.is_empty() && !names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+            names.push(name.to_string());
+        }
+    }
+    if let Ok(value) = HeaderValue::from_str(&names.join(", ")) {
+        headers.insert(header::VARY, value);
+    }
 }
 
 /// The masked 500 for a handler that panicked: the detail goes to the log, the client gets the request id.
@@ -137,7 +170,8 @@ pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Respons
 
 /// A JSON error in the GraphQL-over-HTTP error shape, for answers the middleware gives itself.
 pub fn error_response(status: StatusCode, message: &str) -> Response {
-    let body = json!({ "errors": [super::coded_error(message, code::BAD_REQUEST)] });
+    let code = if status == StatusCode::TOO_MANY_REQUESTS { code::RATE_LIMITED } else { code::BAD_REQUEST };
+    let body = json!({ "errors": [super::coded_error(message, code)] });
     let mut response = Response::new(Body::from(body.to_string()));
     *response.status_mut() = status;
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod article;
 pub mod audit;
 pub(crate) mod bulk;
+pub mod bundle;
 pub mod catalog;
 pub mod editorial;
 pub mod generation;
@@ -94,18 +95,68 @@ pub fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }
 
+/// A time a client gave must lie in years 1 to 9999: both backends store and compare times in that range
+/// (SQLite compares their text, where "+10000-…" sorts before "2026-…").
+pub fn check_time(field: &str, at: Option<DateTime<Utc>>) -> Result<()> {
+    use chrono::Datelike;
+    match at {
+        Some(t) if !(1..=9999).contains(&t.year()) => {
+            Err(ServiceError::bad_input(field, format!("must be between the years 1 and 9999 (got {t})")))
+        }
+        _ => Ok(()),
+    }
+}
+
 pub fn new_document_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
-/// Opens a write transaction. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`), waiting its turn
-/// behind other writers (the busy timeout); a deferred transaction that read first could not upgrade once
+/// Opens a write transaction. On SQLite it first waits for this process's turn to write (one writer at a
+/// time, waiting without holding a pooled connection, so writers queued behind a long import never starve
+/// the readers of connections), then takes the write lock up front (`BEGIN IMMEDIATE`), waiting behind other
+/// processes' writers (the busy timeout); a deferred transaction that read first could not upgrade once
 /// another writer committed (`database is locked`, code 517) and would fail instead of waiting.
-pub async fn begin_write(db: &sea_orm::DatabaseConnection) -> Result<sea_orm::DatabaseTransaction> {
+pub async fn begin_write(db: &sea_orm::DatabaseConnection) -> Result<WriteTransaction> {
     use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+    let turn = writer_turn(db).await;
     let options =
         TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate), ..Default::default() };
-    Ok(db.begin_with_options(options).await?)
+    Ok(WriteTransaction { txn: db.begin_with_options(options).await?, _turn: turn })
+}
+
+/// This process's turn to write to a SQLite database (`None` on PostgreSQL, whose row locks need no turn).
+/// Held until the write is done; dropping the waiting future (a request past its budget) leaves the queue.
+pub async fn writer_turn(db: &sea_orm::DatabaseConnection) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    static WRITER: std::sync::LazyLock<std::sync::Arc<tokio::sync::Semaphore>> =
+        std::sync::LazyLock::new(|| std::sync::Arc::new(tokio::sync::Semaphore::new(1)));
+    if db.get_database_backend() != sea_orm::DbBackend::Sqlite {
+        return None;
+    }
+    WRITER.clone().acquire_owned().await.ok()
+}
+
+/// A write transaction together with the process's turn to write; use it through `&*txn`.
+pub struct WriteTransaction {
+    txn: sea_orm::DatabaseTransaction,
+    _turn: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+impl std::ops::Deref for WriteTransaction {
+    type Target = sea_orm::DatabaseTransaction;
+
+    fn deref(&self) -> &Self::Target {
+        &self.txn
+    }
+}
+
+impl WriteTransaction {
+    pub async fn commit(self) -> Result<()> {
+        Ok(self.txn.commit().await?)
+    }
+
+    pub async fn rollback(self) -> Result<()> {
+        Ok(self.txn.rollback().await?)
+    }
 }
 
 /// The future a unit of work returns: boxed, so it may borrow its transaction.
@@ -121,7 +172,7 @@ where
     let txn = begin_write(db).await?;
     // On any error the transaction is dropped uncommitted, which rolls it back.
     let out = work(&txn).await?;
-    generation::bump(&txn).await?;
+    generation::bump(&*txn).await?;
     txn.commit().await?;
     generation::note_local_write();
     Ok(out)

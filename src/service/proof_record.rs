@@ -79,7 +79,7 @@ pub async fn list(
     query: &ProofRecordListing,
     page: &PageRequest,
 ) -> Result<Page<proof_record::Model>> {
-    search::check_text_filter("filter.text", query.filter.text.as_deref())?;
+    let _full_text = search::text_filter_turn("filter.text", query.filter.text.as_deref()).await?;
     pagination::paginate(
         db,
         filtered(db, query),
@@ -90,7 +90,7 @@ pub async fn list(
 }
 
 pub async fn count(db: &impl ConnectionTrait, query: &ProofRecordListing) -> Result<i64> {
-    search::check_text_filter("filter.text", query.filter.text.as_deref())?;
+    let _full_text = search::text_filter_turn("filter.text", query.filter.text.as_deref()).await?;
     pagination::count(db, filtered(db, query)).await
 }
 

@@ -57,12 +57,12 @@ pub async fn list(
     filter: &QuestionFilter,
     page: &PageRequest,
 ) -> Result<Page<question::Model>> {
-    search::check_text_filter("filter.text", filter.text.as_deref())?;
+    let _full_text = search::text_filter_turn("filter.text", filter.text.as_deref()).await?;
     pagination::paginate(db, filtered(db, visibility, filter), &ordering(), page).await
 }
 
 pub async fn count(db: &impl ConnectionTrait, visibility: Visibility, filter: &QuestionFilter) -> Result<i64> {
-    search::check_text_filter("filter.text", filter.text.as_deref())?;
+    let _full_text = search::text_filter_turn("filter.text", filter.text.as_deref()).await?;
     pagination::count(db, filtered(db, visibility, filter)).await
 }
 

@@ -43,7 +43,39 @@ const KIND_WEIGHT: &str = "CASE kind WHEN 'article' THEN 2.0 WHEN 'proof_record'
 
 /// Words of the user's query, stripped of every operator character so no input can break the index's syntax.
 fn terms(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(|w| w.to_lowercase()).take(16).collect()
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.to_lowercase())
+        .take(MAX_TERMS)
+        .collect()
+}
+
+/// Words a query may use: each more word is one more pass over the index.
+const MAX_TERMS: usize = 8;
+
+/// Shorter words match whole words only: a one- or two-letter prefix ("e*") matches nearly every document
+/// and costs a pass over most of the index, for a query nobody means.
+const MIN_PREFIX_CHARS: usize = 3;
+
+/// Full-text statements running at once in this process. They are the CPU-heaviest reads; past this many,
+/// further ones wait their turn (within their request's time budget) so the rest of the site keeps a core.
+const FULL_TEXT_AT_ONCE: usize = 2;
+
+/// A turn to run a full-text statement; hold it while the statement runs.
+pub async fn full_text_turn() -> Option<tokio::sync::OwnedSemaphorePermit> {
+    static SLOTS: std::sync::LazyLock<std::sync::Arc<tokio::sync::Semaphore>> =
+        std::sync::LazyLock::new(|| std::sync::Arc::new(tokio::sync::Semaphore::new(FULL_TEXT_AT_ONCE)));
+    SLOTS.clone().acquire_owned().await.ok()
+}
+
+/// Checks a list's text filter (see [`check_text_filter`]) and, when there is one, waits for a
+/// [`full_text_turn`], to be held while the list's statement runs.
+pub async fn text_filter_turn(field: &str, text: Option<&str>) -> Result<Option<tokio::sync::OwnedSemaphorePermit>> {
+    check_text_filter(field, text)?;
+    Ok(match text {
+        Some(t) if !t.trim().is_empty() => full_text_turn().await,
+        _ => None,
+    })
 }
 
 /// A text filter must name at least one word: "*" would otherwise match nothing to filter on and be
@@ -58,11 +90,18 @@ pub fn check_text_filter(field: &str, text: Option<&str>) -> Result<()> {
     }
 }
 
-/// Every word must match, each as a prefix (`proof` finds "proofs").
+/// Every word must match; words of [`MIN_PREFIX_CHARS`] or more as a prefix (`proof` finds "proofs").
 fn match_expression(backend: DbBackend, terms: &[String]) -> String {
+    let prefix = |t: &String| t.chars().count() >= MIN_PREFIX_CHARS;
     match backend {
-        DbBackend::Postgres => terms.iter().map(|t| format!("{t}:*")).collect::<Vec<_>>().join(" & "),
-        _ => terms.iter().map(|t| format!("\"{t}\"*")).collect::<Vec<_>>().join(" "),
+        DbBackend::Postgres => {
+            terms.iter().map(|t| if prefix(t) { format!("{t}:*") } else { t.clone() }).collect::<Vec<_>>().join(" & ")
+        }
+        _ => terms
+            .iter()
+            .map(|t| if prefix(t) { format!("\"{t}\"*") } else { format!("\"{t}\"") })
+            .collect::<Vec<_>>()
+            .join(" "),
     }
 }
 
@@ -115,6 +154,7 @@ pub async fn hits(
     if terms.is_empty() {
         return Err(ServiceError::bad_input("query", "must contain at least one word"));
     }
+    let _full_text = full_text_turn().await;
     let backend = db.get_database_backend();
     let expr = match_expression(backend, &terms);
     let stage: String = match visibility.stage() {

@@ -477,6 +477,7 @@ pub async fn schedule<D: Staged>(
     expected: i32,
     at: Option<DateTime<Utc>>,
 ) -> Result<Row<D>> {
+    super::check_time("publishAt", at)?;
     if at.is_some_and(|t| t <= now()) {
         return Err(ServiceError::bad_input("publishAt", "must be in the future"));
     }

@@ -105,8 +105,13 @@ pub async fn create(
     expires_in: Option<Duration>,
 ) -> Result<(api_token::Model, String)> {
     validate_name(name)?;
-    if api_token::Entity::find().filter(api_token::Column::Name.eq(name)).one(db).await?.is_some() {
-        return Err(ServiceError::Conflict(format!("a token named {name:?} already exists")));
+    if let Some(existing) = api_token::Entity::find().filter(api_token::Column::Name.eq(name)).one(db).await? {
+        let hint = if existing.revoked_at.is_some() {
+            " (revoked; names stay reserved so the audit log stays unambiguous: pick another name)"
+        } else {
+            ""
+        };
+        return Err(ServiceError::Conflict(format!("a token named {name:?} already exists{hint}")));
     }
     let id = uuid::Uuid::new_v4().simple().to_string();
     let prefix = format!("{TOKEN_PREFIX}{}", &id[..12]);
@@ -191,6 +196,8 @@ fn record_use(db: &DatabaseConnection, token_id: i32, at: DateTime<Utc>) {
     }
     let db = db.clone();
     tokio::spawn(async move {
+        // Queue for the process's writer turn like any write, so waiting never holds a pooled connection.
+        let _turn = super::writer_turn(&db).await;
         let written = api_token::Entity::update_many()
             .col_expr(api_token::Column::LastUsedAt, sea_orm::sea_query::Expr::value(at))
             .filter(api_token::Column::Id.eq(token_id))

@@ -64,18 +64,25 @@ fn filtered(db: &impl ConnectionTrait, query: &ArticleListing) -> Select<article
     select
 }
 
+fn check_dates(filter: &ArticleCriteria) -> Result<()> {
+    super::check_time("filter.publishedAfter", filter.published_after)?;
+    super::check_time("filter.publishedBefore", filter.published_before)
+}
+
 pub async fn list(
     db: &impl ConnectionTrait,
     query: &ArticleListing,
     page: &PageRequest,
 ) -> Result<Page<article::Model>> {
-    search::check_text_filter("filter.text", query.filter.text.as_deref())?;
+    check_dates(&query.filter)?;
+    let _full_text = search::text_filter_turn("filter.text", query.filter.text.as_deref()).await?;
     pagination::paginate(db, filtered(db, query), &staged::ordering::<Articles>(query.order_by, query.direction), page)
         .await
 }
 
 pub async fn count(db: &impl ConnectionTrait, query: &ArticleListing) -> Result<i64> {
-    search::check_text_filter("filter.text", query.filter.text.as_deref())?;
+    check_dates(&query.filter)?;
+    let _full_text = search::text_filter_turn("filter.text", query.filter.text.as_deref()).await?;
     pagination::count(db, filtered(db, query)).await
 }
 
