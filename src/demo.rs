@@ -199,7 +199,12 @@ async fn fill_original_proof_record(db: &impl ConnectionTrait) -> Result<()> {
     )
     .await?;
     staged::copy_to_published::<staged::ProofRecords>(db, &record.document_id).await?;
-    let article = crate::service::article::by_slug(db, crate::service::Visibility::Preview, slug).await?;
+    let article = crate::service::staged::by_slug::<crate::service::staged::Articles>(
+        db,
+        crate::service::Visibility::Preview,
+        slug,
+    )
+    .await?;
     let snippets = [
         ("social-posts", "No presenter, no script: the head roaster explained every step while the roast kept going."),
         ("social-posts", "Shot in 14-minute roast cycles so the roastery never stopped working."),

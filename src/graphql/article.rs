@@ -14,7 +14,7 @@ use super::question::Question;
 use super::staged;
 use crate::error::GqlResult;
 use crate::service::article::{self as service, ArticleCriteria};
-use crate::service::editorial;
+use crate::service::editorial::{self, Articles};
 use crate::service::pagination::SortKey;
 use crate::service::token::Role;
 
@@ -236,7 +236,8 @@ pub struct ArticleQuery;
 impl ArticleQuery {
     /// An article by slug; null if there is none you may see.
     async fn article(&self, ctx: &Context<'_>, slug: String) -> Result<Option<Article>> {
-        let found = service::by_slug(super::db(ctx), super::visibility(ctx), &slug).await.gql()?;
+        let found =
+            crate::service::staged::by_slug::<Articles>(super::db(ctx), super::visibility(ctx), &slug).await.gql()?;
         if let Some(row) = &found {
             super::prefetch::articles(ctx, &[ctx.look_ahead()], std::slice::from_ref(row)).await?;
         }

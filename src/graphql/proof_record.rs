@@ -233,7 +233,14 @@ pub struct ProofRecordQuery;
 #[Object]
 impl ProofRecordQuery {
     async fn proof_record(&self, ctx: &Context<'_>, slug: String) -> Result<Option<ProofRecord>> {
-        Ok(service::by_slug(super::db(ctx), super::visibility(ctx), &slug).await.gql()?.map(ProofRecord))
+        Ok(crate::service::staged::by_slug::<crate::service::staged::ProofRecords>(
+            super::db(ctx),
+            super::visibility(ctx),
+            &slug,
+        )
+        .await
+        .gql()?
+        .map(ProofRecord))
     }
 
     #[graphql(complexity = "super::page_complexity(child_complexity, first, last)")]

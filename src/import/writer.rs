@@ -232,7 +232,7 @@ async fn write_all(
     if publish {
         // A document keeps the date it was first published.
         let document_ids: Vec<String> = updated.iter().map(|item| item.document_id.clone()).collect();
-        let published = article::by_document_ids(db, Visibility::Public, &document_ids).await?;
+        let published = staged::by_document_ids::<staged::Articles>(db, Visibility::Public, &document_ids).await?;
         let first_published: HashMap<&str, _> =
             published.iter().map(|row| (row.document_id.as_str(), row.published_at)).collect();
         let timestamp = now();

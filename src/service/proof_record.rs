@@ -94,38 +94,6 @@ pub async fn count(db: &impl ConnectionTrait, query: &ProofRecordListing) -> Res
     pagination::count(db, filtered(db, query)).await
 }
 
-pub async fn by_slug(
-    db: &impl ConnectionTrait,
-    visibility: Visibility,
-    slug: &str,
-) -> Result<Option<proof_record::Model>> {
-    staged::by_slug::<ProofRecords>(db, visibility, slug).await
-}
-
-pub async fn by_document_id(
-    db: &impl ConnectionTrait,
-    visibility: Visibility,
-    id: &str,
-) -> Result<Option<proof_record::Model>> {
-    staged::by_document_id::<ProofRecords>(db, visibility, id).await
-}
-
-pub async fn by_document_ids(
-    db: &impl ConnectionTrait,
-    visibility: Visibility,
-    ids: &[String],
-) -> Result<Vec<proof_record::Model>> {
-    staged::by_document_ids::<ProofRecords>(db, visibility, ids).await
-}
-
-pub async fn by_ids(
-    db: &impl ConnectionTrait,
-    visibility: Visibility,
-    ids: &[i32],
-) -> Result<Vec<proof_record::Model>> {
-    staged::by_ids::<ProofRecords>(db, visibility, ids).await
-}
-
 pub async fn observations_of(
     db: &impl ConnectionTrait,
     proof_record_ids: &[i32],
@@ -561,7 +529,7 @@ pub async fn save_draft(
     draft: ProofRecordDraft,
     author: &str,
 ) -> Result<proof_record::Model> {
-    let existing = by_slug(db, Visibility::Preview, &draft.slug).await?;
+    let existing = staged::by_slug::<ProofRecords>(db, Visibility::Preview, &draft.slug).await?;
     let version = existing.as_ref().map_or(1, |m| m.version + 1);
     let row = write(db, existing, draft.clone(), version).await?;
     super::revision::record(db, super::revision::PROOF_RECORD, &row.document_id, row.version, author, &draft).await?;
@@ -594,7 +562,7 @@ pub async fn load_draft(
     db: &impl ConnectionTrait,
     document_id: &str,
 ) -> Result<Option<(proof_record::Model, ProofRecordDraft)>> {
-    let Some(row) = by_document_id(db, Visibility::Preview, document_id).await? else {
+    let Some(row) = staged::by_document_id::<ProofRecords>(db, Visibility::Preview, document_id).await? else {
         return Ok(None);
     };
     let (draft, _) = content_of(db, &row).await?;
@@ -648,7 +616,7 @@ pub(crate) async fn write(
     version: i32,
 ) -> Result<proof_record::Model> {
     validate(&draft)?;
-    if let Some(other) = by_slug(db, Visibility::Preview, &draft.slug).await?
+    if let Some(other) = staged::by_slug::<ProofRecords>(db, Visibility::Preview, &draft.slug).await?
         && existing.as_ref().is_none_or(|e| e.id != other.id)
     {
         return Err(ServiceError::Conflict(format!("slug: {:?} is already used by another proof record", draft.slug)));

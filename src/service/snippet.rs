@@ -46,14 +46,6 @@ pub async fn count_for_channel(db: &impl ConnectionTrait, visibility: Visibility
     pagination::count(db, for_channel(visibility, channel_id)).await
 }
 
-pub async fn by_document_id(
-    db: &impl ConnectionTrait,
-    visibility: Visibility,
-    id: &str,
-) -> Result<Option<proof_snippet::Model>> {
-    staged::by_document_id::<Snippets>(db, visibility, id).await
-}
-
 pub async fn of_proof_records(
     db: &impl ConnectionTrait,
     visibility: Visibility,
@@ -119,7 +111,7 @@ pub(crate) async fn resolve(db: &impl ConnectionTrait, patch: SnippetPatch) -> R
     let proof_record_document_id = match patch.proof_record {
         None => None,
         Some(slug) => {
-            let record = super::proof_record::by_slug(db, preview, &slug).await?;
+            let record = staged::by_slug::<super::staged::ProofRecords>(db, preview, &slug).await?;
             let record = record.ok_or_else(|| {
                 ServiceError::bad_input("proofRecord", format!("no proof record has the slug {slug:?}"))
             })?;
@@ -130,7 +122,7 @@ pub(crate) async fn resolve(db: &impl ConnectionTrait, patch: SnippetPatch) -> R
         None => None,
         Some(None) => Some(None),
         Some(Some(slug)) => {
-            let article = super::article::by_slug(db, preview, &slug).await?;
+            let article = staged::by_slug::<super::staged::Articles>(db, preview, &slug).await?;
             let article = article
                 .ok_or_else(|| ServiceError::bad_input("article", format!("no article has the slug {slug:?}")))?;
             Some(Some(article.document_id))

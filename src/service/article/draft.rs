@@ -6,7 +6,8 @@ use entity::{ContentStatus, Stage, article, question};
 use sea_orm::ConnectionTrait;
 
 use super::store::{NewArticle, insert_new, not_stored, replace_drafts};
-use super::{by_document_id, by_slug, drafts_for_update, links_of, questions_of, sections_of};
+use super::{drafts_for_update, links_of, questions_of, sections_of};
+use crate::service::staged::{self, Articles, ProofRecords};
 use crate::service::{Result, ServiceError, Visibility};
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -95,7 +96,7 @@ pub(crate) async fn resolve(db: &impl ConnectionTrait, mut patch: ArticlePatch) 
     let proof_record_document_id = match patch.proof_record.take() {
         None => None,
         Some(None) => Some(None),
-        Some(Some(slug)) => match crate::service::proof_record::by_slug(db, Visibility::Preview, &slug).await? {
+        Some(Some(slug)) => match staged::by_slug::<ProofRecords>(db, Visibility::Preview, &slug).await? {
             Some(r) => Some(Some(r.document_id)),
             None => {
                 return Err(ServiceError::bad_input("proofRecord", format!("no proof record has the slug {slug:?}")));
@@ -209,7 +210,7 @@ pub async fn load_draft(
     db: &impl ConnectionTrait,
     document_id: &str,
 ) -> Result<Option<(article::Model, ArticleDraft)>> {
-    let Some(row) = by_document_id(db, Visibility::Preview, document_id).await? else {
+    let Some(row) = staged::by_document_id::<Articles>(db, Visibility::Preview, document_id).await? else {
         return Ok(None);
     };
     let (draft, _) = content_of(db, &row).await?;
@@ -251,7 +252,7 @@ pub(crate) async fn write(
     version: i32,
 ) -> Result<article::Model> {
     validate(&draft)?;
-    if let Some(other) = by_slug(db, Visibility::Preview, &draft.slug).await?
+    if let Some(other) = staged::by_slug::<Articles>(db, Visibility::Preview, &draft.slug).await?
         && existing.as_ref().is_none_or(|e| e.id != other.id)
     {
         return Err(ServiceError::Conflict(format!("slug: {:?} is already used by another article", draft.slug)));

@@ -97,30 +97,6 @@ pub async fn slugs(db: &impl ConnectionTrait, visibility: Visibility) -> Result<
     Ok(select_visible(visibility).select_only().column(article::Column::Slug).into_tuple().all(db).await?)
 }
 
-pub async fn by_slug(db: &impl ConnectionTrait, visibility: Visibility, slug: &str) -> Result<Option<article::Model>> {
-    staged::by_slug::<Articles>(db, visibility, slug).await
-}
-
-pub async fn by_document_id(
-    db: &impl ConnectionTrait,
-    visibility: Visibility,
-    document_id: &str,
-) -> Result<Option<article::Model>> {
-    staged::by_document_id::<Articles>(db, visibility, document_id).await
-}
-
-pub async fn by_ids(db: &impl ConnectionTrait, visibility: Visibility, ids: &[i32]) -> Result<Vec<article::Model>> {
-    staged::by_ids::<Articles>(db, visibility, ids).await
-}
-
-pub async fn by_document_ids(
-    db: &impl ConnectionTrait,
-    visibility: Visibility,
-    ids: &[String],
-) -> Result<Vec<article::Model>> {
-    staged::by_document_ids::<Articles>(db, visibility, ids).await
-}
-
 pub async fn by_slugs(
     db: &impl ConnectionTrait,
     visibility: Visibility,
