@@ -73,10 +73,12 @@ pub trait Staged: Send + Sync + 'static {
     fn document_id(row: &Row<Self>) -> &str;
     fn version(row: &Row<Self>) -> i32;
     fn published_at(row: &Row<Self>) -> Option<DateTime<Utc>>;
-    /// The slug and title, for kinds whose slug must be unique per stage.
-    fn slug_and_title(row: &Row<Self>) -> Option<(&str, &str)>;
-    fn slug_column() -> Option<<Self::Entity as EntityTrait>::Column> {
-        None
+    /// Before a publish: the draft's slug is not another document's published slug (kinds with slugs).
+    fn check_slug_free(
+        _db: &impl ConnectionTrait,
+        _draft: &Row<Self>,
+    ) -> impl std::future::Future<Output = Result<()>> + Send {
+        async { Ok(()) }
     }
     /// Narrows a stage's rows to what a reader of that stage may see (snippets: their record's stage too).
     fn narrow(select: Select<Self::Entity>, _visibility: Visibility) -> Select<Self::Entity> {
@@ -199,6 +201,7 @@ pub trait Listed: Staged {
     fn created_at_col() -> <Self::Entity as EntityTrait>::Column;
     fn created_at(row: &Row<Self>) -> DateTime<Utc>;
     fn title(row: &Row<Self>) -> &str;
+    fn slug(row: &Row<Self>) -> &str;
 }
 
 fn published_key<D: Listed>(row: &Row<D>) -> SortValue {
@@ -381,20 +384,24 @@ fn slug_taken(entity: &str, slug: &str, other_title: &str) -> ServiceError {
     ))
 }
 
+/// [`Staged::check_slug_free`] for kinds with a slug.
+async fn slug_free<D: Listed>(db: &impl ConnectionTrait, draft: &Row<D>) -> Result<()> {
+    let slug = D::slug(draft);
+    let other = visible::<D>(Visibility::Public)
+        .filter(D::slug_col().eq(slug))
+        .one(db)
+        .await?
+        .filter(|other| D::document_id(other) != D::document_id(draft));
+    match other {
+        Some(other) => Err(slug_taken(D::NAME, slug, D::title(&other))),
+        None => Ok(()),
+    }
+}
+
 /// Copies the draft stage over the published stage and marks the document PUBLISHED. Returns the copy.
 pub async fn copy_to_published<D: Staged>(db: &impl ConnectionTrait, document_id: &str) -> Result<Row<D>> {
     let draft = draft::<D>(db, document_id).await?;
-    if let (Some((slug, _)), Some(slug_column)) = (D::slug_and_title(&draft), D::slug_column()) {
-        let other = visible::<D>(Visibility::Public)
-            .filter(slug_column.eq(slug))
-            .one(db)
-            .await?
-            .filter(|other| D::document_id(other) != document_id);
-        if let Some(other) = other {
-            let title = D::slug_and_title(&other).map_or("", |(_, t)| t);
-            return Err(slug_taken(D::NAME, slug, title));
-        }
-    }
+    D::check_slug_free(db, &draft).await?;
     let previous = in_stage::<D>(Stage::Published).filter(D::col(Col::DocumentId).eq(document_id)).one(db).await?;
     let first = previous.as_ref().and_then(D::published_at);
     let first = if D::KEEPS_FIRST_PUBLISHED_AT { first.or(D::published_at(&draft)) } else { first };
@@ -556,11 +563,11 @@ impl Staged for Articles {
     fn published_at(row: &article::Model) -> Option<DateTime<Utc>> {
         row.published_at
     }
-    fn slug_and_title(row: &article::Model) -> Option<(&str, &str)> {
-        Some((&row.slug, &row.title))
-    }
-    fn slug_column() -> Option<article::Column> {
-        Some(article::Column::Slug)
+    fn check_slug_free(
+        db: &impl ConnectionTrait,
+        draft: &article::Model,
+    ) -> impl std::future::Future<Output = Result<()>> + Send {
+        slug_free::<Self>(db, draft)
     }
     fn check_new(patch: &ArticlePatch) -> Result<()> {
         if patch.title.as_deref().is_none_or(|t| t.trim().is_empty()) {
@@ -623,6 +630,9 @@ impl Listed for Articles {
     fn title(row: &article::Model) -> &str {
         &row.title
     }
+    fn slug(row: &article::Model) -> &str {
+        &row.slug
+    }
 }
 
 impl Staged for ProofRecords {
@@ -658,11 +668,11 @@ impl Staged for ProofRecords {
     fn published_at(row: &proof_record::Model) -> Option<DateTime<Utc>> {
         row.published_at
     }
-    fn slug_and_title(row: &proof_record::Model) -> Option<(&str, &str)> {
-        Some((&row.slug, &row.title))
-    }
-    fn slug_column() -> Option<proof_record::Column> {
-        Some(proof_record::Column::Slug)
+    fn check_slug_free(
+        db: &impl ConnectionTrait,
+        draft: &proof_record::Model,
+    ) -> impl std::future::Future<Output = Result<()>> + Send {
+        slug_free::<Self>(db, draft)
     }
     fn check_new(patch: &ProofRecordPatch) -> Result<()> {
         if patch.title.as_deref().is_none_or(|t| t.trim().is_empty()) {
@@ -727,6 +737,9 @@ impl Listed for ProofRecords {
     fn title(row: &proof_record::Model) -> &str {
         &row.title
     }
+    fn slug(row: &proof_record::Model) -> &str {
+        &row.slug
+    }
 }
 
 impl Staged for Snippets {
@@ -762,9 +775,6 @@ impl Staged for Snippets {
     }
     fn published_at(row: &proof_snippet::Model) -> Option<DateTime<Utc>> {
         row.published_at
-    }
-    fn slug_and_title(_row: &proof_snippet::Model) -> Option<(&str, &str)> {
-        None
     }
     /// A published snippet of an unpublished record stays private.
     fn narrow(select: Select<proof_snippet::Entity>, visibility: Visibility) -> Select<proof_snippet::Entity> {
