@@ -1,5 +1,6 @@
-//! All database access. Resolvers, the importer and the CLI call these functions;
-//! every read takes the caller's [`Visibility`], the one place that decides which stage it sees.
+//! All database access. Resolvers, the importer and the CLI call these functions; every read takes the
+//! caller's [`Visibility`], applied in one place ([`staged::visible`]), and every write is a unit of work
+//! that opens its own transaction ([`transaction`]; see `editorial.rs` and `admin.rs`).
 
 pub mod admin;
 pub mod article;
