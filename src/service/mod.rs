@@ -88,6 +88,13 @@ pub fn require(principal: Option<&token::Principal>, needed: token::Role) -> Res
     Ok(principal)
 }
 
+/// Applies one field of a patch: `None` keeps `target`, `Some(v)` replaces it.
+pub(crate) fn set<T>(target: &mut T, value: Option<T>) {
+    if let Some(v) = value {
+        *target = v;
+    }
+}
+
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
 
 /// The current time at the precision both backends store (microseconds), so

@@ -289,29 +289,23 @@ pub struct ProofRecordPatch {
     pub channels: Option<Vec<String>>,
 }
 
-fn set<T>(target: &mut T, value: Option<T>) {
-    if let Some(v) = value {
-        *target = v;
-    }
-}
-
 impl ProofRecordPatch {
     pub(crate) fn apply_to(self, draft: &mut ProofRecordDraft) {
-        set(&mut draft.title, self.title);
+        super::set(&mut draft.title, self.title);
         if let Some(v) = self.slug {
             draft.slug = v;
         } else if draft.slug.is_empty() {
             draft.slug = crate::domain::slugify(&draft.title);
         }
-        set(&mut draft.client, self.client);
-        set(&mut draft.deliverable, self.deliverable);
-        set(&mut draft.problem_solved, self.problem_solved);
-        set(&mut draft.summary, self.summary);
-        set(&mut draft.captured_on, self.captured_on);
-        set(&mut draft.location, self.location);
-        set(&mut draft.observations, self.observations);
-        set(&mut draft.assets, self.assets);
-        set(&mut draft.channels, self.channels);
+        super::set(&mut draft.client, self.client);
+        super::set(&mut draft.deliverable, self.deliverable);
+        super::set(&mut draft.problem_solved, self.problem_solved);
+        super::set(&mut draft.summary, self.summary);
+        super::set(&mut draft.captured_on, self.captured_on);
+        super::set(&mut draft.location, self.location);
+        super::set(&mut draft.observations, self.observations);
+        super::set(&mut draft.assets, self.assets);
+        super::set(&mut draft.channels, self.channels);
     }
 }
 

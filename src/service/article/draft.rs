@@ -106,38 +106,32 @@ pub(crate) async fn resolve(db: &impl ConnectionTrait, mut patch: ArticlePatch) 
     Ok(ResolvedPatch { patch, collection_id, proof_record_document_id })
 }
 
-fn set<T>(target: &mut T, value: Option<T>) {
-    if let Some(v) = value {
-        *target = v;
-    }
-}
-
 impl ResolvedPatch {
     pub(crate) fn apply_to(self, draft: &mut ArticleDraft) {
         let p = self.patch;
-        set(&mut draft.title, p.title);
+        crate::service::set(&mut draft.title, p.title);
         if let Some(v) = p.slug {
             draft.slug = v;
         } else if draft.slug.is_empty() {
             draft.slug = crate::domain::slugify(&draft.title);
         }
-        set(&mut draft.thesis, p.thesis);
-        set(&mut draft.point, p.point);
+        crate::service::set(&mut draft.thesis, p.thesis);
+        crate::service::set(&mut draft.point, p.point);
         if let Some(audience) = p.audience {
             let a = audience.unwrap_or_default();
             draft.audience_summary = a.summary;
             draft.audience_roles = a.roles;
             draft.reader_need = a.reader_need;
         }
-        set(&mut draft.real_problem, p.real_problem);
-        set(&mut draft.record_matters, p.record_matters);
-        set(&mut draft.smarter_question, p.smarter_question);
-        set(&mut draft.proves, p.proves);
-        set(&mut draft.sections, p.sections);
-        set(&mut draft.questions, p.questions);
-        set(&mut draft.related_titles, p.related_titles);
-        set(&mut draft.collection_id, self.collection_id);
-        set(&mut draft.proof_record_document_id, self.proof_record_document_id);
+        crate::service::set(&mut draft.real_problem, p.real_problem);
+        crate::service::set(&mut draft.record_matters, p.record_matters);
+        crate::service::set(&mut draft.smarter_question, p.smarter_question);
+        crate::service::set(&mut draft.proves, p.proves);
+        crate::service::set(&mut draft.sections, p.sections);
+        crate::service::set(&mut draft.questions, p.questions);
+        crate::service::set(&mut draft.related_titles, p.related_titles);
+        crate::service::set(&mut draft.collection_id, self.collection_id);
+        crate::service::set(&mut draft.proof_record_document_id, self.proof_record_document_id);
     }
 }
 
