@@ -1,4 +1,4 @@
-//! Start-up shared by every command and the tests: connect, migrate, build the router.
+//! Start-up shared by every command and the tests: connect, migrate, and [`build`] the application.
 
 use std::time::Duration;
 
@@ -7,9 +7,9 @@ use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 
 use crate::cache::ResponseCache;
-use crate::config::{ApiSettings, HttpSettings};
+use crate::config::{ApiSettings, HttpSettings, ServeConfig};
 use crate::graphql::build_schema;
-use crate::http::{AppState, build_router, build_router_with};
+use crate::http::{AppState, build_router};
 
 /// SQLite URLs get `mode=rwc` so a fresh clone creates its database file on first run.
 fn normalise_url(url: &str) -> String {
@@ -32,7 +32,7 @@ pub enum Workload {
 }
 
 /// The longest a statement may run for a request unless `--request-timeout` says otherwise.
-pub const DEFAULT_STATEMENT_BUDGET: Duration = Duration::from_secs(10);
+pub const DEFAULT_STATEMENT_BUDGET: Duration = Duration::from_millis(crate::config::defaults::REQUEST_TIMEOUT_MS);
 
 /// Connections in a serving pool. SQLite in WAL mode reads on all of them at once; writes still take turns
 /// (see [`crate::service::transaction`]).
@@ -116,20 +116,76 @@ pub async fn migrate_database(url: &str) -> Result<(), DbErr> {
     migrated
 }
 
-/// The router with default settings.
-pub fn router(db: DatabaseConnection) -> axum::Router {
-    router_with(db, ApiSettings::default())
+/// What [`build`] needs: the API and HTTP settings, and what only `serve` turns on.
+#[derive(Debug, Clone, Default)]
+pub struct AppConfig {
+    pub api: ApiSettings,
+    pub http: HttpSettings,
+    /// Report each SQL statement to the request's access log and metrics (`serve`; the tests install a
+    /// counting callback of their own before building).
+    pub observe_statements: bool,
+    /// `serve --bench`: count SQL statements per response (`x-backlot-sql-statements`) and add the bench routes.
+    pub bench: bool,
+    /// Publish scheduled drafts this often, as a background task; `None` runs no scheduler.
+    pub schedule_interval: Option<Duration>,
 }
 
-pub fn router_with(db: DatabaseConnection, settings: ApiSettings) -> axum::Router {
-    let cache = response_cache(&db, &settings);
-    build_router(AppState {
-        schema: build_schema(db.clone(), settings.query_limits()),
-        db,
-        settings,
-        sql_statements: None,
-        cache,
-    })
+impl From<&ServeConfig> for AppConfig {
+    fn from(config: &ServeConfig) -> Self {
+        AppConfig {
+            api: config.api,
+            http: config.http.clone(),
+            observe_statements: true,
+            bench: config.bench,
+            schedule_interval: Some(Duration::from_millis(config.schedule_interval_ms.max(10))),
+        }
+    }
+}
+
+/// The application `serve` runs and the tests drive: its router and the background tasks started for it.
+pub struct App {
+    pub router: axum::Router,
+    pub tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl App {
+    /// Stops the background tasks (at shutdown).
+    pub fn stop_tasks(&self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// The one start-up path after connecting: schema, response cache, router, background tasks. Used by
+/// `serve` and by the tests alike.
+pub fn build(mut db: DatabaseConnection, config: &AppConfig) -> App {
+    let mut tasks = Vec::new();
+    if let Some(interval) = config.schedule_interval {
+        tasks.push(crate::service::scheduler::spawn(db.clone(), interval));
+    }
+    // The callback must be set before the pool is shared with the schema and the cache.
+    let sql_statements = if config.bench {
+        let counter = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let hook = counter.clone();
+        db.set_metric_callback(move |info| {
+            // The cache's generation poll runs on a timer, not for any request.
+            if !info.statement.sql.starts_with(crate::service::generation::POLL_SQL) {
+                hook.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                crate::http::observe::count_statement();
+            }
+        });
+        Some(counter)
+    } else {
+        if config.observe_statements {
+            db.set_metric_callback(|_| crate::http::observe::count_statement());
+        }
+        None
+    };
+    let cache = response_cache(&db, &config.api);
+    let schema = build_schema(db.clone(), config.api.query_limits());
+    let state = AppState { schema, db, settings: config.api, sql_statements, cache };
+    App { router: build_router(state, &config.http), tasks }
 }
 
 fn response_cache(db: &DatabaseConnection, settings: &ApiSettings) -> Option<std::sync::Arc<ResponseCache>> {
@@ -138,34 +194,4 @@ fn response_cache(db: &DatabaseConnection, settings: &ApiSettings) -> Option<std
         cache.spawn_poller(db.clone(), Duration::from_millis(settings.cache_poll_ms.max(10)));
         cache
     })
-}
-
-/// The router for `serve`: statements are counted per request (access log, metrics) and the HTTP
-/// settings (CORS, rate limit, metrics address, body deadline) apply.
-pub fn serve_router(mut db: DatabaseConnection, settings: ApiSettings, http: &HttpSettings) -> axum::Router {
-    db.set_metric_callback(|_| crate::http::observe::count_statement());
-    let cache = response_cache(&db, &settings);
-    let schema = build_schema(db.clone(), settings.query_limits());
-    build_router_with(AppState { schema, db, settings, sql_statements: None, cache }, http)
-}
-
-/// The router for `serve --bench`: counts SQL statements (the callback must be set before the pool is
-/// shared) and serves the static baseline.
-pub fn bench_router(db: DatabaseConnection, settings: ApiSettings) -> axum::Router {
-    bench_router_with(db, settings, &HttpSettings::default())
-}
-
-pub fn bench_router_with(mut db: DatabaseConnection, settings: ApiSettings, http: &HttpSettings) -> axum::Router {
-    let counter = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let hook = counter.clone();
-    db.set_metric_callback(move |info| {
-        // The cache's generation poll runs on a timer, not for any request.
-        if !info.statement.sql.starts_with(crate::service::generation::POLL_SQL) {
-            hook.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            crate::http::observe::count_statement();
-        }
-    });
-    let schema = build_schema(db.clone(), settings.query_limits());
-    let cache = response_cache(&db, &settings);
-    build_router_with(AppState { schema, db, settings, sql_statements: Some(counter), cache }, http)
 }

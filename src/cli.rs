@@ -8,10 +8,10 @@ use clap::{Parser, Subcommand};
 use crate::config::{DatabaseConfig, LogConfig, ServeConfig};
 use crate::error::CliError;
 use crate::import;
+use crate::service::Visibility;
 use crate::service::article::Saved;
 use crate::service::token;
 use crate::{app, demo, graphql};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -204,11 +204,7 @@ async fn generate(
         return Ok(());
     }
     let db = app::connect_and_migrate_for(url, app::Workload::Bulk).await.map_err(CliError::Database)?;
-    let start = entity::article::Entity::find()
-        .filter(entity::article::Column::Stage.eq(entity::Stage::Draft))
-        .count(&db)
-        .await
-        .map_err(crate::service::ServiceError::from)? as usize;
+    let start = crate::service::article::count_all(&db, Visibility::Preview).await? as usize;
     let mut last = Instant::now();
     crate::synthetic::generate(&db, start, articles, seed, draft_percent, |done| {
         if last.elapsed().as_secs() >= 2 || done == articles {
@@ -220,14 +216,7 @@ async fn generate(
     let seconds = started.elapsed().as_secs_f64();
     println!("generated {articles} articles in {seconds:.1} s ({:.0} articles/s)", articles as f64 / seconds);
     if let Some(path) = slugs_out {
-        let slugs: Vec<String> = entity::article::Entity::find()
-            .filter(entity::article::Column::Stage.eq(entity::Stage::Published))
-            .all(&db)
-            .await
-            .map_err(crate::service::ServiceError::from)?
-            .into_iter()
-            .map(|a| a.slug)
-            .collect();
+        let slugs = crate::service::article::slugs(&db, Visibility::Public).await?;
         std::fs::write(&path, slugs.join("\n")).map_err(|e| input_error(&path, &e.to_string()))?;
     }
     Ok(())
@@ -375,8 +364,6 @@ async fn serve(url: &str, config: ServeConfig) -> Result<(), CliError> {
         ),
         None => None,
     };
-    let scheduler =
-        crate::service::scheduler::spawn(db.clone(), Duration::from_millis(config.schedule_interval_ms.max(10)));
     println!(
         "Backlot listening on http://{addr}/graphql ({}database {}; ready in {} ms)",
         if config.api.public_graphiql { "GraphiQL in a browser; " } else { "" },
@@ -396,12 +383,8 @@ async fn serve(url: &str, config: ServeConfig) -> Result<(), CliError> {
         }
         None => None,
     };
-    let router = if config.bench {
-        app::bench_router_with(db, config.api, http)
-    } else {
-        app::serve_router(db, config.api, http)
-    };
-    let server = crate::http::server::serve(listener, router, header_timeout, stopped, grace);
+    let application = app::build(db, &app::AppConfig::from(&config));
+    let server = crate::http::server::serve(listener, application.router.clone(), header_timeout, stopped, grace);
     tokio::pin!(server);
     tokio::select! {
         () = &mut server => {}
@@ -413,7 +396,7 @@ async fn serve(url: &str, config: ServeConfig) -> Result<(), CliError> {
     if let Some(metrics) = metrics_server {
         let _ = metrics.await;
     }
-    scheduler.abort();
+    application.stop_tasks();
     tracing::info!("stopped");
     Ok(())
 }
@@ -437,48 +420,9 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: no new connections; requests in flight may finish");
 }
 
-/// Every file named, and every `.txt` file directly inside a named directory, in name order.
-fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
-    let mut files = Vec::new();
-    for path in paths {
-        if path.is_dir() {
-            let entries = std::fs::read_dir(path).map_err(|e| input_error(path, &e.to_string()))?;
-            let mut found: Vec<PathBuf> = entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "txt"))
-                .collect();
-            found.sort();
-            files.extend(found);
-        } else if path.is_file() {
-            files.push(path.clone());
-        } else {
-            return Err(input_error(path, "no such file or directory"));
-        }
-    }
-    Ok(files)
-}
-
 fn input_error(path: &Path, message: &str) -> CliError {
     CliError::Input { path: path.display().to_string(), message: message.to_string() }
 }
-
-/// Reads a page as UTF-8, naming the line of the first invalid byte.
-fn read_page(path: &Path) -> Result<String, CliError> {
-    let bytes = std::fs::read(path).map_err(|e| input_error(path, &e.to_string()))?;
-    String::from_utf8(bytes).map_err(|e| {
-        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-        let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
-        input_error(path, &format!("line {line}: not valid UTF-8 text"))
-    })
-}
-
-fn parse_file(path: &Path) -> Result<import::ParsedPage, CliError> {
-    let text = read_page(path)?;
-    import::parse_page(&text).map_err(|e| input_error(path, &e.to_string()))
-}
-
-/// Files per transaction; each file still succeeds or fails on its own (see `import::import_batch`).
-const IMPORT_BATCH: usize = 200;
 
 /// "1 file", "3 files".
 fn count_of(n: usize, noun: &str) -> String {
@@ -493,62 +437,41 @@ async fn import_paths(
     force: bool,
 ) -> Result<(), CliError> {
     let started = Instant::now();
-    let files = collect_files(paths)?;
+    let files = import::collect_files(paths).map_err(|(path, message)| input_error(&path, &message))?;
     let total = files.len();
     let (mut created, mut updated, mut failed) = (0usize, 0usize, 0usize);
     let mut last_error = None;
-    for (chunk_no, chunk) in files.chunks(IMPORT_BATCH).enumerate() {
-        let offset = chunk_no * IMPORT_BATCH;
-        let mut parsed = Vec::new();
-        for (i, path) in chunk.iter().enumerate() {
-            match parse_file(path) {
-                Ok(page) => parsed.push((offset + i, path, page)),
-                Err(e) => {
-                    failed += 1;
-                    eprintln!("[{}/{total}] error: {e}", offset + i + 1);
-                    last_error = Some(e);
+    import::import_files(db, &files, publish, force, |n, path, outcome| match outcome {
+        Ok(outcome) => {
+            let verb = match outcome.saved {
+                Saved::Created => {
+                    created += 1;
+                    "created"
                 }
-            }
+                Saved::Updated => {
+                    updated += 1;
+                    "updated"
+                }
+            };
+            let state = match (outcome.published, outcome.public) {
+                (true, _) => "published",
+                // Re-imported without --publish: the public keeps the published text until the next publish.
+                (false, true) => "published; the new text waits in its draft",
+                (false, false) => "draft",
+            };
+            println!("[{}/{total}] {verb} {} ({state}) from {}", n + 1, outcome.slug, path.display());
         }
-        let (numbers, pages): (Vec<(usize, &PathBuf)>, Vec<import::ParsedPage>) =
-            parsed.into_iter().map(|(n, p, page)| ((n, p), page)).unzip();
-        let outcomes = import::import_batch(db, pages, publish, force).await?;
-        for ((n, path), outcome) in numbers.into_iter().zip(outcomes) {
-            match outcome {
-                Ok(outcome) => {
-                    let verb = match outcome.saved {
-                        Saved::Created => {
-                            created += 1;
-                            "created"
-                        }
-                        Saved::Updated => {
-                            updated += 1;
-                            "updated"
-                        }
-                    };
-                    let state = match (outcome.published, outcome.public) {
-                        (true, _) => "published",
-                        // Re-imported without --publish: the public keeps the published text until the next publish.
-                        (false, true) => "published; the new text waits in its draft",
-                        (false, false) => "draft",
-                    };
-                    println!("[{}/{total}] {verb} {} ({state}) from {}", n + 1, outcome.slug, path.display());
-                }
-                Err(e) => {
-                    failed += 1;
-                    let e = match e {
-                        crate::service::ServiceError::BadInput { field, message } => {
-                            input_error(path, &format!("{field}: {message}"))
-                        }
-                        crate::service::ServiceError::Conflict(message) => input_error(path, &message),
-                        other => CliError::Service(other),
-                    };
-                    eprintln!("[{}/{total}] error: {e}", n + 1);
-                    last_error = Some(e);
-                }
-            }
+        Err(e) => {
+            failed += 1;
+            let e = match e {
+                import::FileError::Input(message) => input_error(path, &message),
+                import::FileError::Service(other) => CliError::Service(other),
+            };
+            eprintln!("[{}/{total}] error: {e}", n + 1);
+            last_error = Some(e);
         }
-    }
+    })
+    .await?;
     let imported = &crate::http::metrics::METRICS.imported;
     imported.with_label_values(&["created"]).inc_by(created as u64);
     imported.with_label_values(&["updated"]).inc_by(updated as u64);

@@ -2,9 +2,38 @@
 
 use std::net::SocketAddr;
 
-use crate::graphql::QueryLimits;
-
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://backlot.db";
+
+/// Every default, written once: the flags' `default_value_t` and the `Default` impls both read these.
+pub mod defaults {
+    pub const MAX_DEPTH: usize = 16;
+    pub const MAX_COMPLEXITY: usize = 20_000;
+    pub const MAX_ALIASES: usize = 30;
+    pub const MAX_BODY_BYTES: usize = 256 * 1024;
+    pub const MAX_BATCH: usize = 10;
+    pub const CACHE_MB: usize = 64;
+    pub const CACHE_POLL_MS: u64 = 200;
+    pub const REQUEST_TIMEOUT_MS: u64 = 10_000;
+    pub const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
+    pub const HEADER_READ_TIMEOUT_SECONDS: u64 = 10;
+    pub const BODY_READ_TIMEOUT_SECONDS: u64 = 10;
+    pub const SHUTDOWN_GRACE_SECONDS: u64 = 10;
+    pub const RATE_LIMIT_PER_MINUTE: u32 = 0;
+}
+
+/// Limits on what one query may ask; the defaults fit the article page and the index of 100 articles
+/// with room to spare.
+#[derive(Debug, Clone, Copy)]
+pub struct QueryLimits {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+}
+
+impl Default for QueryLimits {
+    fn default() -> Self {
+        QueryLimits { max_depth: defaults::MAX_DEPTH, max_complexity: defaults::MAX_COMPLEXITY }
+    }
+}
 
 /// A database URL Backlot can use: `sqlite://PATH` (or `sqlite::memory:`) or `postgres://…`.
 fn database_url(url: &str) -> Result<String, String> {
@@ -51,13 +80,13 @@ pub struct ServeConfig {
 #[derive(clap::Args, Debug, Clone)]
 pub struct HttpSettings {
     /// Seconds a client may take to send a request's headers before the connection is closed.
-    #[arg(long, env = "BACKLOT_HEADER_READ_TIMEOUT_SECONDS", default_value_t = 10)]
+    #[arg(long, env = "BACKLOT_HEADER_READ_TIMEOUT_SECONDS", default_value_t = defaults::HEADER_READ_TIMEOUT_SECONDS)]
     pub header_read_timeout_seconds: u64,
     /// Seconds a client may take to send a request's body before it is answered 408.
-    #[arg(long, env = "BACKLOT_BODY_READ_TIMEOUT_SECONDS", default_value_t = 10)]
+    #[arg(long, env = "BACKLOT_BODY_READ_TIMEOUT_SECONDS", default_value_t = defaults::BODY_READ_TIMEOUT_SECONDS)]
     pub body_read_timeout_seconds: u64,
     /// On SIGTERM or Ctrl-C, seconds to let requests in flight finish before exiting anyway.
-    #[arg(long, env = "BACKLOT_SHUTDOWN_GRACE_SECONDS", default_value_t = 10)]
+    #[arg(long, env = "BACKLOT_SHUTDOWN_GRACE_SECONDS", default_value_t = defaults::SHUTDOWN_GRACE_SECONDS)]
     pub shutdown_grace_seconds: u64,
     /// A browser origin allowed to call the API (CORS), e.g. https://www.example.com; repeat the flag or
     /// give a comma-separated list. None by default: no CORS headers at all.
@@ -68,19 +97,19 @@ pub struct HttpSettings {
     pub metrics_listen: Option<SocketAddr>,
     /// Requests per minute one client IP may send without a token (0 = no limit). For deployments
     /// without a proxy: behind one, every client shares the proxy's IP.
-    #[arg(long, env = "BACKLOT_RATE_LIMIT_PER_MINUTE", default_value_t = 0)]
+    #[arg(long, env = "BACKLOT_RATE_LIMIT_PER_MINUTE", default_value_t = defaults::RATE_LIMIT_PER_MINUTE)]
     pub rate_limit_per_minute: u32,
 }
 
 impl Default for HttpSettings {
     fn default() -> Self {
         HttpSettings {
-            header_read_timeout_seconds: 10,
-            body_read_timeout_seconds: 10,
-            shutdown_grace_seconds: 10,
+            header_read_timeout_seconds: defaults::HEADER_READ_TIMEOUT_SECONDS,
+            body_read_timeout_seconds: defaults::BODY_READ_TIMEOUT_SECONDS,
+            shutdown_grace_seconds: defaults::SHUTDOWN_GRACE_SECONDS,
             cors_origins: Vec::new(),
             metrics_listen: None,
-            rate_limit_per_minute: 0,
+            rate_limit_per_minute: defaults::RATE_LIMIT_PER_MINUTE,
         }
     }
 }
@@ -98,19 +127,19 @@ pub struct LogConfig {
 #[derive(clap::Args, Debug, Clone, Copy)]
 pub struct ApiSettings {
     /// Deepest selection nesting a query may have.
-    #[arg(long, env = "BACKLOT_MAX_DEPTH", default_value_t = 16, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1000))]
+    #[arg(long, env = "BACKLOT_MAX_DEPTH", default_value_t = defaults::MAX_DEPTH, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1000))]
     pub max_depth: usize,
     /// Highest query complexity (each field costs 1; a connection multiplies its fields by its page size).
-    #[arg(long, env = "BACKLOT_MAX_COMPLEXITY", default_value_t = 20_000, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    #[arg(long, env = "BACKLOT_MAX_COMPLEXITY", default_value_t = defaults::MAX_COMPLEXITY, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub max_complexity: usize,
     /// Most aliases one query may use.
-    #[arg(long, env = "BACKLOT_MAX_ALIASES", default_value_t = 30, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=10000))]
+    #[arg(long, env = "BACKLOT_MAX_ALIASES", default_value_t = defaults::MAX_ALIASES, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=10000))]
     pub max_aliases: usize,
     /// Largest request body, in bytes (larger gets HTTP 413).
-    #[arg(long, env = "BACKLOT_MAX_BODY_BYTES", default_value_t = 256 * 1024, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1024..))]
+    #[arg(long, env = "BACKLOT_MAX_BODY_BYTES", default_value_t = defaults::MAX_BODY_BYTES, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1024..))]
     pub max_body_bytes: usize,
     /// Most operations in one batched (JSON array) request.
-    #[arg(long, env = "BACKLOT_MAX_BATCH", default_value_t = 10, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1000))]
+    #[arg(long, env = "BACKLOT_MAX_BATCH", default_value_t = defaults::MAX_BATCH, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1000))]
     pub max_batch: usize,
     /// Allow introspection without a token.
     #[arg(long, env = "BACKLOT_PUBLIC_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
@@ -119,36 +148,35 @@ pub struct ApiSettings {
     #[arg(long, env = "BACKLOT_PUBLIC_GRAPHIQL", default_value_t = true, action = clap::ArgAction::Set)]
     pub public_graphiql: bool,
     /// Memory for cached public responses, in MiB (0 turns the cache off).
-    #[arg(long, env = "BACKLOT_CACHE_MB", default_value_t = 64)]
+    #[arg(long, env = "BACKLOT_CACHE_MB", default_value_t = defaults::CACHE_MB)]
     pub cache_mb: usize,
     /// How often to check whether another process changed content, in milliseconds.
-    #[arg(long, env = "BACKLOT_CACHE_POLL_MS", default_value_t = 200)]
+    #[arg(long, env = "BACKLOT_CACHE_POLL_MS", default_value_t = defaults::CACHE_POLL_MS)]
     pub cache_poll_ms: u64,
     /// Time budget of one request, in milliseconds: past it the request answers TIMEOUT and its database
     /// statement is stopped (SQLite interrupt, PostgreSQL statement_timeout).
-    #[arg(long, env = "BACKLOT_REQUEST_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    #[arg(long, env = "BACKLOT_REQUEST_TIMEOUT_MS", default_value_t = defaults::REQUEST_TIMEOUT_MS, value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
     pub request_timeout_ms: u64,
     /// Largest response body one request may produce, in bytes (a batch shares it); past it the answer is
     /// a RESPONSE_TOO_LARGE error.
-    #[arg(long, env = "BACKLOT_MAX_RESPONSE_BYTES", default_value_t = 8 * 1024 * 1024, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1024..))]
+    #[arg(long, env = "BACKLOT_MAX_RESPONSE_BYTES", default_value_t = defaults::MAX_RESPONSE_BYTES, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1024..))]
     pub max_response_bytes: usize,
 }
 
 impl Default for ApiSettings {
     fn default() -> Self {
-        let limits = QueryLimits::default();
         ApiSettings {
-            max_depth: limits.max_depth,
-            max_complexity: limits.max_complexity,
-            max_aliases: 30,
-            max_body_bytes: 256 * 1024,
-            max_batch: 10,
+            max_depth: defaults::MAX_DEPTH,
+            max_complexity: defaults::MAX_COMPLEXITY,
+            max_aliases: defaults::MAX_ALIASES,
+            max_body_bytes: defaults::MAX_BODY_BYTES,
+            max_batch: defaults::MAX_BATCH,
             public_introspection: true,
             public_graphiql: true,
-            cache_mb: 64,
-            cache_poll_ms: 200,
-            request_timeout_ms: 10_000,
-            max_response_bytes: 8 * 1024 * 1024,
+            cache_mb: defaults::CACHE_MB,
+            cache_poll_ms: defaults::CACHE_POLL_MS,
+            request_timeout_ms: defaults::REQUEST_TIMEOUT_MS,
+            max_response_bytes: defaults::MAX_RESPONSE_BYTES,
         }
     }
 }

@@ -9,7 +9,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 use crate::import::{parse_page, writer};
 use crate::service::proof_record::{self, AssetInput, ObservationInput, ProofRecordDraft};
 use crate::service::snippet::{self, SnippetDraft};
-use crate::service::{Result, ServiceError, catalog, publish};
+use crate::service::{Result, ServiceError, catalog, staged};
 
 /// How revisions written by the demo loader name their author.
 pub(crate) const DEMO_AUTHOR: &str = "demo";
@@ -198,8 +198,13 @@ async fn fill_original_proof_record(db: &impl ConnectionTrait) -> Result<()> {
         DEMO_AUTHOR,
     )
     .await?;
-    publish::publish_proof_record(db, &record.document_id).await?;
-    let article = crate::service::article::by_slug(db, crate::service::Visibility::Preview, slug).await?;
+    staged::copy_to_published::<staged::ProofRecords>(db, &record.document_id).await?;
+    let article = crate::service::staged::by_slug::<crate::service::staged::Articles>(
+        db,
+        crate::service::Visibility::Preview,
+        slug,
+    )
+    .await?;
     let snippets = [
         ("social-posts", "No presenter, no script: the head roaster explained every step while the roast kept going."),
         ("social-posts", "Shot in 14-minute roast cycles so the roastery never stopped working."),
@@ -228,7 +233,7 @@ async fn fill_original_proof_record(db: &impl ConnectionTrait) -> Result<()> {
             },
         )
         .await?;
-        publish::publish_snippet(db, &created.document_id).await?;
+        staged::copy_to_published::<staged::Snippets>(db, &created.document_id).await?;
     }
     // One snippet stays a draft: editors see it in preview, the public never does.
     snippet::create_draft(
@@ -274,6 +279,6 @@ async fn fill_website_direction_proof_record(db: &impl ConnectionTrait) -> Resul
         DEMO_AUTHOR,
     )
     .await?;
-    publish::publish_proof_record(db, &record.document_id).await?;
+    staged::copy_to_published::<staged::ProofRecords>(db, &record.document_id).await?;
     Ok(())
 }

@@ -64,6 +64,15 @@ pub fn to_graphql_error(err: ServiceError) -> async_graphql::Error {
         ServiceError::Forbidden(message) => {
             async_graphql::Error::new(message).extend_with(|_, e| e.set("code", code::FORBIDDEN))
         }
+        ServiceError::Unauthenticated => {
+            async_graphql::Error::new(err.to_string()).extend_with(|_, e| e.set("code", code::UNAUTHENTICATED))
+        }
+        ServiceError::RoleTooLow { field, .. } => async_graphql::Error::new(err.to_string()).extend_with(|_, e| {
+            e.set("code", code::FORBIDDEN);
+            if let Some(field) = field {
+                e.set("field", field);
+            }
+        }),
         ServiceError::Database(db) if crate::statement_budget::is_timeout(&db) => async_graphql::Error::new(
             "the database could not answer within the request's time budget (a long statement was stopped, or \
                  it waited too long for a connection or for another writer); try again",

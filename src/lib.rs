@@ -6,6 +6,7 @@ pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod domain;
 pub mod error;
 pub mod graphql;
 pub mod http;

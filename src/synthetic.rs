@@ -6,7 +6,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, Set};
 
 use crate::service::article::{self as articles, ArticleDraft, QuestionInput, SectionInput};
 use crate::service::proof_record::{self as proof_records, AssetInput, ObservationInput, ProofRecordDraft};
-use crate::service::{Result, catalog, publish, snippet, transaction};
+use crate::service::{Result, catalog, snippet, staged, transaction};
 
 /// A small xorshift generator: the same seed gives the same data set on every machine.
 struct Rng(u64);
@@ -95,7 +95,7 @@ fn sentence(rng: &mut Rng, words: usize) -> String {
 /// The article and proof record of synthetic page `n`.
 fn page(rng: &mut Rng, n: usize) -> (ArticleDraft, ProofRecordDraft) {
     let title = format!("{} {} No. {n}", rng.pick(&SUBJECTS), rng.pick(&WORK));
-    let slug = crate::import::slugify(&title);
+    let slug = crate::domain::slugify(&title);
     let sections = (0..2 + rng.below(3))
         .map(|i| SectionInput {
             heading: format!("Part {} of the {}", i + 1, rng.pick(&WORDS)),
@@ -208,8 +208,8 @@ async fn write_page(
     }
     proof_snippet::Entity::insert_many(snippets).exec(db).await?;
     if !is_draft {
-        publish::publish_proof_record(db, &record.document_id).await?;
-        publish::publish_article(db, &article.document_id).await?;
+        staged::copy_to_published::<staged::ProofRecords>(db, &record.document_id).await?;
+        staged::copy_to_published::<staged::Articles>(db, &article.document_id).await?;
     }
     Ok(())
 }

@@ -17,7 +17,8 @@ async fn sqlite_app() -> TestApp {
     let db = backlot::app::connect(&url).await.expect("connect");
     backlot::app::migrate_database(&url).await.expect("migrate");
     let settings = backlot::config::ApiSettings { cache_poll_ms: 20, ..Default::default() };
-    let router = backlot::app::router_with(db.clone(), settings);
+    let router =
+        backlot::app::build(db.clone(), &backlot::app::AppConfig { api: settings, ..Default::default() }).router;
     TestApp { db, url, router, statements: Arc::default(), recorded: Arc::default(), dir, backend: "sqlite" }
 }
 

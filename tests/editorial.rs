@@ -313,3 +313,61 @@ async fn frames_and_questions_keep_their_ids_across_edits() {
     assert_eq!(after["proofRecord"]["assets"], before["proofRecord"]["assets"]);
     assert_eq!(after["article"]["questions"], before["article"]["questions"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_snippet_lists_its_revisions_and_restores_one() {
+    let app = TestApp::with_demo().await;
+    let editor = app.token("editor", Role::Editor).await;
+    let created = app
+        .data_as(
+            &editor,
+            "mutation { createSnippet(input: { proofRecord: \"website-direction\", channel: \"social-posts\", body: \"First take.\" }) { id version } }",
+            json!({}),
+        )
+        .await;
+    let id = created["createSnippet"]["id"].as_str().unwrap().to_string();
+    let updated = app
+        .data_as(
+            &editor,
+            "mutation($id: ID!) { updateSnippet(id: $id, expectedVersion: 1, input: { body: \"Second take.\" }) { version body revisions { version } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(updated["updateSnippet"]["body"], "Second take.");
+    let versions: Vec<i64> = updated["updateSnippet"]["revisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["version"].as_i64().unwrap())
+        .collect();
+    assert_eq!(versions, vec![2, 1], "newest first");
+
+    let restored = app
+        .data_as(
+            &editor,
+            "mutation($id: ID!) { restoreSnippetRevision(id: $id, expectedVersion: 2, revision: 1) { version body revisions { version } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(restored["restoreSnippetRevision"]["version"], 3);
+    assert_eq!(restored["restoreSnippetRevision"]["body"], "First take.");
+    assert_eq!(restored["restoreSnippetRevision"]["revisions"].as_array().unwrap().len(), 3);
+
+    let stale = app
+        .graphql_as(
+            &editor,
+            "mutation($id: ID!) { restoreSnippetRevision(id: $id, expectedVersion: 2, revision: 1) { version } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(error_code(&stale), "CONFLICT");
+    let log = app.token("admin", Role::Admin).await;
+    let entries = app.data_as(&log, "{ auditLog(first: 1) { edges { node { action } } } }", json!({})).await;
+    assert_eq!(entries["auditLog"]["edges"][0]["node"]["action"], "restoreSnippetRevision");
+    let anonymous = app.graphql(
+        "query($id: ID!) { node(id: $id) { ... on ProofSnippet { revisions { version } } } }",
+        json!({ "id": id }),
+    );
+    let anonymous = anonymous.await;
+    assert!(anonymous["data"]["node"].is_null() || anonymous.get("errors").is_some(), "{anonymous}");
+}

@@ -61,7 +61,8 @@ async fn limits_and_exposure_are_configurable() {
         public_graphiql: false,
         ..ApiSettings::default()
     };
-    let router = backlot::app::router_with(app.db.clone(), settings);
+    let router =
+        backlot::app::build(app.db.clone(), &backlot::app::AppConfig { api: settings, ..Default::default() }).router;
     let send = |body: String, accept: &'static str| {
         let router = router.clone();
         async move {

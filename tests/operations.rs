@@ -29,7 +29,9 @@ fn http_settings(f: impl FnOnce(&mut HttpSettings)) -> HttpSettings {
 
 /// The router `serve` builds, with `http` settings, on the test's database.
 fn serve_router(app: &TestApp, http: &HttpSettings) -> axum::Router {
-    backlot::app::serve_router(app.db.clone(), settings(), http)
+    let config =
+        backlot::app::AppConfig { api: settings(), http: http.clone(), observe_statements: true, ..Default::default() };
+    backlot::app::build(app.db.clone(), &config).router
 }
 
 async fn send(router: &axum::Router, request: Request<Body>) -> common::HttpResponse {
@@ -128,7 +130,8 @@ async fn request_ids_are_echoed_or_generated_and_masked_errors_carry_them() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panicking_handler_becomes_a_masked_500_with_the_request_id() {
     let app = TestApp::new().await;
-    let router = backlot::app::bench_router(app.db.clone(), settings());
+    let config = backlot::app::AppConfig { api: settings(), bench: true, ..Default::default() };
+    let router = backlot::app::build(app.db.clone(), &config).router;
     let response =
         send(&router, Request::get("/bench/panic").header("x-request-id", "panic-7").body(Body::empty()).unwrap())
             .await;

@@ -8,9 +8,10 @@ use super::collection::Collection;
 use super::connection::page_request;
 use super::reuse_channel::ReuseChannel;
 use crate::error::GqlResult;
-use crate::service::catalog::{self, ChannelInput, CollectionInput};
+use crate::service::admin as service;
+use crate::service::audit;
+use crate::service::catalog::{ChannelInput, CollectionInput};
 use crate::service::token::{self, Role};
-use crate::service::{audit, transaction};
 
 /// What a token may do; each role includes the ones before it.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -207,28 +208,8 @@ impl From<ReuseChannelInput> for ChannelInput {
     }
 }
 
-async fn logged<T: Send>(
-    ctx: &Context<'_>,
-    action: &'static str,
-    entity_type: &'static str,
-    key: String,
-    work: impl for<'c> FnOnce(
-        &'c sea_orm::DatabaseTransaction,
-    )
-        -> std::pin::Pin<Box<dyn std::future::Future<Output = crate::service::Result<T>> + Send + 'c>>
-    + Send
-    + 'static,
-) -> Result<T> {
-    let who = super::require(ctx, Role::Admin)?.token_name.clone();
-    transaction(super::db(ctx), move |txn| {
-        Box::pin(async move {
-            let out = work(txn).await?;
-            audit::record(txn, &who, action, entity_type, &key, None).await?;
-            Ok(out)
-        })
-    })
-    .await
-    .gql()
+fn admin(ctx: &Context<'_>) -> Result<crate::service::editorial::Actor> {
+    Ok(super::actor(super::require(ctx, Role::Admin)?))
 }
 
 #[derive(Default)]
@@ -248,30 +229,22 @@ impl AdminMutation {
             None => None,
             Some(text) => Some(token::parse_duration(text).map_err(|why| crate::error::bad_input("expiresIn", &why))?),
         };
-        let key = name.clone();
-        let (model, secret) = logged(ctx, "createApiToken", "api_token", key, move |txn| {
-            Box::pin(async move { token::create(txn, &name, role.into(), expires).await })
-        })
-        .await?;
+        let who = admin(ctx)?;
+        let (model, secret) =
+            service::create_api_token(super::db(ctx), &who, name, role.into(), expires).await.gql()?;
         Ok(CreatedApiToken { token: ApiToken(model), secret })
     }
 
     /// Revokes a token at once (admin).
     async fn revoke_api_token(&self, ctx: &Context<'_>, name: String) -> Result<ApiToken> {
-        let key = name.clone();
-        let model = logged(ctx, "revokeApiToken", "api_token", key, move |txn| {
-            Box::pin(async move { token::revoke(txn, &name).await })
-        })
-        .await?;
+        let who = admin(ctx)?;
+        let model = service::revoke_api_token(super::db(ctx), &who, name).await.gql()?;
         Ok(ApiToken(model))
     }
 
     async fn create_collection(&self, ctx: &Context<'_>, input: CollectionInputValue) -> Result<Collection> {
-        let key = input.slug.clone().or(input.name.clone()).unwrap_or_default();
-        let model = logged(ctx, "createCollection", "collection", key, move |txn| {
-            Box::pin(async move { catalog::create_collection(txn, input.into()).await })
-        })
-        .await?;
+        let who = admin(ctx)?;
+        let model = service::create_collection(super::db(ctx), &who, input.into()).await.gql()?;
         Ok(Collection(model))
     }
 
@@ -282,31 +255,22 @@ impl AdminMutation {
         expected_version: i32,
         input: CollectionInputValue,
     ) -> Result<Collection> {
-        let key = slug.clone();
-        let model = logged(ctx, "updateCollection", "collection", key, move |txn| {
-            Box::pin(async move { catalog::update_collection(txn, &slug, expected_version, input.into()).await })
-        })
-        .await?;
+        let who = admin(ctx)?;
+        let model =
+            service::update_collection(super::db(ctx), &who, slug, expected_version, input.into()).await.gql()?;
         Ok(Collection(model))
     }
 
     /// Deletes a collection; its articles stay, outside any collection.
     async fn delete_collection(&self, ctx: &Context<'_>, slug: String, expected_version: i32) -> Result<String> {
-        let key = slug.clone();
-        let out = slug.clone();
-        logged(ctx, "deleteCollection", "collection", key, move |txn| {
-            Box::pin(async move { catalog::delete_collection(txn, &slug, expected_version).await })
-        })
-        .await?;
-        Ok(out)
+        let who = admin(ctx)?;
+        service::delete_collection(super::db(ctx), &who, slug.clone(), expected_version).await.gql()?;
+        Ok(slug)
     }
 
     async fn create_reuse_channel(&self, ctx: &Context<'_>, input: ReuseChannelInput) -> Result<ReuseChannel> {
-        let key = input.slug.clone().or(input.name.clone()).unwrap_or_default();
-        let model = logged(ctx, "createReuseChannel", "reuse_channel", key, move |txn| {
-            Box::pin(async move { catalog::create_channel(txn, input.into()).await })
-        })
-        .await?;
+        let who = admin(ctx)?;
+        let model = service::create_reuse_channel(super::db(ctx), &who, input.into()).await.gql()?;
         Ok(ReuseChannel(model))
     }
 
@@ -318,22 +282,16 @@ impl AdminMutation {
         expected_version: i32,
         input: ReuseChannelInput,
     ) -> Result<ReuseChannel> {
-        let key = slug.clone();
-        let model = logged(ctx, "updateReuseChannel", "reuse_channel", key, move |txn| {
-            Box::pin(async move { catalog::update_channel(txn, &slug, expected_version, input.into()).await })
-        })
-        .await?;
+        let who = admin(ctx)?;
+        let model =
+            service::update_reuse_channel(super::db(ctx), &who, slug, expected_version, input.into()).await.gql()?;
         Ok(ReuseChannel(model))
     }
 
     /// Deletes a channel and the snippets written for it.
     async fn delete_reuse_channel(&self, ctx: &Context<'_>, slug: String, expected_version: i32) -> Result<String> {
-        let key = slug.clone();
-        let out = slug.clone();
-        logged(ctx, "deleteReuseChannel", "reuse_channel", key, move |txn| {
-            Box::pin(async move { catalog::delete_channel(txn, &slug, expected_version).await })
-        })
-        .await?;
-        Ok(out)
+        let who = admin(ctx)?;
+        service::delete_reuse_channel(super::db(ctx), &who, slug.clone(), expected_version).await.gql()?;
+        Ok(slug)
     }
 }

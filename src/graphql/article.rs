@@ -1,8 +1,6 @@
 //! Article, its sections and audience, and the `article` / `articles` queries.
 
-use async_graphql::{
-    ComplexObject, Context, ErrorExtensions, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject,
-};
+use async_graphql::{ComplexObject, Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{article, article_section};
 
@@ -13,9 +11,11 @@ use super::loaders::{ArticleSlug, CollectionRow, LinksOf, ProofRecordDoc, Questi
 use super::node::global_id;
 use super::proof_record::ProofRecord;
 use super::question::Question;
+use super::staged;
 use crate::error::GqlResult;
-use crate::service::article::{self as service, ArticleFilter as Filter, ArticleOrderField as OrderField};
-use crate::service::editorial::{self, Kind};
+use crate::service::article::{self as service, ArticleCriteria};
+use crate::service::editorial::{self, Articles};
+use crate::service::pagination::SortKey;
 use crate::service::token::Role;
 
 /// One editorial page.
@@ -165,8 +165,7 @@ impl Article {
     }
     /// Every stored version, newest first (preview token and above).
     async fn revisions(&self, ctx: &Context<'_>) -> Result<Vec<super::admin::Revision>> {
-        super::require(ctx, Role::Preview)?;
-        super::admin::revisions(ctx, crate::service::revision::ARTICLE, &self.0.document_id).await
+        staged::revisions::<Self>(ctx, &self.0.document_id).await
     }
 }
 
@@ -200,20 +199,20 @@ pub(crate) fn article_query(
     ctx: &Context<'_>,
     filter: Option<ArticleFilter>,
     order_by: Option<ArticleOrder>,
-) -> service::ArticleQuery {
+) -> service::ArticleListing {
     let filter = filter.unwrap_or_default();
     let (field, direction) = order_by.map(|o| (o.field, o.direction)).unwrap_or_default();
-    service::ArticleQuery {
+    service::ArticleListing {
         visibility: super::visibility(ctx),
-        filter: Filter {
+        filter: ArticleCriteria {
             collection: filter.collection,
             text: filter.text,
             published_after: filter.published_after,
             published_before: filter.published_before,
         },
         order_by: match field {
-            ArticleOrderField::PublishedAt => OrderField::PublishedAt,
-            ArticleOrderField::Title => OrderField::Title,
+            ArticleOrderField::PublishedAt => SortKey::PublishedAt,
+            ArticleOrderField::Title => SortKey::Title,
         },
         direction: direction.into(),
     }
@@ -221,7 +220,7 @@ pub(crate) fn article_query(
 
 pub(crate) async fn article_connection(
     ctx: &Context<'_>,
-    query: service::ArticleQuery,
+    query: service::ArticleListing,
     page: crate::service::PageRequest,
 ) -> Result<CountedConnection<Article>> {
     let page = service::list(super::db(ctx), &query, &page).await.gql()?;
@@ -237,7 +236,8 @@ pub struct ArticleQuery;
 impl ArticleQuery {
     /// An article by slug; null if there is none you may see.
     async fn article(&self, ctx: &Context<'_>, slug: String) -> Result<Option<Article>> {
-        let found = service::by_slug(super::db(ctx), super::visibility(ctx), &slug).await.gql()?;
+        let found =
+            crate::service::staged::by_slug::<Articles>(super::db(ctx), super::visibility(ctx), &slug).await.gql()?;
         if let Some(row) = &found {
             super::prefetch::articles(ctx, &[ctx.look_ahead()], std::slice::from_ref(row)).await?;
         }
@@ -309,101 +309,40 @@ pub struct ArticleInput {
     publish_at: MaybeUndefined<DateTime<Utc>>,
 }
 
-/// References resolved to storage keys before the write: `None` = unchanged, `Some(None)` = cleared.
-struct References {
-    collection_id: Option<Option<i32>>,
-    proof_record_document_id: Option<Option<String>>,
-}
-
-async fn resolve_references(ctx: &Context<'_>, input: &ArticleInput) -> Result<References> {
-    let db = super::db(ctx);
-    let collection_id = match &input.collection {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(slug) => match crate::service::catalog::collection_by_slug(db, slug).await.gql()? {
-            Some(c) => Some(Some(c.id)),
-            None => return Err(crate::error::bad_input("collection", &format!("no collection has the slug {slug:?}"))),
-        },
-    };
-    let proof_record_document_id = match &input.proof_record {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(slug) => {
-            let preview = crate::service::Visibility::Preview;
-            match crate::service::proof_record::by_slug(db, preview, slug).await.gql()? {
-                Some(r) => Some(Some(r.document_id)),
-                None => {
-                    return Err(crate::error::bad_input(
-                        "proofRecord",
-                        &format!("no proof record has the slug {slug:?}"),
-                    ));
-                }
-            }
+impl From<ArticleInput> for service::ArticlePatch {
+    fn from(input: ArticleInput) -> Self {
+        use super::maybe;
+        service::ArticlePatch {
+            slug: input.slug,
+            title: input.title,
+            thesis: maybe(input.thesis),
+            point: maybe(input.point),
+            audience: maybe(input.audience).map(|a| {
+                a.map(|a| service::Audience { summary: a.summary, roles: a.roles, reader_need: a.reader_need })
+            }),
+            real_problem: maybe(input.real_problem),
+            record_matters: maybe(input.record_matters),
+            smarter_question: maybe(input.smarter_question),
+            proves: maybe(input.proves),
+            sections: input.sections.map(|list| {
+                list.into_iter().map(|s| service::SectionInput { heading: s.heading, body: s.body }).collect()
+            }),
+            questions: input.questions.map(|list| {
+                list.into_iter().map(|q| service::QuestionInput { question: q.question, answer: q.answer }).collect()
+            }),
+            related_titles: input.related_titles,
+            collection: maybe(input.collection),
+            proof_record: maybe(input.proof_record),
+            publish_at: maybe(input.publish_at),
         }
-    };
-    Ok(References { collection_id, proof_record_document_id })
-}
-
-fn apply(input: ArticleInput, refs: References, draft: &mut service::ArticleDraft) {
-    if let Some(v) = input.title {
-        draft.title = v;
-    }
-    if let Some(v) = input.slug {
-        draft.slug = v;
-    } else if draft.slug.is_empty() {
-        draft.slug = crate::import::slugify(&draft.title);
-    }
-    super::set(&mut draft.thesis, input.thesis);
-    super::set(&mut draft.point, input.point);
-    match input.audience {
-        MaybeUndefined::Undefined => {}
-        MaybeUndefined::Null => {
-            draft.audience_summary = None;
-            draft.audience_roles = Vec::new();
-            draft.reader_need = None;
-        }
-        MaybeUndefined::Value(a) => {
-            draft.audience_summary = a.summary;
-            draft.audience_roles = a.roles;
-            draft.reader_need = a.reader_need;
-        }
-    }
-    super::set(&mut draft.real_problem, input.real_problem);
-    super::set(&mut draft.record_matters, input.record_matters);
-    super::set(&mut draft.smarter_question, input.smarter_question);
-    super::set(&mut draft.proves, input.proves);
-    if let Some(sections) = input.sections {
-        draft.sections = sections
-            .into_iter()
-            .map(|s| crate::service::article::SectionInput { heading: s.heading, body: s.body })
-            .collect();
-    }
-    if let Some(questions) = input.questions {
-        draft.questions = questions
-            .into_iter()
-            .map(|q| crate::service::article::QuestionInput { question: q.question, answer: q.answer })
-            .collect();
-    }
-    if let Some(titles) = input.related_titles {
-        draft.related_titles = titles;
-    }
-    if let Some(v) = refs.collection_id {
-        draft.collection_id = v;
-    }
-    if let Some(v) = refs.proof_record_document_id {
-        draft.proof_record_document_id = v;
     }
 }
 
 /// Scheduling through an input field is a publisher's right: an editor setting it is refused, not ignored.
 fn check_publish_at_role(ctx: &Context<'_>, publish_at: &MaybeUndefined<DateTime<Utc>>) -> Result<()> {
+    super::require(ctx, Role::Editor)?;
     if !publish_at.is_undefined() {
-        super::require(ctx, Role::Publisher).map_err(|e| {
-            async_graphql::Error::new(format!("publishAt: {}", e.message)).extend_with(|_, x| {
-                x.set("code", crate::error::code::FORBIDDEN);
-                x.set("field", "publishAt");
-            })
-        })?;
+        super::require_for_field(ctx, Role::Publisher, "publishAt")?;
     }
     Ok(())
 }
@@ -415,27 +354,8 @@ pub struct ArticleMutation;
 impl ArticleMutation {
     /// Creates a DRAFT article (editor).
     async fn create_article(&self, ctx: &Context<'_>, input: ArticleInput) -> Result<Article> {
-        let who = super::actor(super::require(ctx, Role::Editor)?);
         check_publish_at_role(ctx, &input.publish_at)?;
-        if input.title.as_deref().is_none_or(|t| t.trim().is_empty()) {
-            return Err(crate::error::bad_input("title", "is required"));
-        }
-        let refs = resolve_references(ctx, &input).await?;
-        let publish_at = input.publish_at;
-        let mut draft = service::ArticleDraft::default();
-        apply(input, refs, &mut draft);
-        let row = crate::service::transaction(super::db(ctx), move |txn| {
-            Box::pin(async move {
-                let row = editorial::create::<editorial::Articles>(txn, &who, draft).await?;
-                if let MaybeUndefined::Value(at) = publish_at {
-                    editorial::schedule(txn, &who, Kind::Article, &row.document_id, row.version, Some(at)).await?;
-                }
-                editorial::draft_article(txn, &row.document_id).await
-            })
-        })
-        .await
-        .gql()?;
-        Ok(Article(row))
+        staged::create(ctx, input.into()).await
     }
 
     /// Changes the draft (editor). The public keeps seeing the published version until the next publish.
@@ -446,53 +366,13 @@ impl ArticleMutation {
         expected_version: i32,
         input: ArticleInput,
     ) -> Result<Article> {
-        let who = super::actor(super::require(ctx, Role::Editor)?);
         check_publish_at_role(ctx, &input.publish_at)?;
-        let doc = super::node::decode("id", &id, "Article")?;
-        let refs = resolve_references(ctx, &input).await?;
-        let publish_at = input.publish_at;
-        let row = crate::service::transaction(super::db(ctx), move |txn| {
-            Box::pin(async move {
-                let change = |d: &mut service::ArticleDraft| {
-                    apply(input, refs, d);
-                    Ok(())
-                };
-                let row = editorial::update::<editorial::Articles>(
-                    txn,
-                    &who,
-                    &doc,
-                    expected_version,
-                    change,
-                    "updateArticle",
-                )
-                .await?;
-                match publish_at {
-                    MaybeUndefined::Undefined => {}
-                    MaybeUndefined::Null => {
-                        editorial::schedule(txn, &who, Kind::Article, &doc, row.version, None).await?
-                    }
-                    MaybeUndefined::Value(at) => {
-                        editorial::schedule(txn, &who, Kind::Article, &doc, row.version, Some(at)).await?
-                    }
-                }
-                editorial::draft_article(txn, &doc).await
-            })
-        })
-        .await
-        .gql()?;
-        Ok(Article(row))
+        staged::update(ctx, &id, expected_version, input.into()).await
     }
 
     /// Deletes the article, draft and published (editor). Returns its ID.
     async fn delete_article(&self, ctx: &Context<'_>, id: ID, expected_version: i32) -> Result<ID> {
-        let who = super::actor(super::require(ctx, Role::Editor)?);
-        let doc = super::node::decode("id", &id, "Article")?;
-        crate::service::transaction(super::db(ctx), move |txn| {
-            Box::pin(async move { editorial::delete_article(txn, &who, &doc, expected_version).await })
-        })
-        .await
-        .gql()?;
-        Ok(id)
+        staged::delete::<Article>(ctx, id, expected_version).await
     }
 
     /// Publishes the current draft (publisher). With `withProofRecord`, the paired proof record (its
@@ -504,26 +384,19 @@ impl ArticleMutation {
         expected_version: i32,
         #[graphql(default = false)] with_proof_record: bool,
     ) -> Result<Article> {
-        let who = super::actor(super::require(ctx, Role::Publisher)?);
-        let doc = super::node::decode("id", &id, "Article")?;
-        let row = crate::service::transaction(super::db(ctx), move |txn| {
-            Box::pin(
-                async move { editorial::publish_article(txn, &who, &doc, expected_version, with_proof_record).await },
-            )
-        })
-        .await
-        .gql()?;
-        Ok(Article(row))
+        let (who, doc) = staged::target::<Article>(ctx, Role::Publisher, &id)?;
+        let db = super::db(ctx);
+        Ok(Article(editorial::publish_article(db, &who, &doc, expected_version, with_proof_record).await.gql()?))
     }
 
     /// Withdraws the published version; the draft stays (publisher).
     async fn unpublish_article(&self, ctx: &Context<'_>, id: ID, expected_version: i32) -> Result<Article> {
-        take_down(ctx, id, expected_version, entity::ContentStatus::Draft).await
+        staged::take_down(ctx, &id, expected_version, entity::ContentStatus::Draft).await
     }
 
     /// Withdraws the published version and marks the article ARCHIVED (publisher).
     async fn archive_article(&self, ctx: &Context<'_>, id: ID, expected_version: i32) -> Result<Article> {
-        take_down(ctx, id, expected_version, entity::ContentStatus::Archived).await
+        staged::take_down(ctx, &id, expected_version, entity::ContentStatus::Archived).await
     }
 
     /// Publishes the draft at `publishAt`, or cancels the schedule with `null` (publisher).
@@ -534,17 +407,7 @@ impl ArticleMutation {
         expected_version: i32,
         publish_at: Option<DateTime<Utc>>,
     ) -> Result<Article> {
-        let who = super::actor(super::require(ctx, Role::Publisher)?);
-        let doc = super::node::decode("id", &id, "Article")?;
-        let row = crate::service::transaction(super::db(ctx), move |txn| {
-            Box::pin(async move {
-                editorial::schedule(txn, &who, Kind::Article, &doc, expected_version, publish_at).await?;
-                editorial::draft_article(txn, &doc).await
-            })
-        })
-        .await
-        .gql()?;
-        Ok(Article(row))
+        staged::schedule(ctx, &id, expected_version, publish_at).await
     }
 
     /// Makes an older revision's content the draft again, as a new revision (editor).
@@ -555,36 +418,6 @@ impl ArticleMutation {
         expected_version: i32,
         revision: i32,
     ) -> Result<Article> {
-        let who = super::actor(super::require(ctx, Role::Editor)?);
-        let doc = super::node::decode("id", &id, "Article")?;
-        let row = crate::service::transaction(super::db(ctx), move |txn| {
-            Box::pin(async move {
-                editorial::restore::<editorial::Articles>(
-                    txn,
-                    &who,
-                    &doc,
-                    expected_version,
-                    revision,
-                    "restoreArticleRevision",
-                )
-                .await
-            })
-        })
-        .await
-        .gql()?;
-        Ok(Article(row))
+        staged::restore(ctx, &id, expected_version, revision).await
     }
-}
-
-async fn take_down(ctx: &Context<'_>, id: ID, expected_version: i32, status: entity::ContentStatus) -> Result<Article> {
-    let who = super::actor(super::require(ctx, Role::Publisher)?);
-    let doc = super::node::decode("id", &id, "Article")?;
-    let row = crate::service::transaction(super::db(ctx), move |txn| {
-        Box::pin(
-            async move { editorial::take_down::<editorial::Articles>(txn, &who, &doc, expected_version, status).await },
-        )
-    })
-    .await
-    .gql()?;
-    Ok(Article(row))
 }

@@ -5,14 +5,14 @@ use async_graphql::{Context, Object, OutputType, Result};
 
 use crate::error::GqlResult;
 use crate::service::{
-    self, Page, PageRequest, Visibility, article::ArticleQuery, proof_record::ProofRecordQuery,
+    self, Page, PageRequest, Visibility, article::ArticleListing, proof_record::ProofRecordListing,
     question::QuestionFilter,
 };
 
 /// What `totalCount` counts; it runs only when a client asks for it.
 pub enum Count {
-    Articles(ArticleQuery),
-    ProofRecords(ProofRecordQuery),
+    Articles(ArticleListing),
+    ProofRecords(ProofRecordListing),
     Questions(Visibility, QuestionFilter),
     ChannelSnippets(Visibility, i32),
     ChannelAssets(Visibility, i32),

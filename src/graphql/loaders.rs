@@ -9,6 +9,7 @@ use entity::{
 };
 use sea_orm::DatabaseConnection;
 
+use crate::service::staged::{self, Articles, ProofRecords};
 use crate::service::{self, Visibility, article as articles, catalog, proof_record as proof_records, snippet};
 
 /// Loads for one request at one visibility.
@@ -132,7 +133,7 @@ impl Loader<ArticleRow> for Loaders {
     type Value = Option<article::Model>;
     type Error = async_graphql::Error;
     async fn load(&self, keys: &[ArticleRow]) -> LoadResult<ArticleRow, Self::Value> {
-        let rows = articles::by_ids(&self.db, self.visibility, &ids(keys)).await.map_err(gql)?;
+        let rows = staged::by_ids::<Articles>(&self.db, self.visibility, &ids(keys)).await.map_err(gql)?;
         Ok(fill(keys, by(rows, |m| m.id)))
     }
 }
@@ -150,7 +151,7 @@ impl Loader<ArticleDoc> for Loaders {
     type Value = Option<article::Model>;
     type Error = async_graphql::Error;
     async fn load(&self, keys: &[ArticleDoc]) -> LoadResult<ArticleDoc, Self::Value> {
-        let rows = articles::by_document_ids(&self.db, self.visibility, &ids(keys)).await.map_err(gql)?;
+        let rows = staged::by_document_ids::<Articles>(&self.db, self.visibility, &ids(keys)).await.map_err(gql)?;
         Ok(fill(keys, by(rows, |m| m.document_id.clone())))
     }
 }
@@ -169,7 +170,7 @@ impl Loader<ProofRecordDoc> for Loaders {
     type Value = Option<proof_record::Model>;
     type Error = async_graphql::Error;
     async fn load(&self, keys: &[ProofRecordDoc]) -> LoadResult<ProofRecordDoc, Self::Value> {
-        let rows = proof_records::by_document_ids(&self.db, self.visibility, &ids(keys)).await.map_err(gql)?;
+        let rows = staged::by_document_ids::<ProofRecords>(&self.db, self.visibility, &ids(keys)).await.map_err(gql)?;
         Ok(fill(keys, by(rows, |m| m.document_id.clone())))
     }
 }
@@ -178,7 +179,7 @@ impl Loader<ProofRecordRow> for Loaders {
     type Value = Option<proof_record::Model>;
     type Error = async_graphql::Error;
     async fn load(&self, keys: &[ProofRecordRow]) -> LoadResult<ProofRecordRow, Self::Value> {
-        let rows = proof_records::by_ids(&self.db, self.visibility, &ids(keys)).await.map_err(gql)?;
+        let rows = staged::by_ids::<ProofRecords>(&self.db, self.visibility, &ids(keys)).await.map_err(gql)?;
         Ok(fill(keys, by(rows, |m| m.id)))
     }
 }

@@ -16,10 +16,12 @@ pub mod request_errors;
 pub mod reuse_channel;
 pub mod search;
 pub mod snippet;
+mod staged;
 
 use async_graphql::{Context, EmptySubscription, MergedObject, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
+use crate::config::QueryLimits;
 use crate::service::Visibility;
 use crate::service::token::{Principal, Role};
 pub use budget::{BatchCost, ResponseBytes, RootFieldGate};
@@ -50,20 +52,6 @@ pub struct MutationRoot(
     snippet::SnippetMutation,
     admin::AdminMutation,
 );
-
-/// Limits on what one query may ask; the defaults fit the article page and the index of 100 articles
-/// with room to spare.
-#[derive(Debug, Clone, Copy)]
-pub struct QueryLimits {
-    pub max_depth: usize,
-    pub max_complexity: usize,
-}
-
-impl Default for QueryLimits {
-    fn default() -> Self {
-        QueryLimits { max_depth: 16, max_complexity: 20_000 }
-    }
-}
 
 fn builder(limits: QueryLimits) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
     Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
@@ -100,18 +88,21 @@ impl RequestScope {
 
 /// The caller, if their role is at least `role`: UNAUTHENTICATED without a token, FORBIDDEN below the role.
 pub(crate) fn require<'a>(ctx: &Context<'a>, role: Role) -> async_graphql::Result<&'a Principal> {
-    use crate::error::code;
-    use async_graphql::ErrorExtensions;
-    let Some(principal) = ctx.data_opt::<RequestScope>().and_then(|s| s.principal.as_ref()) else {
-        return Err(async_graphql::Error::new("this operation needs a token: send Authorization: Bearer <token>")
-            .extend_with(|_, e| e.set("code", code::UNAUTHENTICATED)));
-    };
-    if principal.role < role {
-        let message =
-            format!("this operation needs the {} role; your token has {}", role.as_str(), principal.role.as_str());
-        return Err(async_graphql::Error::new(message).extend_with(|_, e| e.set("code", code::FORBIDDEN)));
-    }
-    Ok(principal)
+    use crate::error::GqlResult;
+    crate::service::require(ctx.data_opt::<RequestScope>().and_then(|s| s.principal.as_ref()), role).gql()
+}
+
+/// [`require`] for one input field that needs a higher role than its operation (FORBIDDEN names the field).
+pub(crate) fn require_for_field(ctx: &Context<'_>, role: Role, field: &'static str) -> async_graphql::Result<()> {
+    use crate::error::GqlResult;
+    let principal = ctx.data_opt::<RequestScope>().and_then(|s| s.principal.as_ref());
+    let checked = crate::service::require(principal, role).map_err(|e| match e {
+        crate::service::ServiceError::RoleTooLow { needed, has, .. } => {
+            crate::service::ServiceError::RoleTooLow { field: Some(field), needed, has }
+        }
+        other => other,
+    });
+    checked.map(|_| ()).gql()
 }
 
 pub(crate) fn actor(principal: &Principal) -> crate::service::editorial::Actor {
@@ -132,13 +123,6 @@ pub(crate) fn maybe<T>(v: async_graphql::MaybeUndefined<T>) -> Option<Option<T>>
         async_graphql::MaybeUndefined::Undefined => None,
         async_graphql::MaybeUndefined::Null => Some(None),
         async_graphql::MaybeUndefined::Value(v) => Some(Some(v)),
-    }
-}
-
-/// Applies an update input's nullable field to `target`.
-pub(crate) fn set<T>(target: &mut Option<T>, value: async_graphql::MaybeUndefined<T>) {
-    if let Some(v) = maybe(value) {
-        *target = v;
     }
 }
 

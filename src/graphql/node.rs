@@ -59,8 +59,11 @@ impl NodeQuery {
         let db = super::db(ctx);
         let v = super::visibility(ctx);
         let node = match type_name.as_str() {
-            "Article" => service::article::by_document_id(db, v, &key).await.gql()?.map(|m| Node::Article(Article(m))),
-            "ProofRecord" => service::proof_record::by_document_id(db, v, &key)
+            "Article" => service::staged::by_document_id::<service::staged::Articles>(db, v, &key)
+                .await
+                .gql()?
+                .map(|m| Node::Article(Article(m))),
+            "ProofRecord" => service::staged::by_document_id::<service::staged::ProofRecords>(db, v, &key)
                 .await
                 .gql()?
                 .map(|m| Node::ProofRecord(ProofRecord(m))),
@@ -73,9 +76,10 @@ impl NodeQuery {
                 .into_iter()
                 .next()
                 .map(|m| Node::Asset(Asset(m))),
-            "ProofSnippet" => {
-                service::snippet::by_document_id(db, v, &key).await.gql()?.map(|m| Node::ProofSnippet(ProofSnippet(m)))
-            }
+            "ProofSnippet" => service::staged::by_document_id::<service::staged::Snippets>(db, v, &key)
+                .await
+                .gql()?
+                .map(|m| Node::ProofSnippet(ProofSnippet(m))),
             "Collection" => catalog::visible_by_slug(db, v, &key).await.gql()?.map(|m| Node::Collection(Collection(m))),
             "ReuseChannel" => {
                 catalog::channel_by_slug(db, &key).await.gql()?.map(|m| Node::ReuseChannel(ReuseChannel(m)))

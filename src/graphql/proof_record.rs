@@ -13,11 +13,10 @@ use super::loaders::{
 use super::node::global_id;
 use super::reuse_channel::ReuseChannel;
 use super::snippet::ProofSnippet;
+use super::staged;
 use crate::error::GqlResult;
-use crate::service::editorial::{self, Kind};
-use crate::service::proof_record::{self as service, ProofRecordFilter as Filter, shows_from_string};
-use crate::service::token::Role;
-use crate::service::transaction;
+use crate::service::pagination::SortKey;
+use crate::service::proof_record::{self as service, ProofRecordCriteria, shows_from_string};
 
 /// The production record paired with an article.
 pub struct ProofRecord(pub proof_record::Model);
@@ -179,8 +178,7 @@ impl ProofRecord {
     }
     /// Every stored version, newest first (preview token and above).
     async fn revisions(&self, ctx: &Context<'_>) -> Result<Vec<super::admin::Revision>> {
-        super::require(ctx, Role::Preview)?;
-        super::admin::revisions(ctx, crate::service::revision::PROOF_RECORD, &self.0.document_id).await
+        staged::revisions::<Self>(ctx, &self.0.document_id).await
     }
 }
 
@@ -209,15 +207,18 @@ pub struct ProofRecordOrder {
 
 pub(crate) async fn proof_record_connection(
     ctx: &Context<'_>,
-    filter: Filter,
+    filter: ProofRecordCriteria,
     order_by: Option<ProofRecordOrder>,
     page: crate::service::PageRequest,
 ) -> Result<CountedConnection<ProofRecord>> {
     let (field, direction) = order_by.map(|o| (o.field, o.direction)).unwrap_or_default();
-    let query = service::ProofRecordQuery {
+    let query = service::ProofRecordListing {
         visibility: super::visibility(ctx),
         filter,
-        order_by_title: field == ProofRecordOrderField::Title,
+        order_by: match field {
+            ProofRecordOrderField::PublishedAt => SortKey::PublishedAt,
+            ProofRecordOrderField::Title => SortKey::Title,
+        },
         direction: direction.into(),
     };
     let page = service::list(super::db(ctx), &query, &page).await.gql()?;
@@ -232,7 +233,14 @@ pub struct ProofRecordQuery;
 #[Object]
 impl ProofRecordQuery {
     async fn proof_record(&self, ctx: &Context<'_>, slug: String) -> Result<Option<ProofRecord>> {
-        Ok(service::by_slug(super::db(ctx), super::visibility(ctx), &slug).await.gql()?.map(ProofRecord))
+        Ok(crate::service::staged::by_slug::<crate::service::staged::ProofRecords>(
+            super::db(ctx),
+            super::visibility(ctx),
+            &slug,
+        )
+        .await
+        .gql()?
+        .map(ProofRecord))
     }
 
     #[graphql(complexity = "super::page_complexity(child_complexity, first, last)")]
@@ -248,7 +256,7 @@ impl ProofRecordQuery {
         order_by: Option<ProofRecordOrder>,
     ) -> Result<CountedConnection<ProofRecord>> {
         let f = filter.unwrap_or_default();
-        let filter = Filter { client: f.client, channel: f.channel, text: f.text };
+        let filter = ProofRecordCriteria { client: f.client, channel: f.channel, text: f.text };
         proof_record_connection(ctx, filter, order_by, page_request(first, after, last, before)).await
     }
 }
@@ -295,46 +303,41 @@ pub struct ProofRecordInput {
     channels: Option<Vec<String>>,
 }
 
-fn apply(input: ProofRecordInput, draft: &mut service::ProofRecordDraft) {
-    if let Some(v) = input.title {
-        draft.title = v;
-    }
-    if let Some(v) = input.slug {
-        draft.slug = v;
-    } else if draft.slug.is_empty() {
-        draft.slug = crate::import::slugify(&draft.title);
-    }
-    super::set(&mut draft.client, input.client);
-    super::set(&mut draft.deliverable, input.deliverable);
-    super::set(&mut draft.problem_solved, input.problem_solved);
-    super::set(&mut draft.summary, input.summary);
-    super::set(&mut draft.captured_on, input.captured_on);
-    super::set(&mut draft.location, input.location);
-    if let Some(list) = input.observations {
-        draft.observations = list
-            .into_iter()
-            .map(|o| service::ObservationInput { kind: o.kind.into(), title: o.title, detail: o.detail })
-            .collect();
-    }
-    if let Some(list) = input.assets {
-        draft.assets = list
-            .into_iter()
-            .map(|a| service::AssetInput {
-                url: a.url,
-                kind: a.kind.into(),
-                alt: a.alt,
-                caption: a.caption,
-                credit: a.credit,
-                width: a.width,
-                height: a.height,
-                shows: a.shows.into_iter().map(Into::into).collect(),
-                release: a.release.into(),
-                captured_at: a.captured_at,
-            })
-            .collect();
-    }
-    if let Some(list) = input.channels {
-        draft.channels = list;
+impl From<ProofRecordInput> for service::ProofRecordPatch {
+    fn from(input: ProofRecordInput) -> Self {
+        use super::maybe;
+        service::ProofRecordPatch {
+            slug: input.slug,
+            title: input.title,
+            client: maybe(input.client),
+            deliverable: maybe(input.deliverable),
+            problem_solved: maybe(input.problem_solved),
+            summary: maybe(input.summary),
+            captured_on: maybe(input.captured_on),
+            location: maybe(input.location),
+            observations: input.observations.map(|list| {
+                list.into_iter()
+                    .map(|o| service::ObservationInput { kind: o.kind.into(), title: o.title, detail: o.detail })
+                    .collect()
+            }),
+            assets: input.assets.map(|list| {
+                list.into_iter()
+                    .map(|a| service::AssetInput {
+                        url: a.url,
+                        kind: a.kind.into(),
+                        alt: a.alt,
+                        caption: a.caption,
+                        credit: a.credit,
+                        width: a.width,
+                        height: a.height,
+                        shows: a.shows.into_iter().map(Into::into).collect(),
+                        release: a.release.into(),
+                        captured_at: a.captured_at,
+                    })
+                    .collect()
+            }),
+            channels: input.channels,
+        }
     }
 }
 
@@ -345,18 +348,7 @@ pub struct ProofRecordMutation;
 impl ProofRecordMutation {
     /// Creates a DRAFT proof record (editor).
     async fn create_proof_record(&self, ctx: &Context<'_>, input: ProofRecordInput) -> Result<ProofRecord> {
-        let who = super::actor(super::require(ctx, Role::Editor)?);
-        if input.title.as_deref().is_none_or(|t| t.trim().is_empty()) {
-            return Err(crate::error::bad_input("title", "is required"));
-        }
-        let mut draft = service::ProofRecordDraft::default();
-        apply(input, &mut draft);
-        let row = transaction(super::db(ctx), move |txn| {
-            Box::pin(async move { editorial::create::<editorial::ProofRecords>(txn, &who, draft).await })
-        })
-        .await
-        .gql()?;
-        Ok(ProofRecord(row))
+        staged::create(ctx, input.into()).await
     }
 
     /// Changes the draft (editor); the public keeps the published version until the next publish.
@@ -367,62 +359,27 @@ impl ProofRecordMutation {
         expected_version: i32,
         input: ProofRecordInput,
     ) -> Result<ProofRecord> {
-        let who = super::actor(super::require(ctx, Role::Editor)?);
-        let doc = super::node::decode("id", &id, "ProofRecord")?;
-        let row = transaction(super::db(ctx), move |txn| {
-            Box::pin(async move {
-                let change = |d: &mut service::ProofRecordDraft| {
-                    apply(input, d);
-                    Ok(())
-                };
-                editorial::update::<editorial::ProofRecords>(
-                    txn,
-                    &who,
-                    &doc,
-                    expected_version,
-                    change,
-                    "updateProofRecord",
-                )
-                .await
-            })
-        })
-        .await
-        .gql()?;
-        Ok(ProofRecord(row))
+        staged::update(ctx, &id, expected_version, input.into()).await
     }
 
     /// Deletes the proof record and its snippets (editor). Returns its ID.
     async fn delete_proof_record(&self, ctx: &Context<'_>, id: ID, expected_version: i32) -> Result<ID> {
-        let who = super::actor(super::require(ctx, Role::Editor)?);
-        let doc = super::node::decode("id", &id, "ProofRecord")?;
-        transaction(super::db(ctx), move |txn| {
-            Box::pin(async move { editorial::delete_proof_record(txn, &who, &doc, expected_version).await })
-        })
-        .await
-        .gql()?;
-        Ok(id)
+        staged::delete::<ProofRecord>(ctx, id, expected_version).await
     }
 
     /// Publishes the draft (publisher).
     async fn publish_proof_record(&self, ctx: &Context<'_>, id: ID, expected_version: i32) -> Result<ProofRecord> {
-        let who = super::actor(super::require(ctx, Role::Publisher)?);
-        let doc = super::node::decode("id", &id, "ProofRecord")?;
-        let row = transaction(super::db(ctx), move |txn| {
-            Box::pin(async move { editorial::publish_proof_record(txn, &who, &doc, expected_version).await })
-        })
-        .await
-        .gql()?;
-        Ok(ProofRecord(row))
+        staged::publish(ctx, &id, expected_version).await
     }
 
     /// Withdraws the published version (publisher).
     async fn unpublish_proof_record(&self, ctx: &Context<'_>, id: ID, expected_version: i32) -> Result<ProofRecord> {
-        take_down(ctx, id, expected_version, entity::ContentStatus::Draft).await
+        staged::take_down(ctx, &id, expected_version, entity::ContentStatus::Draft).await
     }
 
     /// Withdraws the published version and marks it ARCHIVED (publisher).
     async fn archive_proof_record(&self, ctx: &Context<'_>, id: ID, expected_version: i32) -> Result<ProofRecord> {
-        take_down(ctx, id, expected_version, entity::ContentStatus::Archived).await
+        staged::take_down(ctx, &id, expected_version, entity::ContentStatus::Archived).await
     }
 
     /// Publishes the draft at `publishAt`, or cancels the schedule with `null` (publisher).
@@ -433,17 +390,7 @@ impl ProofRecordMutation {
         expected_version: i32,
         publish_at: Option<DateTime<Utc>>,
     ) -> Result<ProofRecord> {
-        let who = super::actor(super::require(ctx, Role::Publisher)?);
-        let doc = super::node::decode("id", &id, "ProofRecord")?;
-        let row = transaction(super::db(ctx), move |txn| {
-            Box::pin(async move {
-                editorial::schedule(txn, &who, Kind::ProofRecord, &doc, expected_version, publish_at).await?;
-                editorial::draft_proof_record(txn, &doc).await
-            })
-        })
-        .await
-        .gql()?;
-        Ok(ProofRecord(row))
+        staged::schedule(ctx, &id, expected_version, publish_at).await
     }
 
     /// Makes an older revision's content the draft again, as a new revision (editor).
@@ -454,41 +401,6 @@ impl ProofRecordMutation {
         expected_version: i32,
         revision: i32,
     ) -> Result<ProofRecord> {
-        let who = super::actor(super::require(ctx, Role::Editor)?);
-        let doc = super::node::decode("id", &id, "ProofRecord")?;
-        let row = transaction(super::db(ctx), move |txn| {
-            Box::pin(async move {
-                editorial::restore::<editorial::ProofRecords>(
-                    txn,
-                    &who,
-                    &doc,
-                    expected_version,
-                    revision,
-                    "restoreProofRecordRevision",
-                )
-                .await
-            })
-        })
-        .await
-        .gql()?;
-        Ok(ProofRecord(row))
+        staged::restore(ctx, &id, expected_version, revision).await
     }
-}
-
-async fn take_down(
-    ctx: &Context<'_>,
-    id: ID,
-    expected_version: i32,
-    status: entity::ContentStatus,
-) -> Result<ProofRecord> {
-    let who = super::actor(super::require(ctx, Role::Publisher)?);
-    let doc = super::node::decode("id", &id, "ProofRecord")?;
-    let row = transaction(super::db(ctx), move |txn| {
-        Box::pin(async move {
-            editorial::take_down::<editorial::ProofRecords>(txn, &who, &doc, expected_version, status).await
-        })
-    })
-    .await
-    .gql()?;
-    Ok(ProofRecord(row))
 }

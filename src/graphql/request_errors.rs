@@ -16,7 +16,7 @@ use async_graphql::{
     ErrorExtensionValues, Name, Request, Response, ServerError, ServerResult, ValidationResult, Value, Variables,
 };
 
-use super::QueryLimits;
+use crate::config::QueryLimits;
 use crate::error::code;
 
 /// Set when a request got past parsing, validation and variable coercion (the HTTP layer reads it to

@@ -8,7 +8,7 @@ use super::node::global_id;
 use super::proof_record::{Asset, ProofRecord, ProofRecordOrder, proof_record_connection};
 use super::snippet::ProofSnippet;
 use crate::error::GqlResult;
-use crate::service::{catalog, proof_record::ProofRecordFilter, snippet};
+use crate::service::{catalog, proof_record::ProofRecordCriteria, snippet};
 
 pub struct ReuseChannel(pub reuse_channel::Model);
 
@@ -45,7 +45,7 @@ impl ReuseChannel {
         before: Option<String>,
         order_by: Option<ProofRecordOrder>,
     ) -> Result<CountedConnection<ProofRecord>> {
-        let filter = ProofRecordFilter { channel: Some(self.0.slug.clone()), ..Default::default() };
+        let filter = ProofRecordCriteria { channel: Some(self.0.slug.clone()), ..Default::default() };
         proof_record_connection(ctx, filter, order_by, page_request(first, after, last, before)).await
     }
     /// Frames from this channel's proof records that are cleared for reuse (never PENDING or DENIED in public).

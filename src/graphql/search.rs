@@ -8,8 +8,9 @@ use super::article::Article;
 use super::proof_record::ProofRecord;
 use super::question::Question;
 use crate::error::GqlResult;
+use crate::service::question;
 use crate::service::search::{self as service, Kind};
-use crate::service::{article, proof_record, question};
+use crate::service::staged::{self, Articles, ProofRecords};
 
 #[derive(Union)]
 pub enum SearchHit {
@@ -39,12 +40,12 @@ impl SearchQuery {
             (ids_of(Kind::Article), ids_of(Kind::ProofRecord), ids_of(Kind::Question));
         let mut found: HashMap<(Kind, i32), SearchHit> = HashMap::new();
         if !article_ids.is_empty() {
-            for m in article::by_ids(db, v, &article_ids).await.gql()? {
+            for m in staged::by_ids::<Articles>(db, v, &article_ids).await.gql()? {
                 found.insert((Kind::Article, m.id), SearchHit::Article(Article(m)));
             }
         }
         if !record_ids.is_empty() {
-            for m in proof_record::by_ids(db, v, &record_ids).await.gql()? {
+            for m in staged::by_ids::<ProofRecords>(db, v, &record_ids).await.gql()? {
                 found.insert((Kind::ProofRecord, m.id), SearchHit::ProofRecord(ProofRecord(m)));
             }
         }

@@ -11,11 +11,10 @@ use super::loaders::{ArticleDoc, ChannelRow, ProofRecordDoc};
 use super::node::global_id;
 use super::proof_record::ProofRecord;
 use super::reuse_channel::ReuseChannel;
+use super::staged;
 use crate::error::{GqlResult, bad_input};
-use crate::service::editorial;
-use crate::service::snippet::SnippetDraft;
-use crate::service::token::Role;
-use crate::service::{catalog, snippet, transaction};
+use crate::service::snippet::SnippetPatch;
+use crate::service::{catalog, snippet};
 
 /// A short, quotable proof claim with its provenance.
 pub struct ProofSnippet(pub proof_snippet::Model);
@@ -52,6 +51,10 @@ impl ProofSnippet {
     /// Bumped by every change; send it back as `expectedVersion`.
     async fn version(&self) -> i32 {
         self.0.version
+    }
+    /// Every stored version, newest first (preview token and above).
+    async fn revisions(&self, ctx: &Context<'_>) -> Result<Vec<super::admin::Revision>> {
+        staged::revisions::<Self>(ctx, &self.0.document_id).await
     }
 }
 
@@ -93,31 +96,15 @@ pub struct ProofSnippetInput {
     body: Option<String>,
 }
 
-async fn resolve(ctx: &Context<'_>, input: ProofSnippetInput, draft: &mut SnippetDraft) -> Result<()> {
-    let db = super::db(ctx);
-    let preview = crate::service::Visibility::Preview;
-    if let Some(slug) = input.proof_record {
-        let record = crate::service::proof_record::by_slug(db, preview, &slug).await.gql()?;
-        let record =
-            record.ok_or_else(|| bad_input("proofRecord", &format!("no proof record has the slug {slug:?}")))?;
-        draft.proof_record_document_id = record.document_id;
-    }
-    match input.article {
-        MaybeUndefined::Undefined => {}
-        MaybeUndefined::Null => draft.article_document_id = None,
-        MaybeUndefined::Value(slug) => {
-            let article = crate::service::article::by_slug(db, preview, &slug).await.gql()?;
-            let article = article.ok_or_else(|| bad_input("article", &format!("no article has the slug {slug:?}")))?;
-            draft.article_document_id = Some(article.document_id);
+impl From<ProofSnippetInput> for SnippetPatch {
+    fn from(input: ProofSnippetInput) -> Self {
+        SnippetPatch {
+            proof_record: input.proof_record,
+            article: super::maybe(input.article),
+            channel: input.channel,
+            body: input.body,
         }
     }
-    if let Some(channel) = input.channel {
-        draft.channel = channel;
-    }
-    if let Some(body) = input.body {
-        draft.body = body;
-    }
-    Ok(())
 }
 
 #[derive(Default)]
@@ -127,26 +114,7 @@ pub struct SnippetMutation;
 impl SnippetMutation {
     /// Creates a DRAFT snippet (editor). A body longer than the channel's `maxChars` is refused.
     async fn create_snippet(&self, ctx: &Context<'_>, input: ProofSnippetInput) -> Result<ProofSnippet> {
-        let who = super::actor(super::require(ctx, Role::Editor)?);
-        if input.proof_record.is_none() {
-            return Err(bad_input("proofRecord", "is required"));
-        }
-        if input.channel.is_none() {
-            return Err(bad_input("channel", "is required"));
-        }
-        let mut draft = SnippetDraft {
-            proof_record_document_id: String::new(),
-            article_document_id: None,
-            channel: String::new(),
-            body: String::new(),
-        };
-        resolve(ctx, input, &mut draft).await?;
-        let row = transaction(super::db(ctx), move |txn| {
-            Box::pin(async move { editorial::create_snippet(txn, &who, draft).await })
-        })
-        .await
-        .gql()?;
-        Ok(ProofSnippet(row))
+        staged::create(ctx, input.into()).await
     }
 
     async fn update_snippet(
@@ -156,85 +124,34 @@ impl SnippetMutation {
         expected_version: i32,
         input: ProofSnippetInput,
     ) -> Result<ProofSnippet> {
-        let who = super::actor(super::require(ctx, Role::Editor)?);
-        let doc = super::node::decode("id", &id, "ProofSnippet")?;
-        let mut patch = SnippetDraft {
-            proof_record_document_id: String::new(),
-            article_document_id: None,
-            channel: String::new(),
-            body: String::new(),
-        };
-        let touches_article = !input.article.is_undefined();
-        resolve(ctx, input, &mut patch).await?;
-        let row = transaction(super::db(ctx), move |txn| {
-            Box::pin(async move {
-                let change = |d: &mut SnippetDraft| {
-                    if !patch.proof_record_document_id.is_empty() {
-                        d.proof_record_document_id = patch.proof_record_document_id;
-                    }
-                    if touches_article {
-                        d.article_document_id = patch.article_document_id;
-                    }
-                    if !patch.channel.is_empty() {
-                        d.channel = patch.channel;
-                    }
-                    if !patch.body.is_empty() {
-                        d.body = patch.body;
-                    }
-                    Ok(())
-                };
-                editorial::update_snippet(txn, &who, &doc, expected_version, change).await
-            })
-        })
-        .await
-        .gql()?;
-        Ok(ProofSnippet(row))
+        staged::update(ctx, &id, expected_version, input.into()).await
     }
 
     async fn delete_snippet(&self, ctx: &Context<'_>, id: ID, expected_version: i32) -> Result<ID> {
-        let who = super::actor(super::require(ctx, Role::Editor)?);
-        let doc = super::node::decode("id", &id, "ProofSnippet")?;
-        transaction(super::db(ctx), move |txn| {
-            Box::pin(async move { editorial::delete_snippet(txn, &who, &doc, expected_version).await })
-        })
-        .await
-        .gql()?;
-        Ok(id)
+        staged::delete::<ProofSnippet>(ctx, id, expected_version).await
     }
 
     /// Publishes the snippet (publisher). It is offered publicly only while its proof record is published too.
     async fn publish_snippet(&self, ctx: &Context<'_>, id: ID, expected_version: i32) -> Result<ProofSnippet> {
-        let who = super::actor(super::require(ctx, Role::Publisher)?);
-        let doc = super::node::decode("id", &id, "ProofSnippet")?;
-        let row = transaction(super::db(ctx), move |txn| {
-            Box::pin(async move { editorial::publish_snippet(txn, &who, &doc, expected_version).await })
-        })
-        .await
-        .gql()?;
-        Ok(ProofSnippet(row))
+        staged::publish(ctx, &id, expected_version).await
     }
 
     async fn unpublish_snippet(&self, ctx: &Context<'_>, id: ID, expected_version: i32) -> Result<ProofSnippet> {
-        take_down(ctx, id, expected_version, entity::ContentStatus::Draft).await
+        staged::take_down(ctx, &id, expected_version, entity::ContentStatus::Draft).await
     }
 
     async fn archive_snippet(&self, ctx: &Context<'_>, id: ID, expected_version: i32) -> Result<ProofSnippet> {
-        take_down(ctx, id, expected_version, entity::ContentStatus::Archived).await
+        staged::take_down(ctx, &id, expected_version, entity::ContentStatus::Archived).await
     }
-}
 
-async fn take_down(
-    ctx: &Context<'_>,
-    id: ID,
-    expected_version: i32,
-    status: entity::ContentStatus,
-) -> Result<ProofSnippet> {
-    let who = super::actor(super::require(ctx, Role::Publisher)?);
-    let doc = super::node::decode("id", &id, "ProofSnippet")?;
-    let row = transaction(super::db(ctx), move |txn| {
-        Box::pin(async move { editorial::take_down_snippet(txn, &who, &doc, expected_version, status).await })
-    })
-    .await
-    .gql()?;
-    Ok(ProofSnippet(row))
+    /// Makes an older revision's content the draft again, as a new revision (editor).
+    async fn restore_snippet_revision(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        revision: i32,
+    ) -> Result<ProofSnippet> {
+        staged::restore(ctx, &id, expected_version, revision).await
+    }
 }

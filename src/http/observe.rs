@@ -171,7 +171,7 @@ pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Respons
 /// A JSON error in the GraphQL-over-HTTP error shape, for answers the middleware gives itself.
 pub fn error_response(status: StatusCode, message: &str) -> Response {
     let code = if status == StatusCode::TOO_MANY_REQUESTS { code::RATE_LIMITED } else { code::BAD_REQUEST };
-    let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+    let body = json!({ "errors": [super::coded_error(message, code)] });
     let mut response = Response::new(Body::from(body.to_string()));
     *response.status_mut() = status;
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));

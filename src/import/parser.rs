@@ -173,7 +173,7 @@ pub fn parse_page(text: &str) -> Result<ParsedPage, ParseError> {
     let (thesis, point) = split_first_sentence(opening, after_title);
     page.thesis = thesis;
     page.point = point;
-    page.slug = super::slugify(&page.title);
+    page.slug = crate::domain::slugify(&page.title);
     if page.slug.is_empty() {
         return err(opening_no, format!("the title {:?} has no letters or digits to make a slug from", page.title));
     }

@@ -3,12 +3,12 @@
 use std::collections::{HashMap, HashSet};
 
 use entity::{ContentStatus, Stage};
-use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait};
 
 use super::ParsedPage;
 use crate::service::article::{self, ArticleDraft, NewArticle, Saved};
 use crate::service::audit::{self, Entry};
-use crate::service::{Result, ServiceError, Visibility, catalog, generation, now, proof_record, publish, revision};
+use crate::service::{Result, ServiceError, Visibility, catalog, now, proof_record, revision, staged};
 
 /// How revisions written by the importer name their author.
 pub const IMPORT_AUTHOR: &str = "import";
@@ -55,8 +55,16 @@ pub async fn import_batch(
     publish: bool,
     force: bool,
 ) -> Result<Vec<Result<ImportOutcome>>> {
-    let writing = crate::service::begin_write(db).await?;
-    let txn: &sea_orm::DatabaseTransaction = &writing;
+    // The service's unit of work: the write lock up front, one content-generation bump, one commit.
+    crate::service::transaction(db, move |txn| Box::pin(write_batch(txn, pages, publish, force))).await
+}
+
+async fn write_batch(
+    txn: &DatabaseTransaction,
+    pages: Vec<ParsedPage>,
+    publish: bool,
+    force: bool,
+) -> Result<Vec<Result<ImportOutcome>>> {
     let mut outcomes: Vec<Option<Result<ImportOutcome>>> = pages.iter().map(|_| None).collect();
     let slugs: Vec<String> = pages.iter().map(|p| p.slug.clone()).collect();
     // Locked from here to the commit, so the versions checked are the versions overwritten.
@@ -106,9 +114,6 @@ pub async fn import_batch(
         }
         outcomes[i] = Some(outcome);
     }
-    generation::bump(txn).await?;
-    writing.commit().await?;
-    generation::note_local_write();
     Ok(outcomes.into_iter().map(|o| o.unwrap_or_else(|| Err(not_written()))).collect())
 }
 
@@ -227,7 +232,7 @@ async fn write_all(
     if publish {
         // A document keeps the date it was first published.
         let document_ids: Vec<String> = updated.iter().map(|item| item.document_id.clone()).collect();
-        let published = article::by_document_ids(db, Visibility::Public, &document_ids).await?;
+        let published = staged::by_document_ids::<staged::Articles>(db, Visibility::Public, &document_ids).await?;
         let first_published: HashMap<&str, _> =
             published.iter().map(|row| (row.document_id.as_str(), row.published_at)).collect();
         let timestamp = now();
@@ -284,7 +289,7 @@ pub(crate) async fn write(
     };
     let (row, saved) = article::save_draft(db, to_draft(page, collection_id, proof_record_document_id), author).await?;
     if publish_now {
-        publish::publish_article(db, &row.document_id).await?;
+        staged::copy_to_published::<staged::Articles>(db, &row.document_id).await?;
     }
     let public = publish_now || row.status == ContentStatus::Published;
     Ok(ImportOutcome { document_id: row.document_id, slug: row.slug, saved, published: publish_now, public })

@@ -4,9 +4,11 @@
 
 use std::collections::HashMap;
 
-use entity::{Stage, article, collection, reuse_channel};
-use sea_orm::sea_query::Query;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Select, Set};
+use entity::{article, collection, reuse_channel};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    Select, Set,
+};
 
 use super::{Result, ServiceError, Visibility, now};
 
@@ -16,16 +18,12 @@ fn visible_collections(visibility: Visibility) -> Select<collection::Entity> {
     if !visibility.is_public() {
         return select;
     }
-    select.filter(
-        collection::Column::Id.in_subquery(
-            Query::select()
-                .column(article::Column::CollectionId)
-                .from(article::Entity)
-                .and_where(article::Column::Stage.eq(Stage::Published))
-                .and_where(article::Column::CollectionId.is_not_null())
-                .to_owned(),
-        ),
-    )
+    let published = super::staged::visible::<super::staged::Articles>(visibility)
+        .select_only()
+        .column(article::Column::CollectionId)
+        .filter(article::Column::CollectionId.is_not_null())
+        .into_query();
+    select.filter(collection::Column::Id.in_subquery(published))
 }
 
 pub async fn visible(db: &impl ConnectionTrait, visibility: Visibility) -> Result<Vec<collection::Model>> {
@@ -55,7 +53,7 @@ pub async fn collection_by_slug(db: &impl ConnectionTrait, slug: &str) -> Result
 
 /// The slug a collection named `name` gets; a name without letters or digits is refused.
 pub fn collection_slug(name: &str) -> Result<String> {
-    let slug = crate::import::slugify(name);
+    let slug = crate::domain::slugify(name);
     if slug.is_empty() {
         return Err(ServiceError::bad_input("collection", format!("{name:?} has no letters or digits")));
     }
@@ -186,7 +184,7 @@ async fn unique_collection_slug(db: &impl ConnectionTrait, slug: &str, except: O
 pub async fn create_collection(db: &impl ConnectionTrait, input: CollectionInput) -> Result<collection::Model> {
     let name =
         input.name.filter(|n| !n.trim().is_empty()).ok_or_else(|| ServiceError::bad_input("name", "is required"))?;
-    let slug = input.slug.unwrap_or_else(|| crate::import::slugify(&name));
+    let slug = input.slug.unwrap_or_else(|| crate::domain::slugify(&name));
     unique_collection_slug(db, &slug, None).await?;
     let timestamp = now();
     Ok(collection::ActiveModel {
@@ -266,7 +264,7 @@ fn check_max_chars(value: Option<i32>) -> Result<()> {
 pub async fn create_channel(db: &impl ConnectionTrait, input: ChannelInput) -> Result<reuse_channel::Model> {
     let name =
         input.name.filter(|n| !n.trim().is_empty()).ok_or_else(|| ServiceError::bad_input("name", "is required"))?;
-    let slug = input.slug.unwrap_or_else(|| crate::import::slugify(&name));
+    let slug = input.slug.unwrap_or_else(|| crate::domain::slugify(&name));
     super::article::validate_slug("slug", &slug)?;
     if channel_by_slug(db, &slug).await?.is_some() {
         return Err(ServiceError::Conflict(format!("slug: {slug:?} is already used by another reuse channel")));

@@ -1,6 +1,8 @@
-//! All database access. Resolvers, the importer and the CLI call these functions;
-//! every read takes the caller's [`Visibility`], the one place that decides which stage it sees.
+//! All database access. Resolvers, the importer and the CLI call these functions; every read takes the
+//! caller's [`Visibility`], applied in one place ([`staged::visible`]), and every write is a unit of work
+//! that opens its own transaction ([`transaction`]; see `editorial.rs` and `admin.rs`).
 
+pub mod admin;
 pub mod article;
 pub mod audit;
 pub(crate) mod bulk;
@@ -10,12 +12,12 @@ pub mod editorial;
 pub mod generation;
 pub mod pagination;
 pub mod proof_record;
-pub mod publish;
 pub mod question;
 pub mod revision;
 pub mod scheduler;
 pub mod search;
 pub mod snippet;
+pub mod staged;
 pub mod token;
 
 use chrono::{DateTime, SubsecRound, Utc};
@@ -32,7 +34,8 @@ pub enum Visibility {
 }
 
 impl Visibility {
-    pub fn stage(self) -> Stage {
+    /// Only [`staged::visible`] (and the search index's pre-filter) read this: see there.
+    pub(crate) fn stage(self) -> Stage {
         match self {
             Visibility::Public => Stage::Published,
             Visibility::Preview => Stage::Draft,
@@ -56,6 +59,11 @@ pub enum ServiceError {
     StaleVersion { entity: &'static str, expected: i32, current: i32 },
     #[error("{0}")]
     Forbidden(String),
+    #[error("this operation needs a token: send Authorization: Bearer <token>")]
+    Unauthenticated,
+    /// The caller's role is below what the operation (or, with `field`, one of its inputs) needs.
+    #[error("{}", role_message(*.field, *.needed, *.has))]
+    RoleTooLow { field: Option<&'static str>, needed: token::Role, has: token::Role },
     #[error("database error: {0}")]
     Database(#[from] sea_orm::DbErr),
 }
@@ -63,6 +71,27 @@ pub enum ServiceError {
 impl ServiceError {
     pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> Self {
         ServiceError::BadInput { field: field.into(), message: message.into() }
+    }
+}
+
+fn role_message(field: Option<&str>, needed: token::Role, has: token::Role) -> String {
+    let prefix = field.map(|f| format!("{f}: ")).unwrap_or_default();
+    format!("{prefix}this operation needs the {} role; your token has {}", needed.as_str(), has.as_str())
+}
+
+/// The caller, if their role is at least `needed`: UNAUTHENTICATED without a token, FORBIDDEN below it.
+pub fn require(principal: Option<&token::Principal>, needed: token::Role) -> Result<&token::Principal> {
+    let principal = principal.ok_or(ServiceError::Unauthenticated)?;
+    if principal.role < needed {
+        return Err(ServiceError::RoleTooLow { field: None, needed, has: principal.role });
+    }
+    Ok(principal)
+}
+
+/// Applies one field of a patch: `None` keeps `target`, `Some(v)` replaces it.
+pub(crate) fn set<T>(target: &mut T, value: Option<T>) {
+    if let Some(v) = value {
+        *target = v;
     }
 }
 
@@ -138,15 +167,15 @@ impl WriteTransaction {
     }
 }
 
+/// The future a unit of work returns: boxed, so it may borrow its transaction.
+pub type BoxFuture<'c, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'c>>;
+
 /// Runs `work` in one transaction: committed when it succeeds, rolled back (nothing written) when it
 /// fails. Every content write goes through here, so here is where cached responses learn they are stale.
 pub async fn transaction<T, F>(db: &sea_orm::DatabaseConnection, work: F) -> Result<T>
 where
     T: Send,
-    F: for<'c> FnOnce(
-            &'c sea_orm::DatabaseTransaction,
-        ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<T>> + Send + 'c>>
-        + Send,
+    F: for<'c> FnOnce(&'c sea_orm::DatabaseTransaction) -> BoxFuture<'c, Result<T>> + Send,
 {
     let txn = begin_write(db).await?;
     // On any error the transaction is dropped uncommitted, which rolls it back.

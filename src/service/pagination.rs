@@ -10,6 +10,14 @@ use serde::{Deserialize, Serialize};
 use super::{Result, ServiceError};
 
 pub const MAX_PAGE_SIZE: i32 = 100;
+/// What a list of staged documents sorts by. Drafts may have no publish date yet; they sort by creation time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortKey {
+    #[default]
+    PublishedAt,
+    Title,
+}
+
 pub const DEFAULT_PAGE_SIZE: i32 = 20;
 
 #[derive(Debug, Clone, Default)]

@@ -14,28 +14,33 @@ use sea_orm::{
 };
 
 use super::article::{group, validate_slug};
-use super::pagination::{self, Ordering, SortValue};
+use super::pagination::{self, Ordering, SortKey, SortValue};
+use super::staged::{self, ProofRecords};
 use super::{
     Page, PageRequest, Result, ServiceError, SortDirection, Visibility, catalog, new_document_id, now, search,
 };
 
 #[derive(Debug, Clone, Default)]
-pub struct ProofRecordFilter {
+pub struct ProofRecordCriteria {
     pub client: Option<String>,
     pub channel: Option<String>,
     pub text: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
-pub struct ProofRecordQuery {
+pub struct ProofRecordListing {
     pub visibility: Visibility,
-    pub filter: ProofRecordFilter,
-    pub order_by_title: bool,
+    pub filter: ProofRecordCriteria,
+    pub order_by: SortKey,
     pub direction: SortDirection,
 }
 
 fn select_visible(visibility: Visibility) -> Select<proof_record::Entity> {
-    proof_record::Entity::find().filter(proof_record::Column::Stage.eq(visibility.stage()))
+    staged::visible::<ProofRecords>(visibility)
+}
+
+fn visible_ids(visibility: Visibility) -> sea_orm::sea_query::SelectStatement {
+    staged::visible_keys::<ProofRecords>(visibility, proof_record::Column::Id)
 }
 
 /// Proof record rows linked to the reuse channel `slug`.
@@ -54,7 +59,7 @@ fn in_channel(slug: &str) -> sea_orm::sea_query::SimpleExpr {
     )
 }
 
-fn filtered(db: &impl ConnectionTrait, query: &ProofRecordQuery) -> Select<proof_record::Entity> {
+fn filtered(db: &impl ConnectionTrait, query: &ProofRecordListing) -> Select<proof_record::Entity> {
     let mut select = select_visible(query.visibility);
     let f = &query.filter;
     if let Some(client) = &f.client {
@@ -69,79 +74,24 @@ fn filtered(db: &impl ConnectionTrait, query: &ProofRecordQuery) -> Select<proof
     select
 }
 
-fn ordering(query: &ProofRecordQuery) -> Ordering<proof_record::Model> {
-    let id = Expr::col((proof_record::Entity, proof_record::Column::Id));
-    if query.order_by_title {
-        Ordering {
-            key: Some(Expr::col((proof_record::Entity, proof_record::Column::Title))),
-            id,
-            direction: query.direction,
-            cursor: pagination::CursorKind::Text("proofRecords.title"),
-            key_of: |m| SortValue::Text(m.title.clone()),
-            id_of: |m| m.id,
-        }
-    } else {
-        Ordering {
-            key: Some(
-                sea_orm::sea_query::Func::coalesce([
-                    Expr::col((proof_record::Entity, proof_record::Column::PublishedAt)),
-                    Expr::col((proof_record::Entity, proof_record::Column::CreatedAt)),
-                ])
-                .into(),
-            ),
-            id,
-            direction: query.direction,
-            cursor: pagination::CursorKind::Time("proofRecords.publishedAt"),
-            key_of: |m| SortValue::Time(m.published_at.unwrap_or(m.created_at)),
-            id_of: |m| m.id,
-        }
-    }
-}
-
 pub async fn list(
     db: &impl ConnectionTrait,
-    query: &ProofRecordQuery,
+    query: &ProofRecordListing,
     page: &PageRequest,
 ) -> Result<Page<proof_record::Model>> {
     let _full_text = search::text_filter_turn("filter.text", query.filter.text.as_deref()).await?;
-    pagination::paginate(db, filtered(db, query), &ordering(query), page).await
+    pagination::paginate(
+        db,
+        filtered(db, query),
+        &staged::ordering::<ProofRecords>(query.order_by, query.direction),
+        page,
+    )
+    .await
 }
 
-pub async fn count(db: &impl ConnectionTrait, query: &ProofRecordQuery) -> Result<i64> {
+pub async fn count(db: &impl ConnectionTrait, query: &ProofRecordListing) -> Result<i64> {
     let _full_text = search::text_filter_turn("filter.text", query.filter.text.as_deref()).await?;
     pagination::count(db, filtered(db, query)).await
-}
-
-pub async fn by_slug(
-    db: &impl ConnectionTrait,
-    visibility: Visibility,
-    slug: &str,
-) -> Result<Option<proof_record::Model>> {
-    Ok(select_visible(visibility).filter(proof_record::Column::Slug.eq(slug)).one(db).await?)
-}
-
-pub async fn by_document_id(
-    db: &impl ConnectionTrait,
-    visibility: Visibility,
-    id: &str,
-) -> Result<Option<proof_record::Model>> {
-    Ok(select_visible(visibility).filter(proof_record::Column::DocumentId.eq(id)).one(db).await?)
-}
-
-pub async fn by_document_ids(
-    db: &impl ConnectionTrait,
-    visibility: Visibility,
-    ids: &[String],
-) -> Result<Vec<proof_record::Model>> {
-    Ok(select_visible(visibility).filter(proof_record::Column::DocumentId.is_in(ids.iter().cloned())).all(db).await?)
-}
-
-pub async fn by_ids(
-    db: &impl ConnectionTrait,
-    visibility: Visibility,
-    ids: &[i32],
-) -> Result<Vec<proof_record::Model>> {
-    Ok(select_visible(visibility).filter(proof_record::Column::Id.is_in(ids.iter().copied())).all(db).await?)
 }
 
 pub async fn observations_of(
@@ -188,15 +138,7 @@ pub async fn assets_by_document_ids(
 ) -> Result<Vec<asset::Model>> {
     Ok(visible_assets(visibility)
         .filter(asset::Column::DocumentId.is_in(ids.iter().cloned()))
-        .filter(
-            asset::Column::ProofRecordId.in_subquery(
-                Query::select()
-                    .column(proof_record::Column::Id)
-                    .from(proof_record::Entity)
-                    .and_where(proof_record::Column::Stage.eq(visibility.stage()))
-                    .to_owned(),
-            ),
-        )
+        .filter(asset::Column::ProofRecordId.in_subquery(visible_ids(visibility)))
         .all(db)
         .await?)
 }
@@ -257,25 +199,15 @@ pub async fn channels_of(
 
 /// Cleared (or release-free) assets of visible proof records offered to a channel, for `reuseChannel { assets }`.
 fn channel_assets(visibility: Visibility, channel_id: i32) -> Select<asset::Entity> {
-    visible_assets(visibility)
-        .join(JoinType::InnerJoin, asset_proof_record_relation())
-        .filter(proof_record::Column::Stage.eq(visibility.stage()))
-        .filter(
-            asset::Column::ProofRecordId.in_subquery(
-                Query::select()
-                    .column(proof_record_channel::Column::ProofRecordId)
-                    .from(proof_record_channel::Entity)
-                    .and_where(proof_record_channel::Column::ChannelId.eq(channel_id))
-                    .to_owned(),
-            ),
-        )
-}
-
-fn asset_proof_record_relation() -> sea_orm::RelationDef {
-    asset::Entity::belongs_to(proof_record::Entity)
-        .from(asset::Column::ProofRecordId)
-        .to(proof_record::Column::Id)
-        .into()
+    visible_assets(visibility).filter(asset::Column::ProofRecordId.in_subquery(visible_ids(visibility))).filter(
+        asset::Column::ProofRecordId.in_subquery(
+            Query::select()
+                .column(proof_record_channel::Column::ProofRecordId)
+                .from(proof_record_channel::Entity)
+                .and_where(proof_record_channel::Column::ChannelId.eq(channel_id))
+                .to_owned(),
+        ),
+    )
 }
 
 fn asset_ordering() -> Ordering<asset::Model> {
@@ -339,6 +271,44 @@ pub struct ProofRecordDraft {
     pub channels: Vec<String>,
 }
 
+/// A change to a proof record: `None` keeps a field, `Some(None)` clears it; lists replace the whole list.
+#[derive(Debug, Clone, Default)]
+pub struct ProofRecordPatch {
+    /// Defaults to the title's slug on create.
+    pub slug: Option<String>,
+    pub title: Option<String>,
+    pub client: Option<Option<String>>,
+    pub deliverable: Option<Option<String>>,
+    pub problem_solved: Option<Option<String>>,
+    pub summary: Option<Option<String>>,
+    pub captured_on: Option<Option<NaiveDate>>,
+    pub location: Option<Option<String>>,
+    pub observations: Option<Vec<ObservationInput>>,
+    pub assets: Option<Vec<AssetInput>>,
+    /// Reuse channel slugs.
+    pub channels: Option<Vec<String>>,
+}
+
+impl ProofRecordPatch {
+    pub(crate) fn apply_to(self, draft: &mut ProofRecordDraft) {
+        super::set(&mut draft.title, self.title);
+        if let Some(v) = self.slug {
+            draft.slug = v;
+        } else if draft.slug.is_empty() {
+            draft.slug = crate::domain::slugify(&draft.title);
+        }
+        super::set(&mut draft.client, self.client);
+        super::set(&mut draft.deliverable, self.deliverable);
+        super::set(&mut draft.problem_solved, self.problem_solved);
+        super::set(&mut draft.summary, self.summary);
+        super::set(&mut draft.captured_on, self.captured_on);
+        super::set(&mut draft.location, self.location);
+        super::set(&mut draft.observations, self.observations);
+        super::set(&mut draft.assets, self.assets);
+        super::set(&mut draft.channels, self.channels);
+    }
+}
+
 /// The document id of the draft proof record with `slug`, creating an empty DRAFT titled `title` if there is none.
 pub async fn ensure_draft(db: &impl ConnectionTrait, slug: &str, title: &str, author: &str) -> Result<String> {
     let ids = ensure_drafts(db, &[(slug, title)], author).await?;
@@ -371,10 +341,9 @@ pub async fn ensure_drafts(
             drafts.push((new_document_id(), draft));
         }
     }
-    let timestamp = now();
-    let rows = drafts.iter().map(|(document_id, draft)| new_row(document_id, draft, 1, timestamp)).collect();
-    let stored = super::bulk::insert_returning(db, rows).await?;
-    search::insert_documents(db, stored.iter().map(|row| search::proof_record_document(row, &[])).collect()).await?;
+    let items: Vec<NewProofRecord> =
+        drafts.iter().map(|(document_id, draft)| NewProofRecord::new(document_id.clone(), draft.clone(), 1)).collect();
+    let stored = insert_new(db, &items, Stage::Draft, ContentStatus::Draft).await?;
     let revisions = drafts.iter().map(|(document_id, draft)| (document_id.as_str(), 1, draft));
     super::revision::record_many(db, super::revision::PROOF_RECORD, author, revisions).await?;
     ids.extend(stored.into_iter().map(|r| (r.slug, r.document_id)));
@@ -409,6 +378,136 @@ fn new_row(
     }
 }
 
+/// A proof record's content about to be written as fresh rows at a stage, with its owned rows: the
+/// set-based writer, as [`super::article`]'s `NewArticle` is for articles. Frames keep their document ids
+/// (`asset_ids`, by position) across edits and stages.
+pub(crate) struct NewProofRecord {
+    pub document_id: String,
+    pub draft: ProofRecordDraft,
+    pub asset_ids: Vec<String>,
+    pub version: i32,
+    pub published_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl NewProofRecord {
+    pub(crate) fn new(document_id: String, draft: ProofRecordDraft, version: i32) -> Self {
+        let timestamp = now();
+        let asset_ids = draft.assets.iter().map(|_| new_document_id()).collect();
+        Self {
+            document_id,
+            draft,
+            asset_ids,
+            version,
+            published_at: None,
+            created_at: timestamp,
+            updated_at: timestamp,
+        }
+    }
+
+    /// The document exactly as its draft row `row` stores it (same version and dates), for publishing.
+    fn copy_of(row: &proof_record::Model, draft: ProofRecordDraft, asset_ids: Vec<String>) -> Self {
+        Self {
+            document_id: row.document_id.clone(),
+            draft,
+            asset_ids,
+            version: row.version,
+            published_at: row.published_at,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+fn not_stored() -> ServiceError {
+    ServiceError::Database(sea_orm::DbErr::RecordNotInserted)
+}
+
+/// Inserts documents as new rows at `stage` with their observations, frames, channels and search entries:
+/// a few multi-row statements however many there are. Returns the rows in the order of `items`. The caller
+/// has validated the drafts and checked that their slugs are free at that stage.
+pub(crate) async fn insert_new(
+    db: &impl ConnectionTrait,
+    items: &[NewProofRecord],
+    stage: Stage,
+    status: ContentStatus,
+) -> Result<Vec<proof_record::Model>> {
+    let rows = items
+        .iter()
+        .map(|item| {
+            let mut row = new_row(&item.document_id, &item.draft, item.version, item.created_at);
+            row.stage = Set(stage);
+            row.status = Set(status);
+            row.published_at = Set(item.published_at);
+            row.updated_at = Set(item.updated_at);
+            row
+        })
+        .collect();
+    let mut stored: HashMap<String, proof_record::Model> =
+        super::bulk::insert_returning(db, rows).await?.into_iter().map(|m| (m.document_id.clone(), m)).collect();
+    let rows =
+        items.iter().map(|item| stored.remove(&item.document_id).ok_or_else(not_stored)).collect::<Result<Vec<_>>>()?;
+    insert_owned(db, &rows, items).await?;
+    Ok(rows)
+}
+
+/// Inserts the observations, frames, channel links and search entries of `rows[i]` from `items[i]`.
+async fn insert_owned(db: &impl ConnectionTrait, rows: &[proof_record::Model], items: &[NewProofRecord]) -> Result<()> {
+    let slugs: Vec<String> = items.iter().flat_map(|item| item.draft.channels.iter().cloned()).collect();
+    let mut channel_ids = catalog::channel_ids(db, &slugs).await?.into_iter();
+    let (mut observations, mut assets, mut links, mut docs) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (row, item) in rows.iter().zip(items) {
+        let own: Vec<observation::Model> = item
+            .draft
+            .observations
+            .iter()
+            .enumerate()
+            .map(|(i, o)| observation::Model {
+                id: 0,
+                proof_record_id: row.id,
+                position: i as i32,
+                kind: o.kind,
+                title: o.title.clone(),
+                detail: o.detail.clone(),
+            })
+            .collect();
+        docs.push(search::proof_record_document(row, &own));
+        observations.extend(own.into_iter().map(|o| {
+            let mut active = o.into_active_model();
+            active.id = sea_orm::NotSet;
+            active
+        }));
+        assets.extend(item.draft.assets.iter().enumerate().map(|(i, a)| asset::ActiveModel {
+            document_id: Set(item.asset_ids.get(i).cloned().unwrap_or_else(new_document_id)),
+            proof_record_id: Set(row.id),
+            position: Set(i as i32),
+            url: Set(a.url.clone()),
+            kind: Set(a.kind),
+            alt: Set(a.alt.clone()),
+            caption: Set(a.caption.clone()),
+            credit: Set(a.credit.clone()),
+            width: Set(a.width),
+            height: Set(a.height),
+            shows: Set(shows_to_string(&a.shows)),
+            release: Set(a.release),
+            captured_at: Set(a.captured_at),
+            ..Default::default()
+        }));
+        for channel_id in channel_ids.by_ref().take(item.draft.channels.len()) {
+            links.push(proof_record_channel::ActiveModel {
+                proof_record_id: Set(row.id),
+                channel_id: Set(channel_id),
+                ..Default::default()
+            });
+        }
+    }
+    super::bulk::insert(db, observations).await?;
+    super::bulk::insert(db, assets).await?;
+    super::bulk::insert(db, links).await?;
+    search::insert_documents(db, docs).await
+}
+
 pub fn shows_to_string(shows: &[ObservationKind]) -> String {
     shows.iter().map(|k| k.to_value()).collect::<Vec<_>>().join(",")
 }
@@ -424,7 +523,7 @@ pub async fn save_draft(
     draft: ProofRecordDraft,
     author: &str,
 ) -> Result<proof_record::Model> {
-    let existing = by_slug(db, Visibility::Preview, &draft.slug).await?;
+    let existing = staged::by_slug::<ProofRecords>(db, Visibility::Preview, &draft.slug).await?;
     let version = existing.as_ref().map_or(1, |m| m.version + 1);
     let row = write(db, existing, draft.clone(), version).await?;
     super::revision::record(db, super::revision::PROOF_RECORD, &row.document_id, row.version, author, &draft).await?;
@@ -457,12 +556,19 @@ pub async fn load_draft(
     db: &impl ConnectionTrait,
     document_id: &str,
 ) -> Result<Option<(proof_record::Model, ProofRecordDraft)>> {
-    let Some(row) = by_document_id(db, Visibility::Preview, document_id).await? else {
+    let Some(row) = staged::by_document_id::<ProofRecords>(db, Visibility::Preview, document_id).await? else {
         return Ok(None);
     };
+    let (draft, _) = content_of(db, &row).await?;
+    Ok(Some((row, draft)))
+}
+
+/// The content of the proof record row `row`, with its frames' document ids in position order.
+async fn content_of(db: &impl ConnectionTrait, row: &proof_record::Model) -> Result<(ProofRecordDraft, Vec<String>)> {
     let observations = observations_of(db, &[row.id]).await?.remove(&row.id).unwrap_or_default();
     let assets = assets_of(db, Visibility::Preview, &[row.id]).await?.remove(&row.id).unwrap_or_default();
     let channels = channels_of(db, &[row.id]).await?.remove(&row.id).unwrap_or_default();
+    let asset_ids = assets.iter().map(|a| a.document_id.clone()).collect();
     let draft = ProofRecordDraft {
         slug: row.slug.clone(),
         title: row.title.clone(),
@@ -493,7 +599,7 @@ pub async fn load_draft(
             .collect(),
         channels: channels.into_iter().map(|c| c.slug).collect(),
     };
-    Ok(Some((row, draft)))
+    Ok((draft, asset_ids))
 }
 
 /// Writes `draft` as the draft stage: over `existing` (replacing its owned rows) or as a new document.
@@ -504,77 +610,67 @@ pub(crate) async fn write(
     version: i32,
 ) -> Result<proof_record::Model> {
     validate(&draft)?;
-    if let Some(other) = by_slug(db, Visibility::Preview, &draft.slug).await?
+    if let Some(other) = staged::by_slug::<ProofRecords>(db, Visibility::Preview, &draft.slug).await?
         && existing.as_ref().is_none_or(|e| e.id != other.id)
     {
         return Err(ServiceError::Conflict(format!("slug: {:?} is already used by another proof record", draft.slug)));
     }
-    let channel_ids = catalog::channel_ids(db, &draft.channels).await?;
-    let timestamp = now();
-    let mut old_asset_ids: Vec<String> = Vec::new();
-    let row = match existing {
-        Some(model) => {
-            // A frame keeps its ID across edits while it keeps its place, as questions do.
-            old_asset_ids = assets_of(db, Visibility::Preview, &[model.id])
-                .await?
-                .remove(&model.id)
-                .unwrap_or_default()
-                .into_iter()
-                .map(|a| a.document_id)
-                .collect();
-            delete_children(db, model.id).await?;
-            let mut active = model.into_active_model();
-            active.slug = Set(draft.slug.clone());
-            active.title = Set(draft.title.clone());
-            active.client = Set(draft.client.clone());
-            active.deliverable = Set(draft.deliverable.clone());
-            active.problem_solved = Set(draft.problem_solved.clone());
-            active.summary = Set(draft.summary.clone());
-            active.captured_on = Set(draft.captured_on);
-            active.location = Set(draft.location.clone());
-            active.version = Set(version);
-            active.updated_at = Set(timestamp);
-            active.update(db).await?
-        }
-        None => new_row(&new_document_id(), &draft, version, timestamp).insert(db).await?,
+    let Some(model) = existing else {
+        let item = NewProofRecord::new(new_document_id(), draft, version);
+        let mut rows = insert_new(db, &[item], Stage::Draft, ContentStatus::Draft).await?;
+        return rows.pop().ok_or_else(not_stored);
     };
-    let observations: Vec<observation::Model> = draft
-        .observations
-        .into_iter()
-        .enumerate()
-        .map(|(i, o)| observation::Model {
-            id: 0,
-            proof_record_id: row.id,
-            position: i as i32,
-            kind: o.kind,
-            title: o.title,
-            detail: o.detail,
-        })
-        .collect();
-    let assets: Vec<asset::Model> = draft
-        .assets
-        .into_iter()
-        .enumerate()
-        .map(|(i, a)| asset::Model {
-            id: 0,
-            document_id: old_asset_ids.get(i).cloned().unwrap_or_else(new_document_id),
-            proof_record_id: row.id,
-            position: i as i32,
-            url: a.url,
-            kind: a.kind,
-            alt: a.alt,
-            caption: a.caption,
-            credit: a.credit,
-            width: a.width,
-            height: a.height,
-            shows: shows_to_string(&a.shows),
-            release: a.release,
-            captured_at: a.captured_at,
-        })
-        .collect();
-    insert_children(db, row.id, &observations, &assets, &channel_ids).await?;
-    search::index_proof_record(db, &row, &observations).await?;
+    // A frame keeps its ID across edits while it keeps its place, as questions do.
+    let (_, old_asset_ids) = content_of(db, &model).await?;
+    let item = NewProofRecord {
+        asset_ids: old_asset_ids,
+        version,
+        updated_at: now(),
+        ..NewProofRecord::new(model.document_id.clone(), draft, version)
+    };
+    delete_children(db, model.id).await?;
+    let mut active = model.into_active_model();
+    let d = &item.draft;
+    active.slug = Set(d.slug.clone());
+    active.title = Set(d.title.clone());
+    active.client = Set(d.client.clone());
+    active.deliverable = Set(d.deliverable.clone());
+    active.problem_solved = Set(d.problem_solved.clone());
+    active.summary = Set(d.summary.clone());
+    active.captured_on = Set(d.captured_on);
+    active.location = Set(d.location.clone());
+    active.version = Set(version);
+    active.updated_at = Set(item.updated_at);
+    let row = active.update(db).await?;
+    insert_owned(db, std::slice::from_ref(&row), std::slice::from_ref(&item)).await?;
     Ok(row)
+}
+
+/// Deletes proof record rows with everything they own.
+pub(crate) async fn delete_rows(db: &impl ConnectionTrait, ids: &[i32]) -> Result<()> {
+    for &id in ids {
+        delete_children(db, id).await?;
+    }
+    if !ids.is_empty() {
+        proof_record::Entity::delete_many()
+            .filter(proof_record::Column::Id.is_in(ids.iter().copied()))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Inserts the published copy of the draft row `draft` with its observations, frames and channels.
+pub(crate) async fn insert_published(
+    db: &impl ConnectionTrait,
+    draft: proof_record::Model,
+    published_at: DateTime<Utc>,
+) -> Result<proof_record::Model> {
+    let (content, asset_ids) = content_of(db, &draft).await?;
+    let copy =
+        NewProofRecord { published_at: Some(published_at), ..NewProofRecord::copy_of(&draft, content, asset_ids) };
+    let mut copies = insert_new(db, &[copy], Stage::Published, ContentStatus::Published).await?;
+    copies.pop().ok_or_else(not_stored)
 }
 
 pub(crate) async fn delete_children(db: &impl ConnectionTrait, proof_record_id: i32) -> Result<()> {
@@ -585,49 +681,5 @@ pub(crate) async fn delete_children(db: &impl ConnectionTrait, proof_record_id: 
         .filter(proof_record_channel::Column::ProofRecordId.eq(proof_record_id))
         .exec(db)
         .await?;
-    Ok(())
-}
-
-/// Inserts owned rows under `proof_record_id` (the models' own `id` and `proof_record_id` are ignored).
-pub(crate) async fn insert_children(
-    db: &impl ConnectionTrait,
-    proof_record_id: i32,
-    observations: &[observation::Model],
-    assets: &[asset::Model],
-    channel_ids: &[i32],
-) -> Result<()> {
-    if !observations.is_empty() {
-        observation::Entity::insert_many(observations.iter().map(|o| observation::ActiveModel {
-            proof_record_id: Set(proof_record_id),
-            position: Set(o.position),
-            kind: Set(o.kind),
-            title: Set(o.title.clone()),
-            detail: Set(o.detail.clone()),
-            ..Default::default()
-        }))
-        .exec(db)
-        .await?;
-    }
-    if !assets.is_empty() {
-        asset::Entity::insert_many(assets.iter().map(|a| {
-            let mut active = a.clone().into_active_model();
-            active.id = sea_orm::NotSet;
-            active.proof_record_id = Set(proof_record_id);
-            active
-        }))
-        .exec(db)
-        .await?;
-    }
-    if !channel_ids.is_empty() {
-        proof_record_channel::Entity::insert_many(channel_ids.iter().map(|&channel_id| {
-            proof_record_channel::ActiveModel {
-                proof_record_id: Set(proof_record_id),
-                channel_id: Set(channel_id),
-                ..Default::default()
-            }
-        }))
-        .exec(db)
-        .await?;
-    }
     Ok(())
 }

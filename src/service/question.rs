@@ -16,13 +16,8 @@ pub struct QuestionFilter {
 /// Questions whose article row is in the caller's stage (question rows belong to one stage row).
 fn select_visible(visibility: Visibility) -> Select<question::Entity> {
     question::Entity::find().filter(
-        question::Column::ArticleId.in_subquery(
-            Query::select()
-                .column(article::Column::Id)
-                .from(article::Entity)
-                .and_where(article::Column::Stage.eq(visibility.stage()))
-                .to_owned(),
-        ),
+        question::Column::ArticleId
+            .in_subquery(super::staged::visible_keys::<super::staged::Articles>(visibility, article::Column::Id)),
     )
 }
 

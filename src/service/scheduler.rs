@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
 
-use super::editorial::{self, Kind};
-use super::{Result, transaction};
+use super::Result;
+use super::editorial;
 
 /// Publishes every draft whose `publishAt` has passed; returns how many this call published. Each runs in
 /// its own transaction: one that fails (a slug another document took, say) is logged and stays scheduled,
@@ -15,28 +15,17 @@ pub async fn run_due(db: &DatabaseConnection) -> Result<usize> {
     let mut published = 0;
     for (kind, document_id) in editorial::due(db).await? {
         let id = document_id.clone();
-        let outcome = transaction(db, move |txn| {
-            Box::pin(async move { editorial::publish_if_due(txn, kind, &document_id).await })
-        })
-        .await;
+        let outcome = editorial::publish_due(db, kind, &document_id).await;
         match outcome {
             Ok(true) => {
                 published += 1;
-                tracing::info!("published scheduled {} {id}", kind_name(kind));
+                tracing::info!("published scheduled {} {id}", kind.name());
             }
             Ok(false) => {}
-            Err(e) => tracing::warn!("scheduled publish of {} {id} failed, will retry: {e}", kind_name(kind)),
+            Err(e) => tracing::warn!("scheduled publish of {} {id} failed, will retry: {e}", kind.name()),
         }
     }
     Ok(published)
-}
-
-fn kind_name(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Article => "article",
-        Kind::ProofRecord => "proof record",
-        Kind::Snippet => "snippet",
-    }
 }
 
 /// Runs [`run_due`] now (anything overdue at start-up) and then every `interval`, for the life of the process.

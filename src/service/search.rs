@@ -238,14 +238,6 @@ pub async fn insert_documents(db: &impl ConnectionTrait, docs: Vec<search_docume
     super::bulk::insert(db, docs).await
 }
 
-pub async fn index_proof_record(
-    db: &impl ConnectionTrait,
-    row: &proof_record::Model,
-    observations: &[observation::Model],
-) -> Result<()> {
-    insert_documents(db, vec![proof_record_document(row, observations)]).await
-}
-
 /// The index entry of a proof record row.
 pub fn proof_record_document(
     row: &proof_record::Model,

@@ -92,7 +92,8 @@ impl TestApp {
         backlot::app::migrate_database(&url).await.expect("migrate");
         // Writes by the CLI (another process) reach the cache through polling, as in production.
         let settings = backlot::config::ApiSettings { cache_poll_ms: CACHE_POLL_MS, ..settings };
-        let router = backlot::app::router_with(db.clone(), settings);
+        let config = backlot::app::AppConfig { api: settings, ..Default::default() };
+        let router = backlot::app::build(db.clone(), &config).router;
         TestApp { db, url, router, statements, recorded, dir, backend }
     }
 

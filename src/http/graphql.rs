@@ -1,108 +1,25 @@
-//! HTTP wiring: GraphQL over HTTP at `/graphql` (POST and GET), GraphiQL served from the binary, `/healthz`.
-//!
-//! The GraphQL handler follows the GraphQL-over-HTTP spec closely (media types, status codes for
-//! request errors), so generic GraphQL clients and the `graphql-http` audit behave as expected.
+//! GraphQL over HTTP at `/graphql`, POST and GET, following the GraphQL-over-HTTP spec closely (media
+//! types, status codes for request errors), so generic GraphQL clients and the `graphql-http` audit behave
+//! as expected. Anonymous answers go through the response cache.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use async_graphql::parser::types::OperationType;
 use async_graphql::{ErrorExtensionValues, ServerError};
-use axum::Router;
 use axum::body::Bytes;
-use axum::extract::DefaultBodyLimit;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
-use sea_orm::DatabaseConnection;
+use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use super::auth::authenticate;
+use super::{AppState, GRAPHQL_RESPONSE, JSON, VARY, coded_error, internal_error, problem, respond};
 use crate::cache::{CachedResponse, ResponseCache};
-use crate::config::{ApiSettings, HttpSettings};
+use crate::config::ApiSettings;
 use crate::error::code;
-use crate::graphql::{BacklotSchema, ExecutionStarted, RequestScope, new_loader};
-use crate::service::token::{self, Principal};
-
-pub mod guard;
-pub mod metrics;
-pub mod observe;
-pub mod server;
-
-#[derive(Clone)]
-pub struct AppState {
-    pub schema: BacklotSchema,
-    pub db: DatabaseConnection,
-    pub settings: ApiSettings,
-    /// Set by `serve --bench`: statements run so far, for the per-response header.
-    pub sql_statements: Option<Arc<std::sync::atomic::AtomicU64>>,
-    /// Public responses, when caching is on.
-    pub cache: Option<Arc<ResponseCache>>,
-}
-
-impl axum::extract::FromRef<AppState> for DatabaseConnection {
-    fn from_ref(state: &AppState) -> DatabaseConnection {
-        state.db.clone()
-    }
-}
-
-/// The router with the default HTTP settings (no CORS, no rate limit, `/metrics` included).
-pub fn build_router(state: AppState) -> Router {
-    build_router_with(state, &HttpSettings::default())
-}
-
-/// The router and its middleware, outermost first: request id, span and access log; panics to masked
-/// 500s; CORS; compression; the per-IP rate limit; the body read deadline. CORS origins are checked
-/// by `serve` before this is called (see `guard::cors`).
-pub fn build_router_with(state: AppState, http: &HttpSettings) -> Router {
-    let body_limit = state.settings.max_body_bytes;
-    let router = if state.sql_statements.is_some() {
-        Router::new()
-            .route("/bench/static/{bytes}", get(bench_static).post(bench_static))
-            .route("/bench/panic", get(bench_panic))
-            .route("/bench/sleep/{ms}", get(bench_sleep))
-    } else {
-        Router::new()
-    };
-    let router = if http.metrics_listen.is_none() { router.route("/metrics", get(metrics::metrics)) } else { router };
-    let mut router = router
-        .route("/graphql", get(graphql_get).post(graphql_post))
-        .route("/graphiql/{file}", get(graphiql_asset))
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(metrics::readyz))
-        .fallback(not_found)
-        .layer(DefaultBodyLimit::max(body_limit))
-        .with_state(state);
-    let body_timeout = std::time::Duration::from_secs(http.body_read_timeout_seconds.max(1));
-    router = router.layer(axum::middleware::from_fn_with_state((body_timeout, body_limit), guard::body_deadline));
-    if http.rate_limit_per_minute > 0 {
-        let limiter = guard::RateLimiter::new(http.rate_limit_per_minute);
-        router = router.layer(axum::middleware::from_fn_with_state(limiter, guard::rate_limit));
-    }
-    // Level 4 keeps large pages cheap to compress on every miss; cached pages are compressed once, harder.
-    router = router
-        .layer(tower_http::compression::CompressionLayer::new().quality(tower_http::CompressionLevel::Precise(4)));
-    if let Ok(Some(cors)) = guard::cors(&http.cors_origins) {
-        router = router.layer(cors);
-    }
-    router
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(observe::panic_response))
-        .layer(axum::middleware::from_fn(observe::observe))
-}
-
-/// `serve --bench`: a request that takes `ms` milliseconds (at most 10 s), for shutdown under load.
-async fn bench_sleep(Path(ms): Path<u64>) -> Response {
-    tokio::time::sleep(std::time::Duration::from_millis(ms.min(10_000))).await;
-    (StatusCode::OK, axum::Json(json!({ "slept_ms": ms.min(10_000) }))).into_response()
-}
-
-/// `serve --bench`: a handler that panics, to show the panic layer's answer.
-async fn bench_panic() -> Response {
-    panic!("bench: deliberate panic")
-}
-
-const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
-const JSON: &str = "application/json";
+use crate::graphql::{ExecutionStarted, RequestScope, new_loader};
+use crate::service::token::Principal;
 
 /// The response media type the client accepts, or `None` when it accepts neither JSON type.
 fn negotiate(headers: &HeaderMap) -> Option<&'static str> {
@@ -117,11 +34,6 @@ fn negotiate(headers: &HeaderMap) -> Option<&'static str> {
     } else {
         None
     }
-}
-
-fn problem(status: StatusCode, media: &'static str, message: &str) -> axum::response::Response {
-    let body = json!({ "errors": [{ "message": message, "extensions": { "code": code::BAD_REQUEST } }] });
-    (status, [(header::CONTENT_TYPE, media)], body.to_string()).into_response()
 }
 
 fn not_acceptable() -> axum::response::Response {
@@ -175,9 +87,7 @@ async fn execute_one(
         let status = if media == GRAPHQL_RESPONSE { StatusCode::BAD_REQUEST } else { StatusCode::OK };
         Executed { status, body: body.to_string(), has_errors: true }
     };
-    let refuse = |message: String, code: &str| {
-        request_error(json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }))
-    };
+    let refuse = |message: String, code: &str| request_error(json!({ "errors": [coded_error(&message, code)] }));
     let checked = preflight(&request.query);
     let max = state.settings.max_aliases;
     if checked.aliases > max {
@@ -208,7 +118,7 @@ async fn execute_one(
             "the request ran out of its {} ms time budget; ask for fewer items or a narrower filter",
             state.settings.request_timeout_ms
         );
-        let body = json!({ "data": null, "errors": [{ "message": message, "extensions": { "code": code::TIMEOUT } }] });
+        let body = json!({ "data": null, "errors": [coded_error(&message, code::TIMEOUT)] });
         return Executed { status: StatusCode::OK, body: body.to_string(), has_errors: true };
     };
     let executed = started.0.load(Ordering::Relaxed);
@@ -237,8 +147,7 @@ fn too_large(state: &AppState) -> Executed {
         "the response is larger than the {} bytes this server sends per request; ask for fewer items or fields",
         state.settings.max_response_bytes
     );
-    let body =
-        json!({ "data": null, "errors": [{ "message": message, "extensions": { "code": code::RESPONSE_TOO_LARGE } }] });
+    let body = json!({ "data": null, "errors": [coded_error(&message, code::RESPONSE_TOO_LARGE)] });
     Executed { status: StatusCode::OK, body: body.to_string(), has_errors: true }
 }
 
@@ -280,11 +189,6 @@ impl std::io::Write for BoundedWriter {
     }
 }
 
-fn internal_error(detail: &dyn std::fmt::Display) -> serde_json::Value {
-    let masked = crate::error::internal(detail);
-    json!({ "message": masked.message, "extensions": { "code": code::INTERNAL_SERVER_ERROR } })
-}
-
 /// The cache key of an anonymous request: the negotiated media type and the exact request bytes.
 fn cache_key(media: &str, method: &str, request: &[u8]) -> Vec<u8> {
     let mut key = Vec::with_capacity(media.len() + method.len() + request.len() + 2);
@@ -295,10 +199,6 @@ fn cache_key(media: &str, method: &str, request: &[u8]) -> Vec<u8> {
     key.extend_from_slice(request);
     key
 }
-
-/// What a GraphQL answer depends on besides the URL and body: the media type (Accept), the token
-/// (Authorization) and the compression (Accept-Encoding).
-pub(crate) const VARY: &str = "Accept-Encoding, Accept, Authorization";
 
 /// A cached answer, in the best encoding the client accepts (compressed once per entry, not per hit).
 fn from_cache(cache: &ResponseCache, entry: &CachedResponse, media: &'static str, headers: &HeaderMap) -> Response {
@@ -363,79 +263,6 @@ fn with_statement_count(state: &AppState, before: Option<u64>, response: &mut Re
     if let (Some(counter), Some(before)) = (&state.sql_statements, before) {
         let ran = counter.load(Ordering::Relaxed) - before;
         response.headers_mut().insert("x-backlot-sql-statements", HeaderValue::from(ran));
-    }
-}
-
-/// A JSON body of exactly `bytes` bytes, built once per size: the benchmark's ceiling for this stack.
-async fn bench_static(Path(bytes): Path<usize>) -> Response {
-    static BODIES: std::sync::Mutex<Vec<(usize, Bytes)>> = std::sync::Mutex::new(Vec::new());
-    const FRAME: &str = r#"{"data":{"padding":""}}"#;
-    let bytes = bytes.clamp(FRAME.len(), 16 * 1024 * 1024);
-    let body = {
-        let mut cache = BODIES.lock().unwrap_or_else(|e| e.into_inner());
-        match cache.iter().find(|(size, _)| *size == bytes) {
-            Some((_, body)) => body.clone(),
-            None => {
-                let padding = "x".repeat(bytes - FRAME.len());
-                let body = Bytes::from(format!(r#"{{"data":{{"padding":"{padding}"}}}}"#));
-                cache.push((bytes, body.clone()));
-                body
-            }
-        }
-    };
-    let headers =
-        [(header::CONTENT_TYPE, HeaderValue::from_static(JSON)), (header::VARY, HeaderValue::from_static(VARY))];
-    (headers, body).into_response()
-}
-
-fn respond(status: StatusCode, media: &'static str, principal: Option<&Principal>, body: String) -> Response {
-    let mut response = (status, [(header::CONTENT_TYPE, HeaderValue::from_static(media))], body).into_response();
-    let headers = response.headers_mut();
-    // Answers differ by token, and a draft must never sit in a shared cache.
-    headers.insert(header::VARY, HeaderValue::from_static(VARY));
-    if principal.is_some() {
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
-    }
-    response
-}
-
-/// The caller behind `Authorization: Bearer`, `Ok(None)` without the header, or the 401 to send.
-async fn authenticate(
-    state: &AppState,
-    headers: &HeaderMap,
-    media: &'static str,
-) -> Result<Option<Principal>, Response> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Ok(None);
-    };
-    let unauthenticated = |message: &str| {
-        let body = json!({ "errors": [{ "message": message, "extensions": { "code": code::UNAUTHENTICATED } }] });
-        let mut response = respond(StatusCode::UNAUTHORIZED, media, None, body.to_string());
-        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        response
-    };
-    // The scheme is case-insensitive (RFC 9110 §11.1): "bearer", "BEARER" and "Bearer" are the same.
-    let credentials = value.to_str().ok().and_then(|v| v.trim().split_once(' '));
-    let Some(secret) =
-        credentials.filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer")).map(|(_, secret)| secret.trim())
-    else {
-        return Err(unauthenticated("the Authorization header must be \"Bearer <token>\""));
-    };
-    match token::authenticate(&state.db, secret).await {
-        Ok(Ok(principal)) => Ok(Some(principal)),
-        Ok(Err(reason)) => Err(unauthenticated(&reason.to_string())),
-        Err(e) => {
-            // A database too busy to look the token up within the budget is a 503 the client may retry.
-            let status = match &e {
-                crate::service::ServiceError::Database(db) if crate::statement_budget::is_timeout(db) => {
-                    StatusCode::SERVICE_UNAVAILABLE
-                }
-                _ => StatusCode::INTERNAL_SERVER_ERROR,
-            };
-            let error = crate::error::to_graphql_error(e);
-            let body = json!({ "errors": [{ "message": error.message, "extensions": error.extensions }] });
-            Err(respond(status, media, None, body.to_string()))
-        }
     }
 }
 
@@ -532,7 +359,7 @@ fn request_from_params(params: serde_json::Map<String, serde_json::Value>) -> Re
     Ok(request)
 }
 
-async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub(super) async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let Some(media) = negotiate(&headers) else {
         return not_acceptable();
     };
@@ -631,7 +458,7 @@ fn is_mutation(request: &async_graphql::Request) -> bool {
     })
 }
 
-async fn graphql_get(
+pub(super) async fn get(
     State(state): State<AppState>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
@@ -640,9 +467,9 @@ async fn graphql_get(
     let wants_html = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
     if wants_html && !raw.split('&').any(|p| p.starts_with("query=")) {
         if !state.settings.public_graphiql {
-            return not_found().await;
+            return super::router::not_found().await;
         }
-        return Html(GRAPHIQL_HTML).into_response();
+        return super::graphiql::page();
     }
     let Some(media) = negotiate(&headers) else {
         return not_acceptable();
@@ -670,64 +497,4 @@ async fn graphql_get(
     };
     let executed = execute_one(&state, media, principal.as_ref(), request, &mut Budget::new(&state.settings)).await;
     respond(executed.status, media, principal.as_ref(), executed.body)
-}
-
-/// Liveness: the process answers. It does not touch the database (that is `/readyz`), so a busy pool
-/// never gets a live server restarted.
-async fn healthz() -> axum::response::Response {
-    (StatusCode::OK, axum::Json(json!({ "status": "ok" }))).into_response()
-}
-
-async fn not_found() -> axum::response::Response {
-    problem(StatusCode::NOT_FOUND, JSON, "no such endpoint; GraphQL is at /graphql")
-}
-
-const GRAPHIQL_HTML: &str = r#"<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <title>Backlot GraphiQL</title>
-  <link rel="stylesheet" href="/graphiql/graphiql.min.css">
-  <style>html, body, #graphiql { height: 100%; margin: 0; }</style>
-</head>
-<body>
-  <div id="graphiql">Loading GraphiQL…</div>
-  <script src="/graphiql/react.production.min.js"></script>
-  <script src="/graphiql/react-dom.production.min.js"></script>
-  <script src="/graphiql/graphiql.min.js"></script>
-  <script>
-    const fetcher = GraphiQL.createFetcher({ url: '/graphql' });
-    const defaultQuery = `# Backlot: try an article page
-{
-  article(slug: "behind-the-scenes-production-as-brand-proof") {
-    title
-    thesis
-    audience { roles }
-    sections { heading body }
-    questions { question answer }
-    proofRecord { client deliverable assets { url release } }
-  }
-}
-`;
-    ReactDOM.createRoot(document.getElementById('graphiql'))
-      .render(React.createElement(GraphiQL, { fetcher, defaultQuery }));
-  </script>
-</body>
-</html>
-"#;
-
-/// Vendored GraphiQL files, so the explorer works with no internet access.
-async fn graphiql_asset(Path(file): Path<String>) -> axum::response::Response {
-    let (body, content_type): (&'static [u8], &str) = match file.as_str() {
-        "graphiql.min.css" => (include_bytes!("../assets/graphiql/graphiql.min.css"), "text/css; charset=utf-8"),
-        "graphiql.min.js" => (include_bytes!("../assets/graphiql/graphiql.min.js"), "text/javascript; charset=utf-8"),
-        "react.production.min.js" => {
-            (include_bytes!("../assets/graphiql/react.production.min.js"), "text/javascript; charset=utf-8")
-        }
-        "react-dom.production.min.js" => {
-            (include_bytes!("../assets/graphiql/react-dom.production.min.js"), "text/javascript; charset=utf-8")
-        }
-        _ => return not_found().await,
-    };
-    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=86400")], body).into_response()
 }
