@@ -116,6 +116,13 @@ pub async fn export(db: &sea_orm::DatabaseConnection, out: Option<&Path>) -> Res
 
 pub async fn import(db: &sea_orm::DatabaseConnection, path: &Path) -> Result<(), CliError> {
     let started = Instant::now();
+    // The file is read twice (validated whole, then restored), so it must be a regular file, not a pipe.
+    let metadata = std::fs::metadata(path).map_err(|e| input_error(path, e.to_string()))?;
+    if !metadata.is_file() {
+        let message = "must be a regular file (it is read twice: checked whole, then restored); save a piped \
+                       bundle to a file first";
+        return Err(input_error(path, message.to_string()));
+    }
     let open = || File::open(path).map(BufReader::new).map_err(|e| input_error(path, e.to_string()));
     // Refuse a non-empty database before reading a possibly large file; `restore` checks again inside its
     // transaction.

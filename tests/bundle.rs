@@ -392,6 +392,37 @@ async fn a_corrupt_bundle_is_refused_with_its_line_number_and_nothing_is_written
     let channels = target.data("{ reuseChannels { slug } }", json!({})).await;
     assert_eq!(channels["reuseChannels"].as_array().unwrap().len(), 6, "the default channels are still there");
 
+    // A line longer than any row can be is refused by its number, without reading it whole.
+    let text = edited(&good, |l| {
+        let i = index_of(l, "articles");
+        let huge = "x".repeat(backlot::service::bundle::MAX_LINE_BYTES as usize + 10);
+        l[i] = set(&l[i], "thesis", json!(huge));
+    });
+    let line = text.lines().position(|l| l.len() > 1_000_000).unwrap() + 1;
+    let path = target.write_page("huge.ndjson", &text);
+    let out = target.cli(&["import", "--bundle", &path]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&format!("line {line}")) && stderr(&out).contains("longer than"), "{}", stderr(&out));
+
+    // A pipe cannot be read twice (checked whole, then restored): refused with a clear message.
+    #[cfg(unix)]
+    {
+        let out = std::process::Command::new("bash")
+            .args([
+                "-c",
+                &format!(
+                    "cat {} | {} import --bundle /dev/stdin",
+                    source.path("good.ndjson").display(),
+                    env!("CARGO_BIN_EXE_backlot")
+                ),
+            ])
+            .env("DATABASE_URL", &target.url)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+        assert!(stderr(&out).contains("regular file"), "{}", stderr(&out));
+    }
+
     // And the good bundle still restores into that database afterwards.
     let out = target.cli(&["import", "--bundle", source.path("good.ndjson").to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));

@@ -326,3 +326,16 @@ async fn migrate_schema_and_help_work_from_the_command_line() {
     assert!(stderr.contains("cannot open the database") && !stderr.contains("secret"), "{stderr}");
     let _ = error_code;
 }
+
+/// A page file larger than any page (a mistake, or an attack) is refused before it is read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_file_too_large_is_refused_by_name() {
+    let app = TestApp::new().await;
+    let huge = page("Huge Page", &"words ".repeat(900_000));
+    assert!(huge.len() > 4 * 1024 * 1024);
+    let path = app.write_page("huge.txt", &huge);
+    let out = app.cli(&["import", &path]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("huge.txt") && stderr.contains("at most 4194304 bytes"), "{stderr}");
+}

@@ -179,3 +179,29 @@ async fn the_scheduler_finds_due_drafts_through_the_schedule_index() {
         assert!(plan.iter().any(|p| p.contains(&expected)), "{table}: {plan:?}");
     }
 }
+
+/// A 1 KB query whose fragments each spread the next twice expands to millions of selections; it is
+/// refused before anything walks it (async-graphql's walk is synchronous: no time budget could stop it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fragment_bomb_is_refused_before_it_runs() {
+    let app = TestApp::new().await;
+    let depth = 24;
+    let mut query = String::from("query { ...F0 }");
+    for level in 0..depth {
+        query.push_str(&format!(" fragment F{level} on Query {{ ...F{} ...F{} }}", level + 1, level + 1));
+    }
+    query.push_str(&format!(" fragment F{depth} on Query {{ __typename }}"));
+    assert!(query.len() < 2_000);
+    let started = std::time::Instant::now();
+    let response = app.post_json(serde_json::json!({ "query": query })).await;
+    assert!(started.elapsed() < std::time::Duration::from_secs(1), "took {:?}", started.elapsed());
+    assert_eq!(response.status.as_u16(), 400, "{}", response.body);
+    let body = response.json();
+    assert_eq!(common::error_code(&body), "QUERY_TOO_COMPLEX", "{body}");
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("fragments are expanded"), "{body}");
+
+    // The same shape a few levels deep is an ordinary query.
+    let small = "query { ...F0 } fragment F0 on Query { ...F1 ...F1 } fragment F1 on Query { __typename }";
+    let body = app.post_json(serde_json::json!({ "query": small })).await.json();
+    assert!(body.get("errors").is_none(), "{body}");
+}

@@ -94,6 +94,13 @@ async fn execute_one(
         let message = format!("the query uses {} aliases; at most {max} are allowed", checked.aliases);
         return refuse(message, code::QUERY_TOO_COMPLEX);
     }
+    if checked.fields > MAX_EXPANDED_FIELDS {
+        let message = format!(
+            "the query selects {} fields once its fragments are expanded; at most {MAX_EXPANDED_FIELDS} are allowed",
+            checked.fields
+        );
+        return refuse(message, code::QUERY_TOO_COMPLEX);
+    }
     if principal.is_none() && !state.settings.public_introspection {
         if checked.introspection {
             return refuse("introspection needs a token on this server".into(), code::UNAUTHENTICATED);
@@ -271,7 +278,15 @@ fn with_statement_count(state: &AppState, before: Option<u64>, response: &mut Re
 struct Preflight {
     aliases: usize,
     introspection: bool,
+    /// Field selections once every fragment spread is expanded (what the executor will walk).
+    fields: usize,
 }
+
+/// Field selections a query may expand to. A few nested fragments each spreading the next twice expand to
+/// millions of selections from a 1 KB query, which async-graphql would walk synchronously (no time budget
+/// can stop it) while its memory doubles with each level; `__typename` costs nothing in the complexity
+/// limit, so only this count catches it. Real pages expand to a few hundred.
+const MAX_EXPANDED_FIELDS: usize = 10_000;
 
 fn preflight(query: &str) -> Preflight {
     use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
@@ -282,15 +297,19 @@ fn preflight(query: &str) -> Preflight {
     fn walk<'d>(
         set: &'d SelectionSet,
         doc: &'d ExecutableDocument,
-        memo: &mut HashMap<&'d str, Option<(usize, bool)>>,
-    ) -> (usize, bool) {
-        let (mut aliases, mut introspection) = (0usize, false);
+        memo: &mut HashMap<&'d str, Option<(usize, bool, usize)>>,
+    ) -> (usize, bool, usize) {
+        let (mut aliases, mut introspection, mut fields) = (0usize, false, 0usize);
         for item in &set.items {
-            let (a, i) = match &item.node {
+            let (a, i, n) = match &item.node {
                 Selection::Field(f) => {
                     let name = f.node.name.node.as_str();
-                    let (a, i) = walk(&f.node.selection_set.node, doc, memo);
-                    (a.saturating_add(usize::from(f.node.alias.is_some())), i || name == "__schema" || name == "__type")
+                    let (a, i, n) = walk(&f.node.selection_set.node, doc, memo);
+                    (
+                        a.saturating_add(usize::from(f.node.alias.is_some())),
+                        i || name == "__schema" || name == "__type",
+                        n.saturating_add(1),
+                    )
                 }
                 Selection::InlineFragment(f) => walk(&f.node.selection_set.node, doc, memo),
                 Selection::FragmentSpread(spread) => {
@@ -298,7 +317,7 @@ fn preflight(query: &str) -> Preflight {
                     match memo.get(name) {
                         Some(Some(known)) => *known,
                         // A cycle: validation rejects it; count nothing more here.
-                        Some(None) => (0, false),
+                        Some(None) => (0, false, 0),
                         None => match doc.fragments.get(&spread.node.fragment_name.node) {
                             Some(fragment) => {
                                 memo.insert(name, None);
@@ -306,23 +325,25 @@ fn preflight(query: &str) -> Preflight {
                                 memo.insert(name, Some(known));
                                 known
                             }
-                            None => (0, false),
+                            None => (0, false, 0),
                         },
                     }
                 }
             };
             aliases = aliases.saturating_add(a);
             introspection |= i;
+            fields = fields.saturating_add(n);
         }
-        (aliases, introspection)
+        (aliases, introspection, fields)
     }
     let mut out = Preflight::default();
     if let Ok(doc) = async_graphql::parser::parse_query(query) {
         let mut memo = HashMap::new();
         for (_, op) in doc.operations.iter() {
-            let (aliases, introspection) = walk(&op.node.selection_set.node, &doc, &mut memo);
+            let (aliases, introspection, fields) = walk(&op.node.selection_set.node, &doc, &mut memo);
             out.aliases = out.aliases.saturating_add(aliases);
             out.introspection |= introspection;
+            out.fields = out.fields.saturating_add(fields);
         }
         // Fragments no operation spreads fail validation, but must not hide introspection from this check.
         for fragment in doc.fragments.values() {

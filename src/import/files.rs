@@ -43,7 +43,15 @@ pub fn collect_files(paths: &[PathBuf]) -> std::result::Result<Vec<PathBuf>, (Pa
 }
 
 /// Reads a page as UTF-8, naming the line of the first invalid byte.
+/// The largest page file: a long article is well under 1 MB of text; a larger file is a mistake (or an
+/// attack), and every later read of its rows would carry it.
+const MAX_PAGE_BYTES: u64 = 4 * 1024 * 1024;
+
 fn read_page(path: &Path) -> std::result::Result<String, String> {
+    let size = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
+    if size > MAX_PAGE_BYTES {
+        return Err(format!("the file is {size} bytes; a page may be at most {MAX_PAGE_BYTES} bytes"));
+    }
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
     String::from_utf8(bytes).map_err(|e| {
         let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];

@@ -450,10 +450,18 @@ struct Line {
     row: Map<String, Json>,
 }
 
+/// The longest line (one row) a bundle may hold. A real row is at most a page of text (a few hundred KB);
+/// an unbounded line would be read whole into memory, and a huge value makes every read of its row huge.
+pub const MAX_LINE_BYTES: u64 = 16 * 1024 * 1024;
+
 fn read_line(reader: &mut impl BufRead, buf: &mut Vec<u8>, line: usize) -> Result<Option<String>> {
+    use std::io::Read;
     buf.clear();
-    if reader.read_until(b'\n', buf).map_err(io)? == 0 {
+    if reader.by_ref().take(MAX_LINE_BYTES + 1).read_until(b'\n', buf).map_err(io)? == 0 {
         return Ok(None);
+    }
+    if buf.len() as u64 > MAX_LINE_BYTES {
+        return Err(invalid(line, format!("longer than {MAX_LINE_BYTES} bytes; no row of a bundle is that large")));
     }
     if buf.last() == Some(&b'\n') {
         buf.pop();
