@@ -294,6 +294,63 @@ async fn a_corrupt_bundle_is_refused_with_its_line_number_and_nothing_is_written
             "articles: version: expected a 32-bit integer",
         ),
         (
+            "a NUL character",
+            Box::new(|l| {
+                let i = index_of(l, "articles");
+                l[i] = set(&l[i], "title", json!("A\u{0}B"));
+                i
+            }),
+            "articles: title: contains a NUL character",
+        ),
+        (
+            "a slug no API could write",
+            Box::new(|l| {
+                let i = index_of(l, "articles");
+                l[i] = set(&l[i], "slug", json!("a".repeat(5_000)));
+                i
+            }),
+            "articles: slug: must be lower-case ASCII letters",
+        ),
+        (
+            "a time past year 9999",
+            Box::new(|l| {
+                let i = index_of(l, "articles");
+                l[i] = set(&l[i], "created_at", json!("+10000-01-01T00:00:00Z"));
+                i
+            }),
+            "articles: created_at:",
+        ),
+        (
+            "a version below 1",
+            Box::new(|l| {
+                let i = index_of(l, "articles");
+                l[i] = set(&l[i], "version", json!(-5));
+                i
+            }),
+            "articles: version: must be 1 or more",
+        ),
+        (
+            "a published row that is not PUBLISHED",
+            Box::new(|l| {
+                let i = l
+                    .iter()
+                    .position(|x| x.contains("\"table\":\"articles\"") && x.contains("\"stage\":\"published\""))
+                    .expect("a published article");
+                l[i] = set(&l[i], "status", json!("DRAFT"));
+                i
+            }),
+            "articles: status: a row of the published stage must be PUBLISHED",
+        ),
+        (
+            "a revision whose content is not JSON",
+            Box::new(|l| {
+                let i = index_of(l, "revisions");
+                l[i] = set(&l[i], "content", json!("{not json"));
+                i
+            }),
+            "revisions: content: is not JSON",
+        ),
+        (
             "bad enum value",
             Box::new(|l| {
                 let i = index_of(l, "assets");

@@ -161,7 +161,21 @@ fn json_to_value(column_type: &ColumnType, json: &Json) -> std::result::Result<V
         }
         ColumnType::Boolean => Value::Bool(if null { None } else { Some(json.as_bool().ok_or("expected a boolean")?) }),
         ColumnType::String(_) | ColumnType::Text | ColumnType::Char(_) | ColumnType::Enum { .. } => {
-            Value::String(if null { None } else { Some(json.as_str().ok_or("expected a string")?.to_string()) })
+            Value::String(if null {
+                None
+            } else {
+                let text = json.as_str().ok_or("expected a string")?;
+                // What one backend would store and the other refuse: the bundle must restore on both.
+                if text.contains('\0') {
+                    return Err("contains a NUL character, which PostgreSQL cannot store".into());
+                }
+                if let ColumnType::String(sea_orm::sea_query::StringLen::N(max)) = column_type
+                    && text.chars().count() > *max as usize
+                {
+                    return Err(format!("is longer than the column's {max} characters"));
+                }
+                Some(text.to_string())
+            })
         }
         ColumnType::Json | ColumnType::JsonBinary => {
             Value::Json(if null { None } else { Some(Box::new(json.clone())) })
@@ -177,11 +191,11 @@ fn json_to_value(column_type: &ColumnType, json: &Json) -> std::result::Result<V
                 None
             } else {
                 let text = json.as_str().ok_or("expected an RFC 3339 timestamp")?;
-                Some(
-                    DateTime::parse_from_rfc3339(text)
-                        .map_err(|_| "expected an RFC 3339 timestamp")?
-                        .with_timezone(&Utc),
-                )
+                let at = DateTime::parse_from_rfc3339(text)
+                    .map_err(|_| "expected an RFC 3339 timestamp")?
+                    .with_timezone(&Utc);
+                super::check_time("timestamp", Some(at)).map_err(|_| "must lie in the years 1 to 9999")?;
+                Some(at)
             })
         }
         other => return Err(format!("unsupported column type {other:?}")),
@@ -281,8 +295,34 @@ where
     Ok(active)
 }
 
+/// Rules the application keeps that the column types alone do not: a bundle must not restore content the
+/// API could never have written.
+fn check_rules(table: &str, row: &Map<String, Json>) -> std::result::Result<(), String> {
+    for column in ["slug", "target_slug"] {
+        if let Some(slug) = row.get(column).and_then(Json::as_str) {
+            super::article::validate_slug(column, slug).map_err(|e| e.to_string())?;
+        }
+    }
+    if row.get("version").and_then(Json::as_i64).is_some_and(|v| v < 1) {
+        return Err("version: must be 1 or more".into());
+    }
+    if row.get("stage").and_then(Json::as_str) == Some("published")
+        && row.get("status").and_then(Json::as_str).is_some_and(|s| s != "PUBLISHED")
+    {
+        return Err("status: a row of the published stage must be PUBLISHED".into());
+    }
+    if table == "revisions"
+        && let Some(content) = row.get("content").and_then(Json::as_str)
+        && serde_json::from_str::<Json>(content).is_err()
+    {
+        return Err("content: is not JSON (a revision's content is the document as JSON)".into());
+    }
+    Ok(())
+}
+
 /// Decodes a row of `table` without keeping it: the validation pass.
 fn check_row(table: &str, row: &Map<String, Json>) -> std::result::Result<(), String> {
+    check_rules(table, row)?;
     macro_rules! check {
         ($($name:literal => $entity:ty),* $(,)?) => {
             match table {
