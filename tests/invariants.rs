@@ -246,3 +246,79 @@ async fn list_pages_read_rows_in_index_order_instead_of_sorting_the_table() {
         }
     }
 }
+
+/// Invariant 2 at read time: withdrawing a frame's release on the draft (CLEARED to DENIED or PENDING) takes
+/// it off every public path at once, cached pages included, with no publish; loosening it waits for one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_withdrawn_release_leaves_the_public_pages_without_a_publish() {
+    let app = TestApp::with_demo().await;
+    let page = format!(r#"{{ article(slug: "{ORIGINAL_SLUG}") {{ proofRecord {{ assets {{ url release }} }} }} }}"#);
+    let public_urls = |data: &Value| -> Vec<String> {
+        data["article"]["proofRecord"]["assets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["url"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let before = app.data(&page, json!({})).await;
+    let cleared = before["article"]["proofRecord"]["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["release"] == "CLEARED")
+        .expect("a cleared frame on the demo page")["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let publisher = app.token("rights-publisher", backlot::service::token::Role::Publisher).await;
+    let draft_query = format!(
+        r#"{{ article(slug: "{ORIGINAL_SLUG}") {{ proofRecord {{ id version
+        assets {{ url kind alt caption credit width height shows release capturedAt }} }} }} }}"#
+    );
+    let set_release = |release: &'static str| {
+        let app = &app;
+        let publisher = publisher.clone();
+        let draft_query = draft_query.clone();
+        let cleared = cleared.clone();
+        async move {
+            let draft = app.data_as(&publisher, &draft_query, json!({})).await;
+            let record = &draft["article"]["proofRecord"];
+            let mut assets = record["assets"].as_array().unwrap().clone();
+            for asset in &mut assets {
+                if asset["url"] == cleared.as_str() {
+                    asset["release"] = json!(release);
+                }
+            }
+            let mutation = "mutation($id: ID!, $v: Int!, $assets: [AssetInput!]!) {
+                updateProofRecord(id: $id, expectedVersion: $v, input: { assets: $assets }) { id version } }";
+            let variables = json!({ "id": record["id"], "v": record["version"], "assets": assets });
+            app.data_as(&publisher, mutation, variables).await["updateProofRecord"].clone()
+        }
+    };
+
+    for withdrawn in ["DENIED", "PENDING"] {
+        set_release(withdrawn).await;
+        let after = app.data(&page, json!({})).await;
+        assert!(!public_urls(&after).contains(&cleared), "{withdrawn}: the frame is still public: {after}");
+        let channel = app
+            .data(
+                "{ reuseChannel(slug: \"proof-pages\") { assets(first: 100) { edges { node { url } } } } }",
+                json!({}),
+            )
+            .await;
+        assert!(!channel.to_string().contains(&cleared), "{withdrawn}: still offered for reuse: {channel}");
+        set_release("CLEARED").await;
+        let loosened = app.data(&page, json!({})).await;
+        assert!(!public_urls(&loosened).contains(&cleared), "loosening waits for the publish: {loosened}");
+        let record = set_release("CLEARED").await;
+        app.data_as(
+            &publisher,
+            "mutation($id: ID!, $v: Int!) { publishProofRecord(id: $id, expectedVersion: $v) { version } }",
+            json!({ "id": record["id"], "v": record["version"] }),
+        )
+        .await;
+        let republished = app.data(&page, json!({})).await;
+        assert!(public_urls(&republished).contains(&cleared), "published again: {republished}");
+    }
+}

@@ -643,7 +643,39 @@ pub(crate) async fn write(
     active.updated_at = Set(item.updated_at);
     let row = active.update(db).await?;
     insert_owned(db, std::slice::from_ref(&row), std::slice::from_ref(&item)).await?;
+    withhold_withdrawn_frames(db, &row).await?;
     Ok(row)
+}
+
+/// Rights hold at read time: a frame whose release the draft tightens (consent withdrawn: PENDING or DENIED)
+/// leaves the published copy in the same transaction, without waiting for a publish, and the write's
+/// generation bump empties every process's response cache within its poll interval. Loosening a release
+/// (PENDING to CLEARED) waits for the next publish, like any other edit.
+async fn withhold_withdrawn_frames(db: &impl ConnectionTrait, draft: &proof_record::Model) -> Result<()> {
+    let Some(published) = staged::by_document_id::<ProofRecords>(db, Visibility::Public, &draft.document_id).await?
+    else {
+        return Ok(());
+    };
+    let withheld = asset::Entity::find()
+        .filter(asset::Column::ProofRecordId.eq(draft.id))
+        .filter(asset::Column::Release.is_not_in(ReleaseStatus::PUBLIC))
+        .all(db)
+        .await?;
+    for release in [ReleaseStatus::Pending, ReleaseStatus::Denied] {
+        let frames: Vec<String> =
+            withheld.iter().filter(|a| a.release == release).map(|a| a.document_id.clone()).collect();
+        if frames.is_empty() {
+            continue;
+        }
+        asset::Entity::update_many()
+            .col_expr(asset::Column::Release, sea_orm::sea_query::Expr::value(release))
+            .filter(asset::Column::ProofRecordId.eq(published.id))
+            .filter(asset::Column::DocumentId.is_in(frames))
+            .filter(asset::Column::Release.is_in(ReleaseStatus::PUBLIC))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Deletes proof record rows with everything they own.
