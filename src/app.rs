@@ -31,7 +31,7 @@ pub enum Workload {
     Bulk,
 }
 
-/// The longest a statement may run for a request unless `--request-timeout` says otherwise.
+/// The longest a statement may run for a request unless `--request-timeout-ms` says otherwise.
 pub const DEFAULT_STATEMENT_BUDGET: Duration = Duration::from_millis(crate::config::defaults::REQUEST_TIMEOUT_MS);
 
 /// Connections in a serving pool. SQLite in WAL mode reads on all of them at once; writes still take turns
