@@ -29,22 +29,36 @@ pub const VERSION: u64 = 1;
 /// Rows read per query on export and inserted per batch on import.
 const PAGE: u64 = 1000;
 
+/// Calls `$each!` with every table the bundle carries, in bundle order, each with its entity: the one list
+/// the validation, export and restore passes share.
+macro_rules! for_each_table {
+    ($each:ident) => {
+        $each!(
+            "collections" => collection::Entity,
+            "reuse_channels" => reuse_channel::Entity,
+            "articles" => article::Entity,
+            "article_sections" => article_section::Entity,
+            "questions" => question::Entity,
+            "article_links" => article_link::Entity,
+            "proof_records" => proof_record::Entity,
+            "observations" => observation::Entity,
+            "assets" => asset::Entity,
+            "proof_record_channels" => proof_record_channel::Entity,
+            "proof_snippets" => proof_snippet::Entity,
+            "revisions" => revision::Entity,
+            "audit_log" => audit_entry::Entity,
+        )
+    };
+}
+
+macro_rules! table_names {
+    ($($name:literal => $entity:ty),* $(,)?) => {
+        [$($name),*]
+    };
+}
+
 /// The tables a bundle carries, in the order they are written and restored: parents before children.
-pub const TABLES: [&str; 13] = [
-    "collections",
-    "reuse_channels",
-    "articles",
-    "article_sections",
-    "questions",
-    "article_links",
-    "proof_records",
-    "observations",
-    "assets",
-    "proof_record_channels",
-    "proof_snippets",
-    "revisions",
-    "audit_log",
-];
+pub const TABLES: [&str; 13] = for_each_table!(table_names);
 
 /// Tables deliberately left out of a bundle, and why. A table in neither list fails `tests/bundle.rs`.
 pub const EXCLUDED: [(&str, &str); 4] = [
@@ -331,21 +345,7 @@ fn check_row(table: &str, row: &Map<String, Json>) -> std::result::Result<(), St
             }
         };
     }
-    check!(
-        "collections" => collection::Entity,
-        "reuse_channels" => reuse_channel::Entity,
-        "articles" => article::Entity,
-        "article_sections" => article_section::Entity,
-        "questions" => question::Entity,
-        "article_links" => article_link::Entity,
-        "proof_records" => proof_record::Entity,
-        "observations" => observation::Entity,
-        "assets" => asset::Entity,
-        "proof_record_channels" => proof_record_channel::Entity,
-        "proof_snippets" => proof_snippet::Entity,
-        "revisions" => revision::Entity,
-        "audit_log" => audit_entry::Entity,
-    )
+    for_each_table!(check)
 }
 
 /// Rows of one table waiting to be inserted together.
@@ -381,21 +381,7 @@ async fn flush(db: &impl ConnectionTrait, pending: &mut Pending) -> Result<()> {
             }
         };
     }
-    insert!(
-        "collections" => collection::Entity,
-        "reuse_channels" => reuse_channel::Entity,
-        "articles" => article::Entity,
-        "article_sections" => article_section::Entity,
-        "questions" => question::Entity,
-        "article_links" => article_link::Entity,
-        "proof_records" => proof_record::Entity,
-        "observations" => observation::Entity,
-        "assets" => asset::Entity,
-        "proof_record_channels" => proof_record_channel::Entity,
-        "proof_snippets" => proof_snippet::Entity,
-        "revisions" => revision::Entity,
-        "audit_log" => audit_entry::Entity,
-    )
+    for_each_table!(insert)
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -442,21 +428,7 @@ pub async fn export<W: Write>(
                 }
             };
         }
-        let rows = export!(
-            "collections" => collection::Entity,
-            "reuse_channels" => reuse_channel::Entity,
-            "articles" => article::Entity,
-            "article_sections" => article_section::Entity,
-            "questions" => question::Entity,
-            "article_links" => article_link::Entity,
-            "proof_records" => proof_record::Entity,
-            "observations" => observation::Entity,
-            "assets" => asset::Entity,
-            "proof_record_channels" => proof_record_channel::Entity,
-            "proof_snippets" => proof_snippet::Entity,
-            "revisions" => revision::Entity,
-            "audit_log" => audit_entry::Entity,
-        );
+        let rows = for_each_table!(export);
         summary.counts.add(table, rows);
     }
     // The end line lets an import tell a complete bundle from one cut short (a full disk, a killed export).
