@@ -747,24 +747,8 @@ pub async fn rebuild_search(db: &impl ConnectionTrait) -> Result<()> {
         let Some(tail) = rows.last() else { break };
         last = tail.id;
         let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
-        let sections = group(
-            article_section::Entity::find()
-                .filter(article_section::Column::ArticleId.is_in(ids.clone()))
-                .order_by_asc(article_section::Column::Position)
-                .order_by_asc(article_section::Column::Id)
-                .all(db)
-                .await?,
-            |s| s.article_id,
-        );
-        let questions = group(
-            question::Entity::find()
-                .filter(question::Column::ArticleId.is_in(ids))
-                .order_by_asc(question::Column::Position)
-                .order_by_asc(question::Column::Id)
-                .all(db)
-                .await?,
-            |q| q.article_id,
-        );
+        let sections = super::article::sections_of(db, &ids).await?;
+        let questions = super::article::questions_of(db, &ids).await?;
         let mut docs = Vec::new();
         for row in &rows {
             let sections = sections.get(&row.id).map_or(&[][..], Vec::as_slice);
@@ -784,15 +768,7 @@ pub async fn rebuild_search(db: &impl ConnectionTrait) -> Result<()> {
         let Some(tail) = rows.last() else { break };
         last = tail.id;
         let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
-        let observations = group(
-            observation::Entity::find()
-                .filter(observation::Column::ProofRecordId.is_in(ids))
-                .order_by_asc(observation::Column::Position)
-                .order_by_asc(observation::Column::Id)
-                .all(db)
-                .await?,
-            |o| o.proof_record_id,
-        );
+        let observations = super::proof_record::observations_of(db, &ids).await?;
         let docs = rows
             .iter()
             .map(|row| search::proof_record_document(row, observations.get(&row.id).map_or(&[][..], Vec::as_slice)))
@@ -800,14 +776,6 @@ pub async fn rebuild_search(db: &impl ConnectionTrait) -> Result<()> {
         search::insert_documents(db, docs).await?;
     }
     Ok(())
-}
-
-fn group<T>(items: Vec<T>, key: impl Fn(&T) -> i32) -> HashMap<i32, Vec<T>> {
-    let mut out: HashMap<i32, Vec<T>> = HashMap::new();
-    for item in items {
-        out.entry(key(&item)).or_default().push(item);
-    }
-    out
 }
 
 /// Every table the database has (the full-text index's own tables excepted), to hold against
