@@ -39,6 +39,8 @@ fn operations(article: &str, record: &str, snippet: &str) -> Vec<(String, Role)>
         (format!("publishSnippet({s}) {{ id }}"), Role::Publisher),
         (format!("unpublishSnippet({s}) {{ id }}"), Role::Publisher),
         (format!("archiveSnippet({s}) {{ id }}"), Role::Publisher),
+        (format!("scheduleSnippet({s}, publishAt: null) {{ id }}"), Role::Publisher),
+        (format!("restoreSnippetRevision({s}, revision: 1) {{ id }}"), Role::Editor),
         ("createCollection(input: { name: \"Matrix Shelf\" }) { slug }".into(), Role::Admin),
         ("updateCollection(slug: \"proof\", expectedVersion: 999, input: { name: \"x\" }) { slug }".into(), Role::Admin),
         ("deleteCollection(slug: \"proof\", expectedVersion: 999)".into(), Role::Admin),
@@ -88,7 +90,7 @@ async fn every_mutation_against_every_role_and_no_token() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 30 * 5);
+    assert_eq!(checked, 32 * 5);
     // Nothing an unauthorised caller tried was written.
     let log = app.data_as(&tokens[4].1, "{ auditLog(first: 100) { edges { node { tokenName } } } }", json!({})).await;
     for edge in log["auditLog"]["edges"].as_array().unwrap() {

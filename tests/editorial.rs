@@ -371,3 +371,38 @@ async fn a_snippet_lists_its_revisions_and_restores_one() {
     let anonymous = anonymous.await;
     assert!(anonymous["data"]["node"].is_null() || anonymous.get("errors").is_some(), "{anonymous}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scheduled_snippet_is_published_when_due_and_not_before() {
+    let app = TestApp::with_demo().await;
+    let editor = app.token("editor", Role::Editor).await;
+    let publisher = app.token("publisher", Role::Publisher).await;
+    let created = app
+        .data_as(
+            &editor,
+            "mutation { createSnippet(input: { proofRecord: \"website-direction\", channel: \"social-posts\", body: \"Scheduled claim.\" }) { id version createdAt } }",
+            json!({}),
+        )
+        .await;
+    let id = created["createSnippet"]["id"].as_str().unwrap().to_string();
+    assert!(created["createSnippet"]["createdAt"].is_string());
+    let public = "{ proofSnippets(channel: \"social-posts\", first: 100) { edges { node { body } } } }";
+    let offered = |page: &Value| page.to_string().contains("Scheduled claim.");
+
+    let at = (chrono::Utc::now() + chrono::Duration::milliseconds(1200)).to_rfc3339();
+    let scheduled = app
+        .data_as(
+            &publisher,
+            "mutation($id: ID!, $at: DateTime) { scheduleSnippet(id: $id, expectedVersion: 1, publishAt: $at) { version publishAt status } }",
+            json!({ "id": id, "at": at }),
+        )
+        .await;
+    assert_eq!(scheduled["scheduleSnippet"]["version"], 2);
+    assert_eq!(scheduled["scheduleSnippet"]["status"], "DRAFT");
+    assert_eq!(backlot::service::scheduler::run_due(&app.db).await.unwrap(), 0, "not due yet");
+    assert!(!offered(&app.data(public, json!({})).await));
+
+    tokio::time::sleep(std::time::Duration::from_millis(1300)).await;
+    assert_eq!(backlot::service::scheduler::run_due(&app.db).await.unwrap(), 1);
+    assert!(offered(&app.data(public, json!({})).await), "published when due");
+}

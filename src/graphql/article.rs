@@ -6,7 +6,6 @@ use entity::{article, article_section};
 
 use super::collection::Collection;
 use super::connection::{Count, CountedConnection, connection, page_request};
-use super::enums::{ContentStatus, OrderDirection};
 use super::loaders::{ArticleSlug, CollectionRow, LinksOf, ProofRecordDoc, QuestionsOf, SectionsOf};
 use super::node::global_id;
 use super::proof_record::ProofRecord;
@@ -15,7 +14,6 @@ use super::staged;
 use crate::error::GqlResult;
 use crate::service::article::{self as service, ArticleCriteria};
 use crate::service::editorial::{self, Articles};
-use crate::service::pagination::SortKey;
 use crate::service::token::Role;
 
 /// One editorial page.
@@ -143,29 +141,9 @@ impl Article {
             })
             .collect())
     }
-    async fn status(&self) -> ContentStatus {
-        self.0.status.into()
-    }
-    async fn published_at(&self) -> Option<DateTime<Utc>> {
-        self.0.published_at
-    }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
-    }
-    /// Bumped by every change; send it back as `expectedVersion` when you update or publish.
-    async fn version(&self) -> i32 {
-        self.0.version
-    }
-    /// When the draft is scheduled to be published (preview token and above).
-    async fn publish_at(&self) -> Option<DateTime<Utc>> {
-        self.0.publish_at
-    }
-    /// Every stored version, newest first (preview token and above).
-    async fn revisions(&self, ctx: &Context<'_>) -> Result<Vec<super::admin::Revision>> {
-        staged::revisions::<Self>(ctx, &self.0.document_id).await
+    #[graphql(flatten)]
+    async fn lifecycle(&self) -> staged::Lifecycle<'_> {
+        staged::StagedObject::lifecycle(self)
     }
 }
 
@@ -181,53 +159,7 @@ pub struct ArticleFilter {
     pub published_before: Option<DateTime<Utc>>,
 }
 
-#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Default)]
-pub enum ArticleOrderField {
-    #[default]
-    PublishedAt,
-    Title,
-}
-
-#[derive(InputObject)]
-pub struct ArticleOrder {
-    field: ArticleOrderField,
-    #[graphql(default)]
-    direction: OrderDirection,
-}
-
-pub(crate) fn article_query(
-    ctx: &Context<'_>,
-    filter: Option<ArticleFilter>,
-    order_by: Option<ArticleOrder>,
-) -> service::ArticleListing {
-    let filter = filter.unwrap_or_default();
-    let (field, direction) = order_by.map(|o| (o.field, o.direction)).unwrap_or_default();
-    service::ArticleListing {
-        visibility: super::visibility(ctx),
-        filter: ArticleCriteria {
-            collection: filter.collection,
-            text: filter.text,
-            published_after: filter.published_after,
-            published_before: filter.published_before,
-        },
-        order_by: match field {
-            ArticleOrderField::PublishedAt => SortKey::PublishedAt,
-            ArticleOrderField::Title => SortKey::Title,
-        },
-        direction: direction.into(),
-    }
-}
-
-pub(crate) async fn article_connection(
-    ctx: &Context<'_>,
-    query: service::ArticleListing,
-    page: crate::service::PageRequest,
-) -> Result<CountedConnection<Article>> {
-    let page = service::list(super::db(ctx), &query, &page).await.gql()?;
-    let rows: Vec<article::Model> = page.items.iter().map(|(_, m)| m.clone()).collect();
-    super::prefetch::articles(ctx, &super::prefetch::connection_nodes(ctx), &rows).await?;
-    Ok(connection(page, Count::Articles(query), Article))
-}
+staged::order_input!(ArticleOrder, ArticleOrderField);
 
 #[derive(Default)]
 pub struct ArticleQuery;
@@ -260,6 +192,36 @@ impl ArticleQuery {
         let query = article_query(ctx, filter, order_by);
         article_connection(ctx, query, page_request(first, after, last, before)).await
     }
+}
+
+pub(crate) fn article_query(
+    ctx: &Context<'_>,
+    filter: Option<ArticleFilter>,
+    order_by: Option<ArticleOrder>,
+) -> service::ArticleListing {
+    let filter = filter.unwrap_or_default();
+    let (order_by, direction) = ArticleOrder::resolve(order_by);
+    service::ArticleListing {
+        visibility: super::visibility(ctx),
+        filter: ArticleCriteria {
+            collection: filter.collection,
+            text: filter.text,
+            published_after: filter.published_after,
+            published_before: filter.published_before,
+        },
+        order_by,
+        direction,
+    }
+}
+
+pub(crate) async fn article_connection(
+    ctx: &Context<'_>,
+    query: service::ArticleListing,
+    page: crate::service::PageRequest,
+) -> Result<CountedConnection<Article>> {
+    let page = service::list(super::db(ctx), &query, &page).await.gql()?;
+    super::prefetch::article_page(ctx, &page).await?;
+    Ok(connection(page, Count::Articles(query), Article))
 }
 
 #[derive(InputObject)]
@@ -339,42 +301,34 @@ impl From<ArticleInput> for service::ArticlePatch {
 }
 
 /// Scheduling through an input field is a publisher's right: an editor setting it is refused, not ignored.
-fn check_publish_at_role(ctx: &Context<'_>, publish_at: &MaybeUndefined<DateTime<Utc>>) -> Result<()> {
+fn check_publish_at_role(ctx: &Context<'_>, input: &ArticleInput) -> Result<()> {
     super::require(ctx, Role::Editor)?;
-    if !publish_at.is_undefined() {
+    if !input.publish_at.is_undefined() {
         super::require_for_field(ctx, Role::Publisher, "publishAt")?;
     }
     Ok(())
 }
 
+staged::staged_mutations! {
+    ArticleMutation for Article {
+        input: ArticleInput,
+        check: check_publish_at_role,
+        create: "createArticle",
+        update: "updateArticle",
+        delete: "deleteArticle",
+        unpublish: "unpublishArticle",
+        archive: "archiveArticle",
+        schedule: "scheduleArticle",
+        restore: "restoreArticleRevision",
+    }
+}
+
+/// An article publishes its own way: optionally with its proof record, in one transaction.
 #[derive(Default)]
-pub struct ArticleMutation;
+pub struct ArticlePublishMutation;
 
 #[Object]
-impl ArticleMutation {
-    /// Creates a DRAFT article (editor).
-    async fn create_article(&self, ctx: &Context<'_>, input: ArticleInput) -> Result<Article> {
-        check_publish_at_role(ctx, &input.publish_at)?;
-        staged::create(ctx, input.into()).await
-    }
-
-    /// Changes the draft (editor). The public keeps seeing the published version until the next publish.
-    async fn update_article(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-        expected_version: i32,
-        input: ArticleInput,
-    ) -> Result<Article> {
-        check_publish_at_role(ctx, &input.publish_at)?;
-        staged::update(ctx, &id, expected_version, input.into()).await
-    }
-
-    /// Deletes the article, draft and published (editor). Returns its ID.
-    async fn delete_article(&self, ctx: &Context<'_>, id: ID, expected_version: i32) -> Result<ID> {
-        staged::delete::<Article>(ctx, id, expected_version).await
-    }
-
+impl ArticlePublishMutation {
     /// Publishes the current draft (publisher). With `withProofRecord`, the paired proof record (its
     /// observations and cleared frames) is published in the same transaction, so the public never sees one without the other.
     async fn publish_article(
@@ -387,37 +341,5 @@ impl ArticleMutation {
         let (who, doc) = staged::target::<Article>(ctx, Role::Publisher, &id)?;
         let db = super::db(ctx);
         Ok(Article(editorial::publish_article(db, &who, &doc, expected_version, with_proof_record).await.gql()?))
-    }
-
-    /// Withdraws the published version; the draft stays (publisher).
-    async fn unpublish_article(&self, ctx: &Context<'_>, id: ID, expected_version: i32) -> Result<Article> {
-        staged::take_down(ctx, &id, expected_version, entity::ContentStatus::Draft).await
-    }
-
-    /// Withdraws the published version and marks the article ARCHIVED (publisher).
-    async fn archive_article(&self, ctx: &Context<'_>, id: ID, expected_version: i32) -> Result<Article> {
-        staged::take_down(ctx, &id, expected_version, entity::ContentStatus::Archived).await
-    }
-
-    /// Publishes the draft at `publishAt`, or cancels the schedule with `null` (publisher).
-    async fn schedule_article(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-        expected_version: i32,
-        publish_at: Option<DateTime<Utc>>,
-    ) -> Result<Article> {
-        staged::schedule(ctx, &id, expected_version, publish_at).await
-    }
-
-    /// Makes an older revision's content the draft again, as a new revision (editor).
-    async fn restore_article_revision(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-        expected_version: i32,
-        revision: i32,
-    ) -> Result<Article> {
-        staged::restore(ctx, &id, expected_version, revision).await
     }
 }

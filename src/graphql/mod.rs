@@ -48,6 +48,7 @@ pub struct QueryRoot(
 #[graphql(name = "Mutation")]
 pub struct MutationRoot(
     article::ArticleMutation,
+    article::ArticlePublishMutation,
     proof_record::ProofRecordMutation,
     snippet::SnippetMutation,
     admin::AdminMutation,

@@ -6,6 +6,8 @@
 use async_graphql::{Context, Lookahead, Result};
 use entity::{article, proof_record};
 
+use crate::service::pagination::Page;
+
 use super::loaders::{
     ArticleSlug, AssetsOf, ChannelsOf, CollectionRow, LinksOf, ObservationsOf, ProofRecordDoc, QuestionsOf, SectionsOf,
     SnippetsOf, prime,
@@ -15,6 +17,20 @@ use super::loaders::{
 pub fn connection_nodes<'a>(ctx: &'a Context<'_>) -> [Lookahead<'a>; 2] {
     let here = ctx.look_ahead();
     [here.field("edges").field("node"), here.field("nodes")]
+}
+
+/// Prefetches for a page of articles about to become a connection.
+pub async fn article_page(ctx: &Context<'_>, page: &Page<article::Model>) -> Result<()> {
+    articles(ctx, &connection_nodes(ctx), &rows_of(page)).await
+}
+
+/// Prefetches for a page of proof records about to become a connection.
+pub async fn proof_record_page(ctx: &Context<'_>, page: &Page<proof_record::Model>) -> Result<()> {
+    proof_records(ctx, &connection_nodes(ctx), &rows_of(page)).await
+}
+
+fn rows_of<M: Clone>(page: &Page<M>) -> Vec<M> {
+    page.items.iter().map(|(_, m)| m.clone()).collect()
 }
 
 fn selects(selections: &[Lookahead<'_>], field: &str) -> bool {

@@ -6,7 +6,7 @@ use entity::{asset, observation, proof_record};
 
 use super::article::Article;
 use super::connection::{Count, CountedConnection, connection, page_request};
-use super::enums::{AssetKind, ContentStatus, ObservationKind, OrderDirection, ReleaseStatus};
+use super::enums::{AssetKind, ObservationKind, ReleaseStatus};
 use super::loaders::{
     ArticlesOfProofRecord, AssetsOf, ChannelRow, ChannelsOf, ObservationsOf, ProofRecordRow, SnippetsOf,
 };
@@ -15,7 +15,6 @@ use super::reuse_channel::ReuseChannel;
 use super::snippet::ProofSnippet;
 use super::staged;
 use crate::error::GqlResult;
-use crate::service::pagination::SortKey;
 use crate::service::proof_record::{self as service, ProofRecordCriteria, shows_from_string};
 
 /// The production record paired with an article.
@@ -157,28 +156,9 @@ impl ProofRecord {
         let rows = super::loader(ctx).load_one(ArticlesOfProofRecord(self.0.document_id.clone())).await?;
         Ok(rows.unwrap_or_default().into_iter().map(Article).collect())
     }
-    async fn status(&self) -> ContentStatus {
-        self.0.status.into()
-    }
-    async fn published_at(&self) -> Option<DateTime<Utc>> {
-        self.0.published_at
-    }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
-    }
-    /// Bumped by every change; send it back as `expectedVersion` when you update or publish.
-    async fn version(&self) -> i32 {
-        self.0.version
-    }
-    async fn publish_at(&self) -> Option<DateTime<Utc>> {
-        self.0.publish_at
-    }
-    /// Every stored version, newest first (preview token and above).
-    async fn revisions(&self, ctx: &Context<'_>) -> Result<Vec<super::admin::Revision>> {
-        staged::revisions::<Self>(ctx, &self.0.document_id).await
+    #[graphql(flatten)]
+    async fn lifecycle(&self) -> staged::Lifecycle<'_> {
+        staged::StagedObject::lifecycle(self)
     }
 }
 
@@ -191,41 +171,7 @@ pub struct ProofRecordFilter {
     text: Option<String>,
 }
 
-#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Default)]
-pub enum ProofRecordOrderField {
-    #[default]
-    PublishedAt,
-    Title,
-}
-
-#[derive(InputObject)]
-pub struct ProofRecordOrder {
-    field: ProofRecordOrderField,
-    #[graphql(default)]
-    direction: OrderDirection,
-}
-
-pub(crate) async fn proof_record_connection(
-    ctx: &Context<'_>,
-    filter: ProofRecordCriteria,
-    order_by: Option<ProofRecordOrder>,
-    page: crate::service::PageRequest,
-) -> Result<CountedConnection<ProofRecord>> {
-    let (field, direction) = order_by.map(|o| (o.field, o.direction)).unwrap_or_default();
-    let query = service::ProofRecordListing {
-        visibility: super::visibility(ctx),
-        filter,
-        order_by: match field {
-            ProofRecordOrderField::PublishedAt => SortKey::PublishedAt,
-            ProofRecordOrderField::Title => SortKey::Title,
-        },
-        direction: direction.into(),
-    };
-    let page = service::list(super::db(ctx), &query, &page).await.gql()?;
-    let rows: Vec<proof_record::Model> = page.items.iter().map(|(_, m)| m.clone()).collect();
-    super::prefetch::proof_records(ctx, &super::prefetch::connection_nodes(ctx), &rows).await?;
-    Ok(connection(page, Count::ProofRecords(query), ProofRecord))
-}
+staged::order_input!(ProofRecordOrder, ProofRecordOrderField);
 
 #[derive(Default)]
 pub struct ProofRecordQuery;
@@ -259,6 +205,19 @@ impl ProofRecordQuery {
         let filter = ProofRecordCriteria { client: f.client, channel: f.channel, text: f.text };
         proof_record_connection(ctx, filter, order_by, page_request(first, after, last, before)).await
     }
+}
+
+pub(crate) async fn proof_record_connection(
+    ctx: &Context<'_>,
+    filter: ProofRecordCriteria,
+    order_by: Option<ProofRecordOrder>,
+    page: crate::service::PageRequest,
+) -> Result<CountedConnection<ProofRecord>> {
+    let (order_by, direction) = ProofRecordOrder::resolve(order_by);
+    let query = service::ProofRecordListing { visibility: super::visibility(ctx), filter, order_by, direction };
+    let page = service::list(super::db(ctx), &query, &page).await.gql()?;
+    super::prefetch::proof_record_page(ctx, &page).await?;
+    Ok(connection(page, Count::ProofRecords(query), ProofRecord))
 }
 
 #[derive(InputObject)]
@@ -341,66 +300,17 @@ impl From<ProofRecordInput> for service::ProofRecordPatch {
     }
 }
 
-#[derive(Default)]
-pub struct ProofRecordMutation;
-
-#[Object]
-impl ProofRecordMutation {
-    /// Creates a DRAFT proof record (editor).
-    async fn create_proof_record(&self, ctx: &Context<'_>, input: ProofRecordInput) -> Result<ProofRecord> {
-        staged::create(ctx, input.into()).await
-    }
-
-    /// Changes the draft (editor); the public keeps the published version until the next publish.
-    async fn update_proof_record(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-        expected_version: i32,
+staged::staged_mutations! {
+    ProofRecordMutation for ProofRecord {
         input: ProofRecordInput,
-    ) -> Result<ProofRecord> {
-        staged::update(ctx, &id, expected_version, input.into()).await
-    }
-
-    /// Deletes the proof record and its snippets (editor). Returns its ID.
-    async fn delete_proof_record(&self, ctx: &Context<'_>, id: ID, expected_version: i32) -> Result<ID> {
-        staged::delete::<ProofRecord>(ctx, id, expected_version).await
-    }
-
-    /// Publishes the draft (publisher).
-    async fn publish_proof_record(&self, ctx: &Context<'_>, id: ID, expected_version: i32) -> Result<ProofRecord> {
-        staged::publish(ctx, &id, expected_version).await
-    }
-
-    /// Withdraws the published version (publisher).
-    async fn unpublish_proof_record(&self, ctx: &Context<'_>, id: ID, expected_version: i32) -> Result<ProofRecord> {
-        staged::take_down(ctx, &id, expected_version, entity::ContentStatus::Draft).await
-    }
-
-    /// Withdraws the published version and marks it ARCHIVED (publisher).
-    async fn archive_proof_record(&self, ctx: &Context<'_>, id: ID, expected_version: i32) -> Result<ProofRecord> {
-        staged::take_down(ctx, &id, expected_version, entity::ContentStatus::Archived).await
-    }
-
-    /// Publishes the draft at `publishAt`, or cancels the schedule with `null` (publisher).
-    async fn schedule_proof_record(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-        expected_version: i32,
-        publish_at: Option<DateTime<Utc>>,
-    ) -> Result<ProofRecord> {
-        staged::schedule(ctx, &id, expected_version, publish_at).await
-    }
-
-    /// Makes an older revision's content the draft again, as a new revision (editor).
-    async fn restore_proof_record_revision(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-        expected_version: i32,
-        revision: i32,
-    ) -> Result<ProofRecord> {
-        staged::restore(ctx, &id, expected_version, revision).await
+        check: staged::editor_input,
+        create: "createProofRecord",
+        update: "updateProofRecord",
+        publish: "publishProofRecord",
+        delete: "deleteProofRecord",
+        unpublish: "unpublishProofRecord",
+        archive: "archiveProofRecord",
+        schedule: "scheduleProofRecord",
+        restore: "restoreProofRecordRevision",
     }
 }

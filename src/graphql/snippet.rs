@@ -1,12 +1,10 @@
 //! Proof snippets and the marketing pull `proofSnippets(channel:)`.
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
-use chrono::{DateTime, Utc};
 use entity::proof_snippet;
 
 use super::article::Article;
 use super::connection::{Count, CountedConnection, connection, page_request};
-use super::enums::ContentStatus;
 use super::loaders::{ArticleDoc, ChannelRow, ProofRecordDoc};
 use super::node::global_id;
 use super::proof_record::ProofRecord;
@@ -16,7 +14,8 @@ use crate::error::{GqlResult, bad_input};
 use crate::service::snippet::SnippetPatch;
 use crate::service::{catalog, snippet};
 
-/// A short, quotable proof claim with its provenance.
+/// A short, quotable proof claim with its provenance. A published snippet is offered publicly only
+/// while its proof record is published too.
 pub struct ProofSnippet(pub proof_snippet::Model);
 
 #[Object]
@@ -42,19 +41,9 @@ impl ProofSnippet {
         let Some(doc) = &self.0.article_document_id else { return Ok(None) };
         Ok(super::loader(ctx).load_one(ArticleDoc(doc.clone())).await?.flatten().map(Article))
     }
-    async fn status(&self) -> ContentStatus {
-        self.0.status.into()
-    }
-    async fn published_at(&self) -> Option<DateTime<Utc>> {
-        self.0.published_at
-    }
-    /// Bumped by every change; send it back as `expectedVersion`.
-    async fn version(&self) -> i32 {
-        self.0.version
-    }
-    /// Every stored version, newest first (preview token and above).
-    async fn revisions(&self, ctx: &Context<'_>) -> Result<Vec<super::admin::Revision>> {
-        staged::revisions::<Self>(ctx, &self.0.document_id).await
+    #[graphql(flatten)]
+    async fn lifecycle(&self) -> staged::Lifecycle<'_> {
+        staged::StagedObject::lifecycle(self)
     }
 }
 
@@ -93,6 +82,7 @@ pub struct ProofSnippetInput {
     article: MaybeUndefined<String>,
     /// Reuse channel slug (required on create); the body must fit its `maxChars`.
     channel: Option<String>,
+    /// The claim; a body longer than the channel's `maxChars` is refused.
     body: Option<String>,
 }
 
@@ -107,51 +97,17 @@ impl From<ProofSnippetInput> for SnippetPatch {
     }
 }
 
-#[derive(Default)]
-pub struct SnippetMutation;
-
-#[Object]
-impl SnippetMutation {
-    /// Creates a DRAFT snippet (editor). A body longer than the channel's `maxChars` is refused.
-    async fn create_snippet(&self, ctx: &Context<'_>, input: ProofSnippetInput) -> Result<ProofSnippet> {
-        staged::create(ctx, input.into()).await
-    }
-
-    async fn update_snippet(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-        expected_version: i32,
+staged::staged_mutations! {
+    SnippetMutation for ProofSnippet {
         input: ProofSnippetInput,
-    ) -> Result<ProofSnippet> {
-        staged::update(ctx, &id, expected_version, input.into()).await
-    }
-
-    async fn delete_snippet(&self, ctx: &Context<'_>, id: ID, expected_version: i32) -> Result<ID> {
-        staged::delete::<ProofSnippet>(ctx, id, expected_version).await
-    }
-
-    /// Publishes the snippet (publisher). It is offered publicly only while its proof record is published too.
-    async fn publish_snippet(&self, ctx: &Context<'_>, id: ID, expected_version: i32) -> Result<ProofSnippet> {
-        staged::publish(ctx, &id, expected_version).await
-    }
-
-    async fn unpublish_snippet(&self, ctx: &Context<'_>, id: ID, expected_version: i32) -> Result<ProofSnippet> {
-        staged::take_down(ctx, &id, expected_version, entity::ContentStatus::Draft).await
-    }
-
-    async fn archive_snippet(&self, ctx: &Context<'_>, id: ID, expected_version: i32) -> Result<ProofSnippet> {
-        staged::take_down(ctx, &id, expected_version, entity::ContentStatus::Archived).await
-    }
-
-    /// Makes an older revision's content the draft again, as a new revision (editor).
-    async fn restore_snippet_revision(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-        expected_version: i32,
-        revision: i32,
-    ) -> Result<ProofSnippet> {
-        staged::restore(ctx, &id, expected_version, revision).await
+        check: staged::editor_input,
+        create: "createSnippet",
+        update: "updateSnippet",
+        publish: "publishSnippet",
+        delete: "deleteSnippet",
+        unpublish: "unpublishSnippet",
+        archive: "archiveSnippet",
+        schedule: "scheduleSnippet",
+        restore: "restoreSnippetRevision",
     }
 }
