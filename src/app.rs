@@ -128,6 +128,8 @@ pub struct AppConfig {
     pub bench: bool,
     /// Publish scheduled drafts this often, as a background task; `None` runs no scheduler.
     pub schedule_interval: Option<Duration>,
+    /// Automatic persisted queries, with `serve`'s manifest and allow-list mode if given.
+    pub persisted: std::sync::Arc<crate::http::persisted::PersistedQueries>,
 }
 
 impl From<&ServeConfig> for AppConfig {
@@ -138,6 +140,7 @@ impl From<&ServeConfig> for AppConfig {
             observe_statements: true,
             bench: config.bench,
             schedule_interval: Some(Duration::from_millis(config.schedule_interval_ms.max(10))),
+            persisted: Default::default(),
         }
     }
 }
@@ -184,7 +187,8 @@ pub fn build(mut db: DatabaseConnection, config: &AppConfig) -> App {
     };
     let cache = response_cache(&db, &config.api);
     let schema = build_schema(db.clone(), config.api.query_limits());
-    let state = AppState { schema, db, settings: config.api, sql_statements, cache };
+    let persisted = config.persisted.clone();
+    let state = AppState { schema, db, settings: config.api, sql_statements, cache, persisted };
     App { router: build_router(state, &config.http), tasks }
 }
 

@@ -1,12 +1,14 @@
 //! The `backlot` command line.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
 
 use crate::config::{DatabaseConfig, LogConfig, ServeConfig};
 use crate::error::CliError;
+use crate::http::persisted::PersistedQueries;
 use crate::import;
 use crate::service::Visibility;
 use crate::service::article::Saved;
@@ -342,6 +344,10 @@ async fn probe_postgres(url: &str) -> Result<(), CliError> {
 async fn serve(url: &str, config: ServeConfig) -> Result<(), CliError> {
     let started = Instant::now();
     crate::http::guard::cors(&config.http.cors_origins).map_err(|message| CliError::Usage { message })?;
+    let persisted = match &config.persisted_queries {
+        Some(path) => PersistedQueries::load_manifest(path).map_err(|message| CliError::Usage { message })?,
+        None => Default::default(),
+    };
     let db = app::connect_and_migrate_for(url, config.api.workload()).await.map_err(CliError::Database)?;
     if config.demo {
         match demo::load(&db).await? {
@@ -383,7 +389,11 @@ async fn serve(url: &str, config: ServeConfig) -> Result<(), CliError> {
         }
         None => None,
     };
-    let application = app::build(db, &app::AppConfig::from(&config));
+    let app_config = app::AppConfig {
+        persisted: Arc::new(PersistedQueries::new(persisted, config.persisted_queries_only)),
+        ..app::AppConfig::from(&config)
+    };
+    let application = app::build(db, &app_config);
     let server = crate::http::server::serve(listener, application.router.clone(), header_timeout, stopped, grace);
     tokio::pin!(server);
     tokio::select! {

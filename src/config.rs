@@ -70,6 +70,12 @@ pub struct ServeConfig {
     pub api: ApiSettings,
     #[command(flatten)]
     pub http: HttpSettings,
+    /// An Apollo persisted query manifest (JSON): its operations are known by their SHA-256 from the start.
+    #[arg(long, env = "BACKLOT_PERSISTED_QUERIES", value_name = "FILE")]
+    pub persisted_queries: Option<std::path::PathBuf>,
+    /// Requests without a token may run only the manifest's operations (an allow-list for production).
+    #[arg(long, env = "BACKLOT_PERSISTED_QUERIES_ONLY", requires = "persisted_queries")]
+    pub persisted_queries_only: bool,
     /// Benchmark aids: serve static JSON bodies at /bench/static/{bytes} (the baseline) and report each
     /// response's SQL statement count in an `x-backlot-sql-statements` header (exact only without concurrency).
     #[arg(long, hide = true)]

@@ -22,6 +22,10 @@ pub mod code {
     pub const RESPONSE_TOO_LARGE: &str = "RESPONSE_TOO_LARGE";
     /// Too many anonymous requests from one address (`--rate-limit-per-minute`); HTTP 429 with Retry-After.
     pub const RATE_LIMITED: &str = "RATE_LIMITED";
+    /// An automatic persisted query's hash this process does not know: send the query text with it once.
+    pub const PERSISTED_QUERY_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
+    /// `--persisted-queries-only`: a request without a token asked for an operation not on the list.
+    pub const PERSISTED_QUERY_NOT_IN_LIST: &str = "PERSISTED_QUERY_NOT_IN_LIST";
 }
 
 pub fn bad_input(field: &str, message: &str) -> async_graphql::Error {

@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::auth::authenticate;
+use super::persisted::{PersistedQueries, Refusal};
 use super::{AppState, GRAPHQL_RESPONSE, JSON, VARY, coded_error, internal_error, problem, respond};
 use crate::cache::{CachedResponse, ResponseCache};
 use crate::config::ApiSettings;
@@ -82,12 +83,7 @@ async fn execute_one(
     mut request: async_graphql::Request,
     budget: &mut Budget,
 ) -> Executed {
-    let request_error = |body: serde_json::Value| {
-        // A request error: no `data` entry; 400 for graphql-response+json, 200 for legacy application/json.
-        let status = if media == GRAPHQL_RESPONSE { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-        Executed { status, body: body.to_string(), has_errors: true }
-    };
-    let refuse = |message: String, code: &str| request_error(json!({ "errors": [coded_error(&message, code)] }));
+    let refuse = |message: String, code: &str| request_error(media, json!({ "errors": [coded_error(&message, code)] }));
     let checked = preflight(&request.query);
     let max = state.settings.max_aliases;
     if checked.aliases > max {
@@ -134,7 +130,7 @@ async fn execute_one(
     }
     finish_errors(&mut response, executed);
     if !executed {
-        return request_error(json!({ "errors": response.errors }));
+        return request_error(media, json!({ "errors": response.errors }));
     }
     crate::graphql::order::in_query_order(&mut response.data, &query, operation_name.as_deref());
     let has_errors = !response.errors.is_empty();
@@ -239,7 +235,7 @@ async fn cached_or_execute(
     media: &'static str,
     headers: &HeaderMap,
     key: Vec<u8>,
-    request: impl FnOnce() -> Result<async_graphql::Request, String>,
+    request: impl FnOnce() -> Result<async_graphql::Request, Refusal>,
 ) -> Response {
     let cache = state.cache.as_ref().filter(|_| !headers.contains_key(header::AUTHORIZATION));
     if let Some(cache) = cache
@@ -250,7 +246,7 @@ async fn cached_or_execute(
     let stamp = cache.and_then(|c| c.stamp());
     let request = match request() {
         Ok(r) => r,
-        Err(message) => return problem(StatusCode::BAD_REQUEST, media, &message),
+        Err(refusal) => return refused(media, refusal),
     };
     let before = state.sql_statements.as_ref().map(|c| c.load(Ordering::Relaxed));
     let executed = execute_one(state, media, None, request, &mut Budget::new(&state.settings)).await;
@@ -353,31 +349,61 @@ fn preflight(query: &str) -> Preflight {
     out
 }
 
-/// Parses a GraphQL-over-HTTP parameter object, naming the parameter that is wrong.
-fn request_from_params(params: serde_json::Map<String, serde_json::Value>) -> Result<async_graphql::Request, String> {
+/// Parses a GraphQL-over-HTTP parameter object, naming the parameter that is wrong. The query text may
+/// come from a persisted query (`extensions.persistedQuery`); `anonymous` requests are bound by the
+/// allow-list when the server has one.
+fn request_from_params(
+    params: serde_json::Map<String, serde_json::Value>,
+    persisted: &PersistedQueries,
+    anonymous: bool,
+) -> Result<async_graphql::Request, Refusal> {
+    let malformed = |m: &str| Refusal::Malformed(m.to_string());
     let query = match params.get("query") {
-        Some(serde_json::Value::String(q)) => q.clone(),
-        Some(_) => return Err("query: must be a string".into()),
-        None => return Err("query: is required".into()),
+        Some(serde_json::Value::String(q)) => Some(q.as_str()),
+        None | Some(serde_json::Value::Null) => None,
+        Some(_) => return Err(malformed("query: must be a string")),
     };
-    let mut request = async_graphql::Request::new(query);
+    let extensions = match params.get("extensions") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(e @ serde_json::Value::Object(_)) => Some(e),
+        Some(_) => return Err(malformed("extensions: must be an object")),
+    };
+    let mut request = async_graphql::Request::new(persisted.resolve(query, extensions, anonymous)?);
     match params.get("operationName") {
         None | Some(serde_json::Value::Null) => {}
         Some(serde_json::Value::String(name)) => request = request.operation_name(name.clone()),
-        Some(_) => return Err("operationName: must be a string".into()),
+        Some(_) => return Err(malformed("operationName: must be a string")),
     }
     match params.get("variables") {
         None | Some(serde_json::Value::Null) => {}
         Some(v @ serde_json::Value::Object(_)) => {
             request = request.variables(async_graphql::Variables::from_json(v.clone()));
         }
-        Some(_) => return Err("variables: must be an object".into()),
-    }
-    match params.get("extensions") {
-        None | Some(serde_json::Value::Null) | Some(serde_json::Value::Object(_)) => {}
-        Some(_) => return Err("extensions: must be an object".into()),
+        Some(_) => return Err(malformed("variables: must be an object")),
     }
     Ok(request)
+}
+
+/// The answer to a request whose parameters were refused before it ran.
+fn refused(media: &'static str, refusal: Refusal) -> Response {
+    let (message, code) = match refusal {
+        Refusal::Malformed(message) => return problem(StatusCode::BAD_REQUEST, media, &message),
+        // The message is what Apollo clients look for before resending the query text.
+        Refusal::NotFound => ("PersistedQueryNotFound", code::PERSISTED_QUERY_NOT_FOUND),
+        Refusal::NotInList => (
+            "this server runs only the operations of its persisted query list for requests without a token; \
+             send one of them by its extensions.persistedQuery.sha256Hash",
+            code::PERSISTED_QUERY_NOT_IN_LIST,
+        ),
+    };
+    let executed = request_error(media, json!({ "errors": [coded_error(message, code)] }));
+    respond(executed.status, media, None, executed.body)
+}
+
+/// A request error: no `data` entry; 400 for graphql-response+json, 200 for legacy application/json.
+fn request_error(media: &'static str, body: serde_json::Value) -> Executed {
+    let status = if media == GRAPHQL_RESPONSE { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    Executed { status, body: body.to_string(), has_errors: true }
 }
 
 pub(super) async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
@@ -396,9 +422,9 @@ pub(super) async fn post(State(state): State<AppState>, headers: HeaderMap, body
     if anonymous && state.cache.is_some() && body.first() == Some(&b'{') {
         let key = cache_key(media, "POST", &body);
         return cached_or_execute(&state, media, &headers, key, || match serde_json::from_slice(&body) {
-            Ok(serde_json::Value::Object(params)) => request_from_params(params),
-            Ok(_) => Err("the body must be a JSON object (or an array of them)".into()),
-            Err(e) => Err(format!("the body is not valid JSON: {e}")),
+            Ok(serde_json::Value::Object(params)) => request_from_params(params, &state.persisted, true),
+            Ok(_) => Err(Refusal::Malformed("the body must be a JSON object (or an array of them)".into())),
+            Err(e) => Err(Refusal::Malformed(format!("the body is not valid JSON: {e}"))),
         })
         .await;
     }
@@ -407,17 +433,19 @@ pub(super) async fn post(State(state): State<AppState>, headers: HeaderMap, body
         Err(response) => return response,
     };
     match serde_json::from_slice::<serde_json::Value>(&body) {
-        Ok(serde_json::Value::Object(params)) => match request_from_params(params) {
-            Ok(request) => {
-                let before = state.sql_statements.as_ref().map(|c| c.load(Ordering::Relaxed));
-                let mut budget = Budget::new(&state.settings);
-                let executed = execute_one(&state, media, principal.as_ref(), request, &mut budget).await;
-                let mut response = respond(executed.status, media, principal.as_ref(), executed.body);
-                with_statement_count(&state, before, &mut response);
-                response
+        Ok(serde_json::Value::Object(params)) => {
+            match request_from_params(params, &state.persisted, principal.is_none()) {
+                Ok(request) => {
+                    let before = state.sql_statements.as_ref().map(|c| c.load(Ordering::Relaxed));
+                    let mut budget = Budget::new(&state.settings);
+                    let executed = execute_one(&state, media, principal.as_ref(), request, &mut budget).await;
+                    let mut response = respond(executed.status, media, principal.as_ref(), executed.body);
+                    with_statement_count(&state, before, &mut response);
+                    response
+                }
+                Err(refusal) => refused(media, refusal),
             }
-            Err(message) => problem(StatusCode::BAD_REQUEST, media, &message),
-        },
+        }
         Ok(serde_json::Value::Array(batch)) => {
             let max = state.settings.max_batch;
             if batch.is_empty() || batch.len() > max {
@@ -429,9 +457,12 @@ pub(super) async fn post(State(state): State<AppState>, headers: HeaderMap, body
                 let serde_json::Value::Object(params) = item else {
                     return problem(StatusCode::BAD_REQUEST, media, &format!("batch[{i}]: must be a JSON object"));
                 };
-                match request_from_params(params) {
+                match request_from_params(params, &state.persisted, principal.is_none()) {
                     Ok(r) => requests.push(r),
-                    Err(message) => return problem(StatusCode::BAD_REQUEST, media, &format!("batch[{i}].{message}")),
+                    Err(Refusal::Malformed(message)) => {
+                        return problem(StatusCode::BAD_REQUEST, media, &format!("batch[{i}].{message}"));
+                    }
+                    Err(refusal) => return refused(media, refusal),
                 }
             }
             // The operations share one budget: time, response size and query cost.
@@ -499,9 +530,11 @@ pub(super) async fn get(
         Ok(p) => p,
         Err(message) => return problem(StatusCode::BAD_REQUEST, media, &message),
     };
-    let request = match request_from_params(params) {
+    // Whether a token came is all the allow-list needs here: a bad token is refused below either way.
+    let anonymous = !headers.contains_key(header::AUTHORIZATION);
+    let request = match request_from_params(params, &state.persisted, anonymous) {
         Ok(r) => r,
-        Err(message) => return problem(StatusCode::BAD_REQUEST, media, &message),
+        Err(refusal) => return refused(media, refusal),
     };
     if is_mutation(&request) {
         let mut response = problem(StatusCode::METHOD_NOT_ALLOWED, media, "mutations must be sent with POST");

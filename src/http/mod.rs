@@ -25,6 +25,7 @@ mod graphql;
 pub mod guard;
 pub mod metrics;
 pub mod observe;
+pub mod persisted;
 mod router;
 pub mod server;
 
@@ -39,6 +40,8 @@ pub struct AppState {
     pub sql_statements: Option<Arc<std::sync::atomic::AtomicU64>>,
     /// Public responses, when caching is on.
     pub cache: Option<Arc<ResponseCache>>,
+    /// Automatic persisted queries and the optional allow-list.
+    pub persisted: Arc<persisted::PersistedQueries>,
 }
 
 impl axum::extract::FromRef<AppState> for DatabaseConnection {
