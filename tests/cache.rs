@@ -83,9 +83,14 @@ impl Drop for Served {
 }
 
 fn serve(url: &str) -> Served {
+    serve_with(url, &[])
+}
+
+fn serve_with(url: &str, extra: &[&str]) -> Served {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let child = Command::new(env!("CARGO_BIN_EXE_backlot"))
         .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", url])
+        .args(extra)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -139,5 +144,40 @@ async fn another_process_stops_serving_a_stale_page_within_a_second_of_a_write()
         }
         assert!(acknowledged.elapsed() < Duration::from_secs(1), "the other process kept serving the stale page");
         std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// On PostgreSQL a write reaches the other processes by LISTEN/NOTIFY, not by the poll: with the poll
+/// an hour apart, the other process still drops its stale page at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgresql_another_process_hears_of_a_write_without_polling() {
+    let app = TestApp::with_demo().await;
+    if app.backend != "postgres" {
+        return;
+    }
+    let out = app.cli(&["token", "create", "--name", "pub", "--role", "publisher"]);
+    let token = String::from_utf8_lossy(&out.stdout).lines().last().unwrap().to_string();
+    let writer = serve(&app.url);
+    let reader = serve_with(&app.url, &["--cache-poll-ms", "3600000"]);
+    // The first poll runs at start-up; give the listener its moment to subscribe too.
+    std::thread::sleep(Duration::from_millis(300));
+    let before = post(reader.1, None, THESIS);
+    assert_eq!(post(reader.1, None, THESIS), before, "warm and cached");
+    let draft = post(writer.1, Some(&token), r#"{"query":"{ article(slug: \"website-direction\") { id version } }"}"#);
+    let (id, version) = (&draft["data"]["article"]["id"], draft["data"]["article"]["version"].as_i64().unwrap());
+    let update = json!({ "query": "mutation($id: ID!, $v: Int!) { updateArticle(id: $id, expectedVersion: $v, input: { thesis: \"Heard by notification.\" }) { version } }", "variables": { "id": id, "v": version } });
+    let updated = post(writer.1, Some(&token), &update.to_string());
+    let publish = json!({ "query": "mutation($id: ID!, $v: Int!) { publishArticle(id: $id, expectedVersion: $v) { version } }", "variables": { "id": id, "v": updated["data"]["updateArticle"]["version"] } });
+    let published = post(writer.1, Some(&token), &publish.to_string());
+    assert!(published.get("errors").is_none(), "{published}");
+    let acknowledged = Instant::now();
+    loop {
+        let now = post(reader.1, None, THESIS);
+        if now["data"]["article"]["thesis"] == "Heard by notification." {
+            break;
+        }
+        // The target is well under 100 ms; the bound leaves room for a loaded CI machine.
+        assert!(acknowledged.elapsed() < Duration::from_millis(500), "no notification reached the other process");
+        std::thread::sleep(Duration::from_millis(5));
     }
 }

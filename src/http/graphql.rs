@@ -252,7 +252,7 @@ async fn cached_or_execute(
     let executed = execute_one(state, media, None, request, &mut Budget::new(&state.settings)).await;
     let mut response = match (cache, stamp) {
         (Some(cache), Some(stamp)) if executed.status == StatusCode::OK && !executed.has_errors => {
-            let entry = cache.put(key, stamp, Bytes::from(executed.body));
+            let entry = cache.put(key, stamp, Bytes::from(executed.body), None);
             from_cache(cache, &entry, media, headers)
         }
         _ => respond(executed.status, media, None, executed.body),

@@ -12,9 +12,20 @@ static LOCAL_WRITES: AtomicU64 = AtomicU64::new(0);
 /// The poll statement, recognisable so statement counters can leave it out.
 pub const POLL_SQL: &str = "SELECT generation FROM content_generation WHERE id = 1";
 
-/// Called inside each write transaction.
+/// The PostgreSQL notification channel a write announces its new generation on (delivered at commit).
+pub const CHANNEL: &str = "backlot_content";
+
+/// Called inside each write transaction. On PostgreSQL the same statement notifies the listening
+/// processes, at commit and only then.
 pub async fn bump(db: &impl ConnectionTrait) -> Result<()> {
-    db.execute_unprepared("UPDATE content_generation SET generation = generation + 1 WHERE id = 1").await?;
+    let sql = match db.get_database_backend() {
+        DbBackend::Postgres => concat!(
+            "WITH bumped AS (UPDATE content_generation SET generation = generation + 1 WHERE id = 1 RETURNING generation) ",
+            "SELECT pg_notify('backlot_content', generation::text) FROM bumped"
+        ),
+        _ => "UPDATE content_generation SET generation = generation + 1 WHERE id = 1",
+    };
+    db.execute_unprepared(sql).await?;
     Ok(())
 }
 
