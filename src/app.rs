@@ -8,7 +8,6 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 
 use crate::cache::ResponseCache;
 use crate::config::{ApiSettings, HttpSettings, ServeConfig};
-use crate::graphql::build_schema;
 use crate::http::{AppState, build_router};
 
 /// SQLite URLs get `mode=rwc` so a fresh clone creates its database file on first run.
@@ -128,6 +127,10 @@ pub struct AppConfig {
     pub bench: bool,
     /// Publish scheduled drafts this often, as a background task; `None` runs no scheduler.
     pub schedule_interval: Option<Duration>,
+    /// Run the webhook delivery worker with these settings; `None` sends nothing (events still queue).
+    pub webhooks: Option<crate::service::webhook_delivery::DeliverySettings>,
+    /// Whether `createWebhook` accepts URLs of internal addresses (`--webhook-allow-private`).
+    pub webhook_allow_private: bool,
 }
 
 impl From<&ServeConfig> for AppConfig {
@@ -138,6 +141,8 @@ impl From<&ServeConfig> for AppConfig {
             observe_statements: true,
             bench: config.bench,
             schedule_interval: Some(Duration::from_millis(config.schedule_interval_ms.max(10))),
+            webhooks: Some(config.webhooks.delivery()),
+            webhook_allow_private: config.webhooks.webhook_allow_private,
         }
     }
 }
@@ -164,6 +169,9 @@ pub fn build(mut db: DatabaseConnection, config: &AppConfig) -> App {
     if let Some(interval) = config.schedule_interval {
         tasks.push(crate::service::scheduler::spawn(db.clone(), interval));
     }
+    if let Some(settings) = &config.webhooks {
+        tasks.push(crate::service::webhook_delivery::spawn(db.clone(), settings.clone()));
+    }
     // The callback must be set before the pool is shared with the schema and the cache.
     let sql_statements = if config.bench {
         let counter = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
@@ -183,7 +191,8 @@ pub fn build(mut db: DatabaseConnection, config: &AppConfig) -> App {
         None
     };
     let cache = response_cache(&db, &config.api);
-    let schema = build_schema(db.clone(), config.api.query_limits());
+    let webhook_policy = crate::graphql::webhook::Policy { allow_private: config.webhook_allow_private };
+    let schema = crate::graphql::build_schema_with(db.clone(), config.api.query_limits(), webhook_policy);
     let state = AppState { schema, db, settings: config.api, sql_statements, cache };
     App { router: build_router(state, &config.http), tasks }
 }

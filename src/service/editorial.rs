@@ -66,6 +66,7 @@ pub async fn publish_article(
                 .proof_record_document_id
                 .ok_or_else(|| ServiceError::bad_input("withProofRecord", "this article has no paired proof record"))?;
             staged::publish_with::<ProofRecords>(txn, &actor, &record).await?;
+            super::events::staged::<Articles>(txn, super::events::Change::Published, &id).await?;
             staged::log::<Articles>(txn, &actor, "publishArticle", &id).await?;
             staged::draft::<Articles>(txn, &id).await
         })
