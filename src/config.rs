@@ -211,6 +211,10 @@ pub struct WebhookSettings {
     /// How often to look for webhook deliveries that are due, in milliseconds.
     #[arg(long, env = "BACKLOT_WEBHOOK_POLL_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..))]
     pub webhook_poll_ms: u64,
+    /// Seconds a process holds the deliveries it claimed; those of a process that died are sent by another
+    /// (or the restarted one) after this. Keep it above the 10 s request timeout.
+    #[arg(long, env = "BACKLOT_WEBHOOK_LEASE_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub webhook_lease_seconds: u64,
 }
 
 impl WebhookSettings {
@@ -220,7 +224,7 @@ impl WebhookSettings {
             retry_schedule: self.webhook_retry_schedule.0.clone(),
             pause_after: self.webhook_pause_after,
             poll_interval: std::time::Duration::from_millis(self.webhook_poll_ms),
-            ..Default::default()
+            lease: std::time::Duration::from_secs(self.webhook_lease_seconds),
         }
     }
 }

@@ -26,6 +26,8 @@ struct ReceiverState {
     secret: Option<String>,
     /// Answer 500 to this many requests first.
     fail_first: usize,
+    /// Hold this many requests first for 5 s, then answer 500 (a sender killed meanwhile never sees it).
+    stall_first: usize,
     requests: usize,
     bad_signatures: usize,
     /// Verified deliveries: (webhook-id, body).
@@ -49,8 +51,16 @@ async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> (StatusCode, &'static str) {
+    let stall = {
+        let mut s = state.lock().unwrap();
+        s.requests += 1;
+        s.requests <= s.stall_first
+    };
+    if stall {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        return (StatusCode::INTERNAL_SERVER_ERROR, "stalled");
+    }
     let mut s = state.lock().unwrap();
-    s.requests += 1;
     if s.requests <= s.fail_first {
         return (StatusCode::INTERNAL_SERVER_ERROR, "not yet");
     }
@@ -89,7 +99,11 @@ impl Receiver {
     async fn wait_for(&self, count: usize) -> Vec<(String, Value)> {
         let started = Instant::now();
         while self.verified().len() < count {
-            assert!(started.elapsed() < Duration::from_secs(15), "only {} of {count} deliveries", self.verified().len());
+            assert!(
+                started.elapsed() < Duration::from_secs(15),
+                "only {} of {count} deliveries",
+                self.verified().len()
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         tokio::time::sleep(Duration::from_millis(400)).await;
@@ -151,8 +165,9 @@ impl Hooks {
 
     /// Creates an article and publishes it; returns its ID.
     async fn publish_new(&self, title: &str) -> String {
-        let created =
-            self.data("mutation($t: String!) { createArticle(input: { title: $t }) { id version } }", json!({ "t": title })).await;
+        let created = self
+            .data("mutation($t: String!) { createArticle(input: { title: $t }) { id version } }", json!({ "t": title }))
+            .await;
         let id = created["createArticle"]["id"].clone();
         self.data(
             "mutation($id: ID!, $v: Int!) { publishArticle(id: $id, expectedVersion: $v) { version } }",
@@ -236,10 +251,7 @@ async fn a_publish_is_delivered_once_signed_with_the_entity_and_its_purge_keys()
 
     // An unpublish is the other subscribed type; nothing else is queued for this webhook.
     hooks
-        .data(
-            "mutation($id: ID!) { unpublishArticle(id: $id, expectedVersion: 2) { version } }",
-            json!({ "id": id }),
-        )
+        .data("mutation($id: ID!) { unpublishArticle(id: $id, expectedVersion: 2) { version } }", json!({ "id": id }))
         .await;
     let got = receiver.wait_for(2).await;
     assert_eq!(got.len(), 2);
@@ -262,7 +274,8 @@ async fn a_receiver_failing_twice_gets_exactly_one_success_after_the_retries() {
     let deliveries = hooks.deliveries(&webhook).await;
     assert_eq!(deliveries[0]["status"], "SUCCEEDED");
     assert_eq!(deliveries[0]["attemptCount"], 3);
-    let statuses: Vec<&Value> = deliveries[0]["attempts"].as_array().unwrap().iter().map(|a| &a["httpStatus"]).collect();
+    let statuses: Vec<&Value> =
+        deliveries[0]["attempts"].as_array().unwrap().iter().map(|a| &a["httpStatus"]).collect();
     assert_eq!(statuses, [&json!(500), &json!(500), &json!(200)]);
     assert_eq!(deliveries[0]["attempts"][0]["responseExcerpt"], "not yet");
     assert!(deliveries[0]["attempts"][0]["error"].as_str().is_some_and(|e| e.contains("500")));
@@ -290,14 +303,18 @@ async fn deliveries_that_keep_failing_are_marked_failed_then_pause_the_webhook_a
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert_eq!(delivery["attemptCount"], 3, "the first attempt and the two retries of the schedule");
-    let state = hooks.data("query($id: ID!) { webhook(id: $id) { state pausedReason } }", json!({ "id": webhook })).await;
+    let state =
+        hooks.data("query($id: ID!) { webhook(id: $id) { state pausedReason } }", json!({ "id": webhook })).await;
     assert_eq!(state["webhook"]["state"], "PAUSED");
     assert!(state["webhook"]["pausedReason"].as_str().is_some_and(|r| r.contains("automatically")), "{state}");
 
     // Redelivered while paused: it waits. Resumed: it goes, once.
     receiver.set(|s| s.fail_first = 0);
     let again = hooks
-        .data("mutation($id: ID!) { redeliverWebhookDelivery(id: $id) { status attemptCount } }", json!({ "id": delivery["id"] }))
+        .data(
+            "mutation($id: ID!) { redeliverWebhookDelivery(id: $id) { status attemptCount } }",
+            json!({ "id": delivery["id"] }),
+        )
         .await;
     assert_eq!(again["redeliverWebhookDelivery"]["status"], "PENDING");
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -314,7 +331,8 @@ async fn a_rolled_back_write_leaves_no_event() {
     let receiver = Receiver::start().await;
     let hooks = Hooks::new().await;
     let webhook = hooks.subscribe(&receiver, &["article.published"]).await;
-    let created = hooks.data("mutation { createArticle(input: { title: \"Lonely Page\" }) { id version } }", json!({})).await;
+    let created =
+        hooks.data("mutation { createArticle(input: { title: \"Lonely Page\" }) { id version } }", json!({})).await;
     let (id, version) = (&created["createArticle"]["id"], &created["createArticle"]["version"]);
     // The article is published, and its event written, before the missing proof record fails the write.
     let failed = hooks
@@ -325,10 +343,7 @@ async fn a_rolled_back_write_leaves_no_event() {
         .await;
     assert_eq!(error_code(&failed), "BAD_USER_INPUT", "{failed}");
     let stale = hooks
-        .gql(
-            "mutation($id: ID!) { publishArticle(id: $id, expectedVersion: 99) { status } }",
-            json!({ "id": id }),
-        )
+        .gql("mutation($id: ID!) { publishArticle(id: $id, expectedVersion: 99) { status } }", json!({ "id": id }))
         .await;
     assert_eq!(error_code(&stale), "CONFLICT", "{stale}");
     assert!(hooks.deliveries(&webhook).await.is_empty(), "no event from a rolled-back write");
@@ -352,7 +367,8 @@ async fn schedule_scheduled_publish_archive_and_delete_each_record_their_event()
     let hooks = Hooks::new().await;
     let all = ["article.scheduled", "article.published", "article.archived", "article.deleted"];
     let webhook = hooks.subscribe(&receiver, &all).await;
-    let created = hooks.data("mutation { createArticle(input: { title: \"Timed Page\" }) { id version } }", json!({})).await;
+    let created =
+        hooks.data("mutation { createArticle(input: { title: \"Timed Page\" }) { id version } }", json!({})).await;
     let id = created["createArticle"]["id"].clone();
     let at = (chrono::Utc::now() + chrono::Duration::milliseconds(300)).to_rfc3339();
     hooks
@@ -363,7 +379,9 @@ async fn schedule_scheduled_publish_archive_and_delete_each_record_their_event()
         .await;
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(backlot::service::scheduler::run_due(&hooks.app.db).await.expect("scheduler"), 1);
-    hooks.data("mutation($id: ID!) { archiveArticle(id: $id, expectedVersion: 3) { version } }", json!({ "id": id })).await;
+    hooks
+        .data("mutation($id: ID!) { archiveArticle(id: $id, expectedVersion: 3) { version } }", json!({ "id": id }))
+        .await;
     hooks.data("mutation($id: ID!) { deleteArticle(id: $id, expectedVersion: 4) }", json!({ "id": id })).await;
 
     let mut deliveries = hooks.deliveries(&webhook).await;
@@ -414,9 +432,11 @@ async fn internal_urls_and_unknown_events_are_refused() {
         let message = body["errors"][0]["message"].as_str().unwrap();
         assert!(message.starts_with("url: ") && message.contains("--webhook-allow-private"), "{message}");
     }
-    let body = app.graphql_as(&admin, create, json!({ "url": "ftp://example.com/", "events": ["article.published"] })).await;
+    let body =
+        app.graphql_as(&admin, create, json!({ "url": "ftp://example.com/", "events": ["article.published"] })).await;
     assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
-    let body = app.graphql_as(&admin, create, json!({ "url": "http://127.0.0.1:9/", "events": ["article.exploded"] })).await;
+    let body =
+        app.graphql_as(&admin, create, json!({ "url": "http://127.0.0.1:9/", "events": ["article.exploded"] })).await;
     let message = body["errors"][0]["message"].as_str().unwrap();
     assert!(message.starts_with("events: ") && message.contains("article.published, "), "{message}");
     // Not for editors.
@@ -444,7 +464,10 @@ async fn the_worker_refuses_to_deliver_to_an_internal_address_without_the_flag()
         assert!(started.elapsed() < Duration::from_secs(15), "no attempt");
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    assert!(attempt["error"].as_str().is_some_and(|e| e.starts_with("refused") && e.contains("127.0.0.1")), "{attempt}");
+    assert!(
+        attempt["error"].as_str().is_some_and(|e| e.starts_with("refused") && e.contains("127.0.0.1")),
+        "{attempt}"
+    );
     assert_eq!(attempt["httpStatus"], Value::Null);
     assert_eq!(receiver.state.lock().unwrap().requests, 0, "nothing reached the receiver");
 }
@@ -456,7 +479,8 @@ async fn the_cli_creates_lists_and_deletes_webhooks_and_never_lists_the_secret()
     assert_eq!(out.status.code(), Some(2), "refused without --allow-private");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("--url") && stderr.contains("--webhook-allow-private"), "{stderr}");
-    let out = app.cli(&["webhook", "create", "--url", "http://example.com/", "--events", "article.nope", "--allow-private"]);
+    let out =
+        app.cli(&["webhook", "create", "--url", "http://example.com/", "--events", "article.nope", "--allow-private"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("import.completed"), "lists the valid types");
 
@@ -493,7 +517,7 @@ impl Serve {
     fn start(app: &TestApp) -> Serve {
         let mut child = Command::new(env!("CARGO_BIN_EXE_backlot"))
             .args(["serve", "--listen", "127.0.0.1:0", "--webhook-allow-private", "--webhook-poll-ms", "20"])
-            .args(["--webhook-retry-schedule", "100ms,200ms"])
+            .args(["--webhook-retry-schedule", "100ms,200ms", "--webhook-lease-seconds", "1"])
             .env("DATABASE_URL", &app.url)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
@@ -550,4 +574,28 @@ async fn two_serve_processes_deliver_each_event_exactly_once() {
     ids.dedup();
     assert_eq!(ids.len(), EVENTS, "each event once");
     assert_eq!(got.len(), EVENTS, "and nothing twice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivery_claimed_by_a_killed_serve_is_sent_by_the_next_once_its_lease_ends() {
+    let receiver = Receiver::start().await;
+    receiver.set(|s| s.stall_first = 1);
+    let hooks = Hooks::new().await;
+    hooks.subscribe(&receiver, &["article.published"]).await;
+    hooks.publish_new("Interrupted Page").await;
+
+    let mut first = Serve::start(&hooks.app);
+    let started = Instant::now();
+    while receiver.state.lock().unwrap().requests == 0 {
+        assert!(started.elapsed() < Duration::from_secs(15), "the first serve never sent");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // kill -9 while its request is in flight: it records nothing, its claim stays until the lease ends.
+    first.0.kill().expect("kill -9");
+    first.0.wait().expect("wait");
+    let _second = Serve::start(&hooks.app);
+    let got = receiver.wait_for(1).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].1["entity"]["slug"], "interrupted-page");
+    assert_eq!(receiver.state.lock().unwrap().requests, 2, "the killed attempt and the one that succeeded");
 }

@@ -209,16 +209,10 @@ impl WebhookMutation {
     async fn create_webhook(&self, ctx: &Context<'_>, input: CreateWebhookInput) -> Result<WebhookWithSecret> {
         let who = admin(ctx)?;
         let policy = ctx.data_opt::<Policy>().copied().unwrap_or_default();
-        let (model, secret) = service::create(
-            super::db(ctx),
-            &who,
-            &input.url,
-            &input.events,
-            input.description,
-            policy.allow_private,
-        )
-        .await
-        .gql()?;
+        let (model, secret) =
+            service::create(super::db(ctx), &who, &input.url, &input.events, input.description, policy.allow_private)
+                .await
+                .gql()?;
         Ok(WebhookWithSecret { webhook: Webhook(model), secret })
     }
 

@@ -282,10 +282,8 @@ async fn describe(db: &impl ConnectionTrait, kind: ContentKind, document_id: &st
             }))
         }
         ContentKind::Snippet => {
-            let rows = proof_snippet::Entity::find()
-                .filter(proof_snippet::Column::DocumentId.eq(document_id))
-                .all(db)
-                .await?;
+            let rows =
+                proof_snippet::Entity::find().filter(proof_snippet::Column::DocumentId.eq(document_id)).all(db).await?;
             let (published, draft) = pick(&rows, |r| r.stage);
             let Some(shown) = published.clone().or(draft.clone()) else { return Ok(None) };
             let version = draft.as_ref().map_or(shown.version, |d| d.version);

@@ -9,10 +9,10 @@ use sea_orm::sea_query::{Expr, ExprTrait, Func, SelectStatement};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Select};
 
 use super::article::{ArticleDraft, ArticlePatch};
+use super::events::{self, Change};
 use super::pagination::{CursorKind, Ordering, SortKey, SortValue};
 use super::proof_record::{ProofRecordDraft, ProofRecordPatch};
 use super::snippet::{SnippetDraft, SnippetPatch};
-use super::events::{self, Change};
 use super::{Result, ServiceError, SortDirection, Visibility, audit, now, revision};
 
 /// Which kind of staged document: the runtime tag for the scheduler's mixed list of due documents.

@@ -9,8 +9,8 @@ use base64::engine::general_purpose::STANDARD;
 use entity::{webhook, webhook_attempt, webhook_delivery, webhook_event};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 
 use super::events::EVENT_TYPES;
@@ -254,7 +254,10 @@ pub async fn delete(db: &DatabaseConnection, actor: &str, id: i32) -> Result<()>
                     .exec(txn)
                     .await?;
             }
-            webhook_delivery::Entity::delete_many().filter(webhook_delivery::Column::WebhookId.eq(id)).exec(txn).await?;
+            webhook_delivery::Entity::delete_many()
+                .filter(webhook_delivery::Column::WebhookId.eq(id))
+                .exec(txn)
+                .await?;
             webhook::Entity::delete_by_id(id).exec(txn).await?;
             audit::record(txn, &actor, "deleteWebhook", ENTITY, &id.to_string(), None).await?;
             Ok(())
@@ -284,10 +287,7 @@ async fn with_events(
 ) -> Result<Vec<(webhook_delivery::Model, webhook_event::Model)>> {
     let ids: Vec<String> = rows.iter().map(|d| d.event_id.clone()).collect();
     let events = webhook_event::Entity::find().filter(webhook_event::Column::Id.is_in(ids)).all(db).await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|d| events.iter().find(|e| e.id == d.event_id).cloned().map(|e| (d, e)))
-        .collect())
+    Ok(rows.into_iter().filter_map(|d| events.iter().find(|e| e.id == d.event_id).cloned().map(|e| (d, e))).collect())
 }
 
 /// A delivery's attempts, oldest first.
