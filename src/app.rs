@@ -178,7 +178,10 @@ pub fn build(mut db: DatabaseConnection, config: &AppConfig) -> App {
         let hook = counter.clone();
         db.set_metric_callback(move |info| {
             // The cache's generation poll runs on a timer, not for any request.
-            if !info.statement.sql.starts_with(crate::service::generation::POLL_SQL) {
+            let sql = &info.statement.sql;
+            if !sql.starts_with(crate::service::generation::POLL_SQL)
+                && !sql.starts_with(crate::service::webhook_delivery::DUE_SQL)
+            {
                 hook.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 crate::http::observe::count_statement();
             }
