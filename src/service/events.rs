@@ -15,8 +15,8 @@ use entity::{
 use sea_orm::{ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 use serde_json::{Value, json};
 
-use super::staged::{ContentKind, Staged};
-use super::{Result, now};
+use super::staged::{self, Articles, ContentKind, ProofRecords, Staged};
+use super::{Result, Visibility, now};
 
 /// Every event type a subscription may ask for.
 pub const EVENT_TYPES: [&str; 17] = [
@@ -266,11 +266,10 @@ async fn describe(db: &impl ConnectionTrait, kind: ContentKind, document_id: &st
             let mut purge = vec![format!("proof-record:{}", shown.slug), "proof-records".into(), "search".into()];
             purge.extend(channel_keys(db, shown.id).await?);
             // An article page shows its paired proof record.
-            let pages: Vec<String> = article::Entity::find()
+            let pages: Vec<String> = staged::visible::<Articles>(Visibility::Public)
                 .select_only()
                 .column(article::Column::Slug)
                 .filter(article::Column::ProofRecordDocumentId.eq(document_id))
-                .filter(article::Column::Stage.eq(Stage::Published))
                 .into_tuple()
                 .all(db)
                 .await?;
@@ -288,11 +287,10 @@ async fn describe(db: &impl ConnectionTrait, kind: ContentKind, document_id: &st
             let Some(shown) = published.clone().or(draft.clone()) else { return Ok(None) };
             let version = draft.as_ref().map_or(shown.version, |d| d.version);
             let mut purge = vec![format!("snippet:{document_id}"), "snippets".into()];
-            let record: Option<String> = proof_record::Entity::find()
+            let record: Option<String> = staged::visible::<ProofRecords>(Visibility::Public)
                 .select_only()
                 .column(proof_record::Column::Slug)
                 .filter(proof_record::Column::DocumentId.eq(&shown.proof_record_document_id))
-                .filter(proof_record::Column::Stage.eq(Stage::Published))
                 .into_tuple()
                 .one(db)
                 .await?;
