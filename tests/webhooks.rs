@@ -599,3 +599,89 @@ async fn a_delivery_claimed_by_a_killed_serve_is_sent_by_the_next_once_its_lease
     assert_eq!(got[0].1["entity"]["slug"], "interrupted-page");
     assert_eq!(receiver.state.lock().unwrap().requests, 2, "the killed attempt and the one that succeeded");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_withdrawn_release_and_a_proof_record_publish_record_their_events() {
+    let receiver = Receiver::start().await;
+    let hooks = Hooks::new().await;
+    backlot::demo::load(&hooks.app.db).await.expect("demo loads").expect("empty database");
+    let webhook = hooks.subscribe(&receiver, &["asset.release_changed", "proof_record.published"]).await;
+    let draft_query = format!(
+        r#"{{ article(slug: "{}") {{ proofRecord {{ id slug version
+        assets {{ id url kind alt caption credit width height shows release capturedAt }} }} }} }}"#,
+        common::ORIGINAL_SLUG
+    );
+    let draft = hooks.data(&draft_query, json!({})).await;
+    let record = draft["article"]["proofRecord"].clone();
+    let frame = record["assets"].as_array().unwrap().iter().find(|a| a["release"] == "CLEARED").unwrap().clone();
+    let set_release = |release: &'static str| {
+        let (hooks, draft_query, frame) = (&hooks, draft_query.clone(), frame.clone());
+        async move {
+            let draft = hooks.data(&draft_query, json!({})).await;
+            let record = &draft["article"]["proofRecord"];
+            let mut assets = record["assets"].as_array().unwrap().clone();
+            for asset in &mut assets {
+                asset.as_object_mut().unwrap().remove("id");
+                if asset["url"] == frame["url"] {
+                    asset["release"] = json!(release);
+                }
+            }
+            let mutation = "mutation($id: ID!, $v: Int!, $assets: [AssetInput!]!) {
+                updateProofRecord(id: $id, expectedVersion: $v, input: { assets: $assets }) { id version } }";
+            let variables = json!({ "id": record["id"], "v": record["version"], "assets": assets });
+            hooks.data(mutation, variables).await["updateProofRecord"].clone()
+        }
+    };
+    set_release("DENIED").await;
+    // Already withheld from the public: no second event.
+    let updated = set_release("DENIED").await;
+    let deliveries = hooks.deliveries(&webhook).await;
+    assert_eq!(deliveries.len(), 1, "{deliveries:#?}");
+    let payload = &deliveries[0]["payload"];
+    assert_eq!(payload["type"], "asset.release_changed");
+    assert_eq!(payload["entity"]["type"], "Asset");
+    assert_eq!(payload["entity"]["id"], frame["id"], "the frame's GraphQL ID");
+    assert_eq!(payload["release"], "DENIED");
+    let purge = payload["purge"].to_string();
+    for key in
+        [format!("proof-record:{}", record["slug"].as_str().unwrap()), format!("article:{}", common::ORIGINAL_SLUG)]
+    {
+        assert!(purge.contains(&key), "purge has {key}: {purge}");
+    }
+
+    hooks
+        .data(
+            "mutation($id: ID!, $v: Int!) { publishProofRecord(id: $id, expectedVersion: $v) { version } }",
+            json!({ "id": updated["id"], "v": updated["version"] }),
+        )
+        .await;
+    let deliveries = hooks.deliveries(&webhook).await;
+    assert_eq!(deliveries.len(), 2);
+    assert_eq!(deliveries[0]["eventType"], "proof_record.published");
+    assert_eq!(deliveries[0]["payload"]["entity"]["type"], "ProofRecord");
+    assert!(deliveries[0]["payload"]["purge"].to_string().contains("channel:"), "its reuse channels");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_secret_signs_the_next_deliveries_and_a_deleted_webhook_gets_none() {
+    let receiver = Receiver::start().await;
+    let hooks = Hooks::new().await;
+    let webhook = hooks.subscribe(&receiver, &["article.published"]).await;
+    let rotated =
+        hooks.data("mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret } }", json!({ "id": webhook })).await;
+    let secret = rotated["rotateWebhookSecret"]["secret"].as_str().unwrap().to_string();
+    let old = receiver.state.lock().unwrap().secret.clone().unwrap();
+    assert!(secret.starts_with("whsec_") && secret != old);
+    receiver.set(|s| s.secret = Some(secret));
+    hooks.publish_new("Rotated Page").await;
+    let _worker = worker(&hooks.app, fast(true));
+    assert_eq!(receiver.wait_for(1).await.len(), 1, "verified with the new secret");
+
+    let deleted = hooks.data("mutation($id: ID!) { deleteWebhook(id: $id) }", json!({ "id": webhook })).await;
+    assert_eq!(deleted["deleteWebhook"], webhook.as_str());
+    hooks.publish_new("Unheard Page").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(receiver.verified().len(), 1, "nothing for a deleted webhook");
+    let gone = hooks.data("query($id: ID!) { webhook(id: $id) { id } }", json!({ "id": webhook })).await;
+    assert_eq!(gone["webhook"], Value::Null);
+}
