@@ -30,7 +30,10 @@ fn new_secret() -> Result<String> {
     let mut bytes = [0u8; 32];
     ring::rand::SystemRandom::new()
         .fill(&mut bytes)
-        .map_err(|_| ServiceError::Conflict("the system random number generator failed; try again".into()))?;
+        // Reported as an internal error (logged, with a reference for the client), like a failing database.
+        .map_err(|_| {
+            ServiceError::Database(sea_orm::DbErr::Custom("the system random number generator failed".into()))
+        })?;
     Ok(format!("whsec_{}", STANDARD.encode(bytes)))
 }
 
@@ -107,8 +110,12 @@ pub async fn check_target(url: &str, allow_private: bool) -> std::result::Result
         }
         return Ok(Target { url: parsed, pinned: None });
     }
-    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), port))
+    // A resolver that never answers must not hold a request or the worker past the delivery timeout.
+    let lookup =
+        tokio::time::timeout(super::webhook_delivery::REQUEST_TIMEOUT, tokio::net::lookup_host((host.as_str(), port)));
+    let addrs: Vec<SocketAddr> = lookup
         .await
+        .map_err(|_| format!("host {host:?} did not resolve in time"))?
         .map_err(|e| format!("host {host:?} does not resolve ({e})"))?
         .collect();
     // Every answer must pass: an attacker's DNS may mix a public address with an internal one.
