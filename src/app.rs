@@ -8,7 +8,6 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 
 use crate::cache::ResponseCache;
 use crate::config::{ApiSettings, HttpSettings, ServeConfig};
-use crate::graphql::build_schema;
 use crate::http::{AppState, build_router};
 
 /// SQLite URLs get `mode=rwc` so a fresh clone creates its database file on first run.
@@ -130,6 +129,10 @@ pub struct AppConfig {
     pub schedule_interval: Option<Duration>,
     /// Automatic persisted queries, with `serve`'s manifest and allow-list mode if given.
     pub persisted: std::sync::Arc<crate::http::persisted::PersistedQueries>,
+    /// Run the webhook delivery worker with these settings; `None` sends nothing (events still queue).
+    pub webhooks: Option<crate::service::webhook_delivery::DeliverySettings>,
+    /// Whether `createWebhook` accepts URLs of internal addresses (`--webhook-allow-private`).
+    pub webhook_allow_private: bool,
 }
 
 impl From<&ServeConfig> for AppConfig {
@@ -141,6 +144,8 @@ impl From<&ServeConfig> for AppConfig {
             bench: config.bench,
             schedule_interval: Some(Duration::from_millis(config.schedule_interval_ms.max(10))),
             persisted: Default::default(),
+            webhooks: Some(config.webhooks.delivery()),
+            webhook_allow_private: config.webhooks.webhook_allow_private,
         }
     }
 }
@@ -167,13 +172,19 @@ pub fn build(mut db: DatabaseConnection, config: &AppConfig) -> App {
     if let Some(interval) = config.schedule_interval {
         tasks.push(crate::service::scheduler::spawn(db.clone(), interval));
     }
+    if let Some(settings) = &config.webhooks {
+        tasks.push(crate::service::webhook_delivery::spawn(db.clone(), settings.clone()));
+    }
     // The callback must be set before the pool is shared with the schema and the cache.
     let sql_statements = if config.bench {
         let counter = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
         let hook = counter.clone();
         db.set_metric_callback(move |info| {
             // The cache's generation poll runs on a timer, not for any request.
-            if !info.statement.sql.starts_with(crate::service::generation::POLL_SQL) {
+            let sql = &info.statement.sql;
+            if !sql.starts_with(crate::service::generation::POLL_SQL)
+                && !sql.starts_with(crate::service::webhook_delivery::DUE_SQL)
+            {
                 hook.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 crate::http::observe::count_statement();
             }
@@ -186,7 +197,8 @@ pub fn build(mut db: DatabaseConnection, config: &AppConfig) -> App {
         None
     };
     let cache = response_cache(&db, &config.api);
-    let schema = build_schema(db.clone(), config.api.query_limits());
+    let webhook_policy = crate::graphql::webhook::Policy { allow_private: config.webhook_allow_private };
+    let schema = crate::graphql::build_schema_with(db.clone(), config.api.query_limits(), webhook_policy);
     let persisted = config.persisted.clone();
     let state = AppState { schema, db, settings: config.api, sql_statements, cache, persisted };
     App { router: build_router(state, &config.http), tasks }

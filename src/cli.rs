@@ -41,7 +41,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Serve GraphQL at /graphql (GraphiQL in a browser), /healthz, /readyz and /metrics.
-    Serve(ServeConfig),
+    Serve(Box<ServeConfig>),
     /// Import plain-text pages: files, or every .txt file in a directory. Articles are DRAFT unless --publish.
     ///
     /// With --bundle FILE instead, restore a bundle written by `backlot export` into an empty database (either
@@ -100,6 +100,9 @@ pub enum Command {
     /// Manage API tokens (the secret is printed once, on the last line of `token create`).
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage webhooks (the signing secret is printed once, on the last line of `webhook create`).
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
 }
 
 /// `backlot help import`: the page format in brief; docs/import-format.md is the full description.
@@ -149,6 +152,35 @@ pub enum TokenCommand {
     },
 }
 
+#[derive(Subcommand, Debug)]
+pub enum WebhookCommand {
+    /// Subscribe a URL to event types and print its signing secret (whsec_...) once.
+    #[command(after_help = "Event types: article.published, article.unpublished, article.archived, article.deleted, \
+article.scheduled, the same for proof_record.* and snippet.*, asset.release_changed, import.completed.\n\n\
+Example:\n  backlot webhook create --url https://example.com/hooks/backlot --events article.published,article.unpublished")]
+    Create {
+        /// Where to POST events (http or https).
+        #[arg(long)]
+        url: String,
+        /// Event types, comma-separated.
+        #[arg(long, value_delimiter = ',', required = true)]
+        events: Vec<String>,
+        /// A note for whoever reads `webhook list`.
+        #[arg(long)]
+        description: Option<String>,
+        /// Accept a URL of a loopback, private or link-local address (local development).
+        #[arg(long, env = "BACKLOT_WEBHOOK_ALLOW_PRIVATE")]
+        allow_private: bool,
+    },
+    /// List webhooks (never their secrets).
+    List,
+    /// Delete a webhook and its deliveries.
+    Delete {
+        /// The webhook's ID, as `webhook list` shows it.
+        id: i32,
+    },
+}
+
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     let url = cli.database.database_url;
     if !matches!(cli.command, Command::Schema) {
@@ -175,13 +207,57 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             let db = app::connect_and_migrate_for(&url, app::Workload::Bulk).await.map_err(CliError::Database)?;
             crate::bundle::export(&db, out.as_deref()).await
         }
-        Command::Serve(config) => serve(&url, config).await,
+        Command::Serve(config) => serve(&url, *config).await,
         Command::Generate { articles, seed, draft_percent, pages, slugs_out } => {
             generate(&url, articles, seed, draft_percent.min(100), pages, slugs_out).await
         }
         Command::Token(command) => {
             let db = app::connect_and_migrate(&url).await.map_err(CliError::Database)?;
             token_command(&db, command).await
+        }
+        Command::Webhook(command) => {
+            let db = app::connect_and_migrate(&url).await.map_err(CliError::Database)?;
+            webhook_command(&db, command).await
+        }
+    }
+}
+
+async fn webhook_command(db: &sea_orm::DatabaseConnection, command: WebhookCommand) -> Result<(), CliError> {
+    use crate::service::webhook;
+    match command {
+        WebhookCommand::Create { url, events, description, allow_private } => {
+            let created = webhook::create(db, "cli", &url, &events, description, allow_private).await;
+            let (model, secret) = created.map_err(|e| match e {
+                crate::service::ServiceError::BadInput { field, message } => {
+                    CliError::Usage { message: format!("--{field} {message}") }
+                }
+                other => other.into(),
+            })?;
+            println!(
+                "created webhook {} for {} ({}); keep the secret below, it is not shown again:",
+                model.id, model.url, model.events
+            );
+            println!("{secret}");
+            Ok(())
+        }
+        WebhookCommand::List => {
+            println!("{:<6} {:<8} {:<40} {:<50} DESCRIPTION", "ID", "STATE", "URL", "EVENTS");
+            for w in webhook::list(db).await? {
+                println!(
+                    "{:<6} {:<8} {:<40} {:<50} {}",
+                    w.id,
+                    w.state,
+                    w.url,
+                    w.events,
+                    w.paused_reason.as_deref().or(w.description.as_deref()).unwrap_or("-")
+                );
+            }
+            Ok(())
+        }
+        WebhookCommand::Delete { id } => {
+            webhook::delete(db, "cli", id).await?;
+            println!("deleted webhook {id}");
+            Ok(())
         }
     }
 }

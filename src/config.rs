@@ -76,6 +76,8 @@ pub struct ServeConfig {
     /// Requests without a token may run only the manifest's operations (an allow-list for production).
     #[arg(long, env = "BACKLOT_PERSISTED_QUERIES_ONLY", requires = "persisted_queries")]
     pub persisted_queries_only: bool,
+    #[command(flatten)]
+    pub webhooks: WebhookSettings,
     /// Benchmark aids: serve static JSON bodies at /bench/static/{bytes} (the baseline) and report each
     /// response's SQL statement count in an `x-backlot-sql-statements` header (exact only without concurrency).
     #[arg(long, hide = true)]
@@ -196,4 +198,64 @@ impl ApiSettings {
     pub fn query_limits(&self) -> QueryLimits {
         QueryLimits { max_depth: self.max_depth, max_complexity: self.max_complexity }
     }
+}
+
+/// The webhook delivery worker's settings (`serve`).
+#[derive(clap::Args, Debug, Clone)]
+pub struct WebhookSettings {
+    /// Allow webhook URLs that are or resolve to loopback, private, link-local or metadata addresses (local
+    /// development and tests); refused by default.
+    #[arg(long, env = "BACKLOT_WEBHOOK_ALLOW_PRIVATE")]
+    pub webhook_allow_private: bool,
+    /// Waits before each retry of a failed webhook delivery (each gets up to 20% jitter); after the last the
+    /// delivery is marked failed. Units: ms, s, m, h, d.
+    #[arg(long, env = "BACKLOT_WEBHOOK_RETRY_SCHEDULE", default_value = "5s,5m,30m,2h,5h,10h", value_parser = duration_list)]
+    pub webhook_retry_schedule: DurationList,
+    /// Pause a webhook automatically once all its deliveries have failed for this long.
+    #[arg(long, env = "BACKLOT_WEBHOOK_PAUSE_AFTER", default_value = "3d", value_parser = duration)]
+    pub webhook_pause_after: std::time::Duration,
+    /// How often to look for webhook deliveries that are due, in milliseconds.
+    #[arg(long, env = "BACKLOT_WEBHOOK_POLL_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..))]
+    pub webhook_poll_ms: u64,
+    /// Seconds a process holds the deliveries it claimed; those of a process that died are sent by another
+    /// (or the restarted one) after this. Keep it above the 10 s request timeout.
+    #[arg(long, env = "BACKLOT_WEBHOOK_LEASE_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub webhook_lease_seconds: u64,
+}
+
+impl WebhookSettings {
+    pub fn delivery(&self) -> crate::service::webhook_delivery::DeliverySettings {
+        crate::service::webhook_delivery::DeliverySettings {
+            allow_private: self.webhook_allow_private,
+            retry_schedule: self.webhook_retry_schedule.0.clone(),
+            pause_after: self.webhook_pause_after,
+            poll_interval: std::time::Duration::from_millis(self.webhook_poll_ms),
+            lease: std::time::Duration::from_secs(self.webhook_lease_seconds),
+        }
+    }
+}
+
+/// Durations separated by commas (`5s,5m,30m`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DurationList(pub Vec<std::time::Duration>);
+
+fn duration_list(text: &str) -> Result<DurationList, String> {
+    text.split(',').map(str::trim).filter(|t| !t.is_empty()).map(duration).collect::<Result<_, _>>().map(DurationList)
+}
+
+/// A duration such as `250ms`, `5s`, `30m`, `2h` or `3d`.
+pub fn duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number.parse().map_err(|_| format!("{text:?} must be a number and a unit: 250ms, 5s, 30m, 2h, 3d"))?;
+    let millis = match unit {
+        "ms" => 1,
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return Err(format!("{text:?} needs a unit: ms, s, m, h or d")),
+    };
+    n.checked_mul(millis).map(std::time::Duration::from_millis).ok_or_else(|| format!("{text:?} is too long"))
 }

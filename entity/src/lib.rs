@@ -20,5 +20,9 @@ pub mod question;
 pub mod reuse_channel;
 pub mod revision;
 pub mod search_document;
+pub mod webhook;
+pub mod webhook_attempt;
+pub mod webhook_delivery;
+pub mod webhook_event;
 
 pub use enums::{AssetKind, ContentStatus, ObservationKind, ReleaseStatus, Stage};

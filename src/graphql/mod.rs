@@ -17,6 +17,7 @@ pub mod reuse_channel;
 pub mod search;
 pub mod snippet;
 mod staged;
+pub mod webhook;
 
 use async_graphql::{Context, EmptySubscription, MergedObject, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
@@ -42,6 +43,7 @@ pub struct QueryRoot(
     search::SearchQuery,
     node::NodeQuery,
     admin::AdminQuery,
+    webhook::WebhookQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -52,6 +54,7 @@ pub struct MutationRoot(
     proof_record::ProofRecordMutation,
     snippet::SnippetMutation,
     admin::AdminMutation,
+    webhook::WebhookMutation,
 );
 
 fn builder(limits: QueryLimits) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
@@ -65,7 +68,12 @@ fn builder(limits: QueryLimits) -> SchemaBuilder<QueryRoot, MutationRoot, EmptyS
 
 /// The schema that `serve` and the tests run.
 pub fn build_schema(db: DatabaseConnection, limits: QueryLimits) -> BacklotSchema {
-    builder(limits).data(db).finish()
+    build_schema_with(db, limits, webhook::Policy::default())
+}
+
+/// [`build_schema`] with the webhook policy `serve` was started with.
+pub fn build_schema_with(db: DatabaseConnection, limits: QueryLimits, webhooks: webhook::Policy) -> BacklotSchema {
+    builder(limits).data(db).data(webhooks).finish()
 }
 
 /// The SDL that `backlot schema` prints and `schema.graphql` holds.

@@ -114,7 +114,12 @@ async fn write_batch(
         }
         outcomes[i] = Some(outcome);
     }
-    Ok(outcomes.into_iter().map(|o| o.unwrap_or_else(|| Err(not_written()))).collect())
+    let outcomes: Vec<Result<ImportOutcome>> =
+        outcomes.into_iter().map(|o| o.unwrap_or_else(|| Err(not_written()))).collect();
+    let written: Vec<(String, String, bool)> =
+        outcomes.iter().flatten().map(|o| (o.document_id.clone(), o.slug.clone(), o.public)).collect();
+    crate::service::events::import_completed(txn, &written).await?;
+    Ok(outcomes)
 }
 
 /// Slug → why, for the drafts an editor changed after the importer last wrote them: the newest revision

@@ -62,6 +62,7 @@ pub async fn publish_article(
         Box::pin(async move {
             staged::claim_unchanged::<Articles>(txn, &actor, &id, expected).await?;
             let published = staged::copy_to_published::<Articles>(txn, &id).await?;
+            super::events::staged::<Articles>(txn, super::events::Change::Published, &id).await?;
             let record = published
                 .proof_record_document_id
                 .ok_or_else(|| ServiceError::bad_input("withProofRecord", "this article has no paired proof record"))?;

@@ -9,6 +9,7 @@ pub(crate) mod bulk;
 pub mod bundle;
 pub mod catalog;
 pub mod editorial;
+pub mod events;
 pub mod generation;
 pub mod pagination;
 pub mod proof_record;
@@ -19,6 +20,8 @@ pub mod search;
 pub mod snippet;
 pub mod staged;
 pub mod token;
+pub mod webhook;
+pub mod webhook_delivery;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use entity::Stage;

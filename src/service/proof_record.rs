@@ -667,6 +667,7 @@ async fn withhold_withdrawn_frames(db: &impl ConnectionTrait, draft: &proof_reco
         if frames.is_empty() {
             continue;
         }
+        super::events::asset_release_changed(db, &published, &frames, release).await?;
         asset::Entity::update_many()
             .col_expr(asset::Column::Release, sea_orm::sea_query::Expr::value(release))
             .filter(asset::Column::ProofRecordId.eq(published.id))

@@ -9,6 +9,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, Func, SelectStatement};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Select};
 
 use super::article::{ArticleDraft, ArticlePatch};
+use super::events::{self, Change};
 use super::pagination::{CursorKind, Ordering, SortKey, SortValue};
 use super::proof_record::{ProofRecordDraft, ProofRecordPatch};
 use super::snippet::{SnippetDraft, SnippetPatch};
@@ -366,6 +367,7 @@ pub async fn delete<D: Staged>(
     expected: i32,
 ) -> Result<()> {
     claim::<D>(db, document_id, expected).await?;
+    events::staged::<D>(db, Change::Deleted, document_id).await?;
     let ids: Vec<i32> =
         D::Entity::find().filter(D::col(Col::DocumentId).eq(document_id)).all(db).await?.iter().map(D::id).collect();
     D::delete_rows(db, ids).await?;
@@ -428,6 +430,7 @@ pub async fn publish<D: Staged>(
 ) -> Result<Row<D>> {
     claim_unchanged::<D>(db, actor, document_id, expected).await?;
     copy_to_published::<D>(db, document_id).await?;
+    events::staged::<D>(db, Change::Published, document_id).await?;
     log::<D>(db, actor, &format!("publish{}", D::ACTION), document_id).await?;
     draft::<D>(db, document_id).await
 }
@@ -436,6 +439,7 @@ pub async fn publish<D: Staged>(
 pub async fn publish_with<D: Staged>(db: &impl ConnectionTrait, actor: &Actor, document_id: &str) -> Result<()> {
     copy_to_published::<D>(db, document_id).await?;
     bump::<D>(db, actor, document_id).await?;
+    events::staged::<D>(db, Change::Published, document_id).await?;
     log::<D>(db, actor, &format!("publish{}", D::ACTION), document_id).await
 }
 
@@ -470,6 +474,7 @@ pub async fn take_down<D: Staged>(
     status: ContentStatus,
 ) -> Result<Row<D>> {
     claim_unchanged::<D>(db, actor, document_id, expected).await?;
+    events::staged::<D>(db, Change::taken_down(status), document_id).await?;
     remove_published::<D>(db, document_id, status).await?;
     let action = if status == ContentStatus::Archived { "archive" } else { "unpublish" };
     log::<D>(db, actor, &format!("{action}{}", D::ACTION), document_id).await?;
@@ -490,6 +495,9 @@ pub async fn schedule<D: Staged>(
     }
     claim_unchanged::<D>(db, actor, document_id, expected).await?;
     draft_rows::<D>(document_id).col_expr(D::col(Col::PublishAt), Expr::value(at)).exec(db).await?;
+    if at.is_some() {
+        events::staged::<D>(db, Change::Scheduled, document_id).await?;
+    }
     let action = if at.is_some() { "schedule" } else { "unschedule" };
     log::<D>(db, actor, action, document_id).await?;
     draft::<D>(db, document_id).await
@@ -520,6 +528,7 @@ pub async fn publish_if_due<D: Staged>(db: &impl ConnectionTrait, document_id: &
     if let Some(version) = current_version::<D>(db, document_id).await? {
         revision::record_same_content(db, D::REVISION_TYPE, document_id, version, &scheduler.0).await?;
     }
+    events::staged::<D>(db, Change::Published, document_id).await?;
     log::<D>(db, &scheduler, "scheduledPublish", document_id).await?;
     Ok(true)
 }
