@@ -12,6 +12,7 @@ pub mod editorial;
 pub mod generation;
 pub mod pagination;
 pub mod proof_record;
+pub mod provenance;
 pub mod question;
 pub mod revision;
 pub mod scheduler;
