@@ -458,3 +458,39 @@ async fn the_demo_has_one_stale_snippet() {
     assert!(!public.contains("recorded live"), "{public}");
     assert!(public.contains("Launch week"), "{public}");
 }
+
+/// The migration recounts existing snippets in grapheme clusters and makes hiring materials require a credit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_migration_recounts_existing_snippets() {
+    use migration::MigratorTrait;
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+    use sea_orm::{ConnectionTrait, EntityTrait};
+
+    let app = TestApp::with_demo().await;
+    let snippet = entity::proof_snippet::Entity::find().one(&app.db).await.unwrap().unwrap();
+    // Schema changes on one connection of its own, as `backlot migrate` makes them.
+    let mut options = sea_orm::ConnectOptions::new(app.url.clone());
+    options.max_connections(1);
+    let db = sea_orm::Database::connect(options).await.unwrap();
+    migration::Migrator::down(&db, Some(1)).await.expect("roll back the provenance migration");
+    // As the previous release stored it: counted in code points.
+    let body = "Cre\u{0300}me bru\u{0302}le\u{0301}e \u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}";
+    let stored = Query::update()
+        .table(Alias::new("proof_snippets"))
+        .value(Alias::new("body"), body)
+        .value(Alias::new("char_count"), body.chars().count() as i32)
+        .and_where(Expr::col(Alias::new("document_id")).eq(snippet.document_id.as_str()))
+        .to_owned();
+    let backend = db.get_database_backend();
+    db.execute_raw(backend.build(&stored)).await.unwrap();
+    migration::Migrator::up(&db, None).await.expect("migrate again");
+
+    let rows = entity::proof_snippet::Entity::find().all(&db).await.unwrap();
+    let recounted: Vec<i32> =
+        rows.iter().filter(|r| r.document_id == snippet.document_id).map(|r| r.char_count).collect();
+    assert_eq!(body.chars().count(), 21);
+    assert_eq!(recounted, vec![14; recounted.len()], "{rows:?}");
+    assert!(!recounted.is_empty());
+    let hiring = entity::reuse_channel::Entity::find().all(&db).await.unwrap();
+    assert!(hiring.iter().all(|c| c.requires_credit == (c.slug == "hiring-materials")));
+}
