@@ -377,6 +377,18 @@ async fn char_count_counts_what_a_reader_sees() {
         )
         .await;
     assert_eq!(data["createSnippet"], json!({ "fits": false, "overflowBy": 6 }));
+
+    // Asking about another channel is batched: a page of snippets costs what one does.
+    let list = |first: i32| {
+        format!(
+            r#"{{ proofSnippets(channel: "social-posts", first: {first}) {{ nodes {{ fits(channel: "tiny") overflowBy(channel: "tiny") own: fits }} }} }}"#
+        )
+    };
+    let (one, one_statements) = desk.app.count_statements(desk.app.data_as(&desk.editor, &list(1), json!({}))).await;
+    let (all, all_statements) = desk.app.count_statements(desk.app.data_as(&desk.editor, &list(100), json!({}))).await;
+    assert_eq!(one["proofSnippets"]["nodes"].as_array().unwrap().len(), 1);
+    assert_eq!(all["proofSnippets"]["nodes"].as_array().unwrap().len(), 4);
+    assert_eq!(one_statements, all_statements);
 }
 
 /// Hiring materials require a credit line: a snippet without one is refused there, and a channel that starts

@@ -7,7 +7,7 @@ use entity::proof_snippet;
 use super::article::{Article, ArticleSection};
 use super::connection::{Count, CountedConnection, connection, page_request};
 use super::enums::ContentStatus;
-use super::loaders::{ArticleDoc, ChannelRow, ObservationsOf, ProofRecordDoc, QuestionsOf, SectionsOf};
+use super::loaders::{ArticleDoc, ChannelRow, ChannelSlug, ObservationsOf, ProofRecordDoc, QuestionsOf, SectionsOf};
 use super::node::global_id;
 use super::proof_record::{Observation, ProofRecord};
 use super::question::Question;
@@ -167,7 +167,7 @@ impl ProofSnippet {
     ) -> Result<Option<entity::reuse_channel::Model>> {
         match slug {
             None => Ok(super::loader(ctx).load_one(ChannelRow(self.0.channel_id)).await?.flatten()),
-            Some(slug) => match catalog::channel_by_slug(super::db(ctx), &slug).await.gql()? {
+            Some(slug) => match super::loader(ctx).load_one(ChannelSlug(slug.clone())).await?.flatten() {
                 Some(found) => Ok(Some(found)),
                 None => Err(bad_input("channel", &format!("no reuse channel has the slug {slug:?}"))),
             },

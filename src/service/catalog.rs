@@ -122,6 +122,10 @@ pub async fn channel_by_slug(db: &impl ConnectionTrait, slug: &str) -> Result<Op
     Ok(reuse_channel::Entity::find().filter(reuse_channel::Column::Slug.eq(slug)).one(db).await?)
 }
 
+pub async fn channels_by_slugs(db: &impl ConnectionTrait, slugs: &[String]) -> Result<Vec<reuse_channel::Model>> {
+    Ok(reuse_channel::Entity::find().filter(reuse_channel::Column::Slug.is_in(slugs.iter().cloned())).all(db).await?)
+}
+
 pub async fn channels_by_ids(db: &impl ConnectionTrait, ids: &[i32]) -> Result<Vec<reuse_channel::Model>> {
     Ok(reuse_channel::Entity::find().filter(reuse_channel::Column::Id.is_in(ids.iter().copied())).all(db).await?)
 }
