@@ -15,7 +15,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoA
 use sha2::{Digest, Sha256};
 
 use super::article::ArticleDraft;
-use super::proof_record::ProofRecordDraft;
+use super::proof_record::{ObservationInput, ProofRecordDraft};
 use super::snippet::SnippetDraft;
 use super::staged::{self, Actor, Snippets};
 use super::{Result, ServiceError, now, transaction};
@@ -81,9 +81,15 @@ pub fn positions_from_string(text: Option<&str>) -> Vec<i32> {
     text.unwrap_or_default().split(',').filter_map(|p| p.trim().parse().ok()).collect()
 }
 
+/// A fingerprint of the listed fields (named explicitly, so a field added to a draft type later does not
+/// change every fingerprint and stale every snippet).
 fn digest(value: &impl serde::Serialize) -> String {
     let bytes = serde_json::to_vec(value).unwrap_or_default();
     Sha256::digest(&bytes).iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+fn observation_text(o: &ObservationInput) -> impl serde::Serialize + '_ {
+    (o.kind, &o.title, &o.detail)
 }
 
 /// The record's quoted parts: `Some(fingerprint)`, or `None` for a part that no longer exists.
@@ -98,7 +104,7 @@ fn record_parts(quote: &Quote, record: &ProofRecordDraft) -> BTreeMap<String, Op
             &record.summary,
             &record.captured_on,
             &record.location,
-            &record.observations,
+            record.observations.iter().map(observation_text).collect::<Vec<_>>(),
         );
         return BTreeMap::from([("record".to_string(), Some(digest(&text)))]);
     }
@@ -107,7 +113,7 @@ fn record_parts(quote: &Quote, record: &ProofRecordDraft) -> BTreeMap<String, Op
         .iter()
         .map(|&p| {
             let found = usize::try_from(p).ok().and_then(|i| record.observations.get(i));
-            (format!("observation:{p}"), found.map(digest))
+            (format!("observation:{p}"), found.map(|o| digest(&observation_text(o))))
         })
         .collect()
 }
@@ -120,11 +126,11 @@ fn article_parts(quote: &Quote, article: Option<ArticleContent<'_>>) -> BTreeMap
             let i = a.question_ids.iter().position(|q| q == id)?;
             a.draft.questions.get(i)
         });
-        parts.insert(format!("question:{id}"), found.map(digest));
+        parts.insert(format!("question:{id}"), found.map(|q| digest(&(&q.question, &q.answer))));
     }
     if let Some(p) = quote.section {
         let found = article.and_then(|a| usize::try_from(p).ok().and_then(|i| a.draft.sections.get(i)));
-        parts.insert(format!("section:{p}"), found.map(digest));
+        parts.insert(format!("section:{p}"), found.map(|s| digest(&(&s.heading, &s.body))));
     }
     parts
 }
@@ -154,7 +160,8 @@ fn describe(key: &str) -> String {
 }
 
 /// Checks that every part `quote` names exists in `sources`, naming the input field when one does not.
-pub fn check(quote: &Quote, sources: &Sources, record_slug: &str) -> Result<()> {
+pub fn check(quote: &Quote, sources: &Sources) -> Result<()> {
+    let record_slug = &sources.record.slug;
     for (i, &p) in quote.observations.iter().enumerate() {
         if usize::try_from(p).ok().and_then(|i| sources.record.observations.get(i)).is_none() {
             return Err(ServiceError::bad_input(
@@ -310,7 +317,7 @@ pub async fn approve(
                 let sources =
                     load_sources(txn, &row.proof_record_document_id, row.article_document_id.as_deref()).await?;
                 let quote = Quote::of_row(&row);
-                check(&quote, &sources, &sources.record.slug)?;
+                check(&quote, &sources)?;
                 let mut active = row.into_active_model();
                 approve_row(&mut active, &quote, &sources);
                 active.update(txn).await?;

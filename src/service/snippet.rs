@@ -225,7 +225,7 @@ pub(crate) async fn write(
     let quote = Quote::of_draft(&draft);
     let sources =
         provenance::load_sources(db, &draft.proof_record_document_id, draft.article_document_id.as_deref()).await?;
-    provenance::check(&quote, &sources, &sources.record.slug)?;
+    provenance::check(&quote, &sources)?;
     let timestamp = now();
     let Some(row) = existing else {
         let mut row = proof_snippet::ActiveModel {
@@ -300,7 +300,7 @@ pub(crate) async fn insert_published(
     let quote = Quote::of_row(&draft);
     let sources =
         provenance::load_sources(db, &draft.proof_record_document_id, draft.article_document_id.as_deref()).await?;
-    let current = provenance::check(&quote, &sources, &sources.record.slug).is_ok();
+    let current = provenance::check(&quote, &sources).is_ok();
     if current {
         let mut approved = draft.clone().into_active_model();
         provenance::approve_row(&mut approved, &quote, &sources);
