@@ -123,6 +123,10 @@ impl Desk {
     /// Snippet IDs each public pull offers: (proofSnippets, reuseChannel.snippets, proofRecord.snippets).
     async fn public_ids(&self) -> (Vec<String>, Vec<String>, Vec<String>) {
         let data = self.app.data(PUBLIC_PULL, json!({})).await;
+        // Counts agree with what is listed: a withheld snippet is not counted either.
+        for list in [&data["proofSnippets"], &data["reuseChannel"]["snippets"]] {
+            assert_eq!(list["totalCount"].as_u64(), Some(list["nodes"].as_array().unwrap().len() as u64), "{data}");
+        }
         let ids = |v: &Value| v.as_array().unwrap().iter().map(|n| n["id"].as_str().unwrap().to_string()).collect();
         (
             ids(&data["proofSnippets"]["nodes"]),
