@@ -178,7 +178,8 @@ async fn fill_original_proof_record(db: &impl ConnectionTrait) -> Result<()> {
                 observation(K::Equipment, "Two cameras and one light", "A small kit so the roastery could keep working during the shoot."),
                 observation(K::Constraint, "Roaster could not stop", "Production had to follow the roast schedule, not the other way round."),
                 observation(K::Decision, "Shoot the cupping table", "The tasting ritual became the film's closing scene."),
-                observation(K::Environment, "Heat and noise", "Audio was recorded separately away from the roaster."),
+                // Corrected below, after a snippet quoted it: that snippet is the demo's stale one.
+                observation(K::Environment, "Heat and noise", "Audio was recorded on set, beside the roaster."),
                 observation(K::Rhythm, "Roast-by-roast blocks", "The day was planned in 14-minute roast cycles."),
                 observation(K::Collaboration, "Roaster approved each setup", "The client's staff checked every frame for accuracy."),
                 observation(K::Atmosphere, "Quiet focus", "Long silent stretches, broken by the first crack of the beans."),
@@ -205,6 +206,7 @@ async fn fill_original_proof_record(db: &impl ConnectionTrait) -> Result<()> {
         slug,
     )
     .await?;
+    add_stale_snippet(db, &record.document_id).await?;
     let snippets = [
         ("social-posts", "No presenter, no script: the head roaster explained every step while the roast kept going."),
         ("social-posts", "Shot in 14-minute roast cycles so the roastery never stopped working."),
@@ -230,6 +232,10 @@ async fn fill_original_proof_record(db: &impl ConnectionTrait) -> Result<()> {
                 article_document_id: article.as_ref().map(|a| a.document_id.clone()),
                 channel: channel.into(),
                 body: body.into(),
+                // Hiring materials require a credit line.
+                credit: (channel == "hiring-materials")
+                    .then(|| "Northwind Coffee Roasters production crew (demo)".into()),
+                ..Default::default()
             },
         )
         .await?;
@@ -243,9 +249,34 @@ async fn fill_original_proof_record(db: &impl ConnectionTrait) -> Result<()> {
             article_document_id: article.map(|a| a.document_id),
             channel: "social-posts".into(),
             body: "Draft: guests at the cupping table (waiting on their releases).".into(),
+            ..Default::default()
         },
     )
     .await?;
+    Ok(())
+}
+
+/// A published launch-recaps snippet quoting observation 4 ("Heat and noise"), then the observation corrected
+/// and the record republished: the snippet is stale, so editors see why and the public is not offered it.
+async fn add_stale_snippet(db: &impl ConnectionTrait, record_document_id: &str) -> Result<()> {
+    let quoted = snippet::create_draft(
+        db,
+        SnippetDraft {
+            proof_record_document_id: record_document_id.into(),
+            channel: "launch-recaps".into(),
+            body: "Every word of the roaster's commentary was recorded live, over the roar of the drum.".into(),
+            source_observations: vec![4],
+            ..Default::default()
+        },
+    )
+    .await?;
+    staged::copy_to_published::<staged::Snippets>(db, &quoted.document_id).await?;
+    let Some((_, mut corrected)) = proof_record::load_draft(db, record_document_id).await? else { return Ok(()) };
+    if let Some(heat) = corrected.observations.get_mut(4) {
+        heat.detail = Some("Audio was recorded separately, away from the roaster.".into());
+    }
+    proof_record::save_draft(db, corrected, DEMO_AUTHOR).await?;
+    staged::copy_to_published::<staged::ProofRecords>(db, record_document_id).await?;
     Ok(())
 }
 

@@ -183,7 +183,9 @@ async fn write_page(
     };
     let now = crate::service::now();
     let mut snippets = Vec::new();
-    for ((_, limit), &channel_id) in CHANNELS.iter().zip(channel_ids) {
+    for ((slug, limit), &channel_id) in CHANNELS.iter().zip(channel_ids) {
+        // Hiring materials require a credit line (see the reuse channel's `requiresCredit`).
+        let credit = (*slug == "hiring-materials").then(|| "Generated crew (synthetic)".to_string());
         let mut body = sentence(rng, 10);
         body.truncate(*limit);
         let document_id = crate::service::new_document_id();
@@ -202,6 +204,7 @@ async fn write_page(
                 publish_at: Set(None),
                 created_at: Set(now),
                 updated_at: Set(now),
+                credit: Set(credit.clone()),
                 ..Default::default()
             });
         }

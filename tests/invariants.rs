@@ -139,6 +139,7 @@ async fn snippets_fit_their_channel() {
             article_document_id: None,
             channel: "social-posts".into(),
             body: "é".repeat(281),
+            ..Default::default()
         },
     )
     .await

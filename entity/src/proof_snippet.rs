@@ -22,6 +22,22 @@ pub struct Model {
     pub version: i32,
     /// When set on the draft, the scheduler publishes it at that time.
     pub publish_at: Option<ChronoDateTimeUtc>,
+    /// The credit line a channel that requires one prints with the snippet.
+    pub credit: Option<String>,
+    /// Positions (comma-separated) of the proof record's observations it quotes; none = the whole record.
+    pub source_observations: Option<String>,
+    /// Document id of the question (of its article) it quotes.
+    pub source_question: Option<String>,
+    /// Position of the article section it quotes.
+    pub source_section: Option<i32>,
+    /// Fingerprints of each quoted source part when the snippet was approved (JSON object); drift compares them.
+    pub source_hashes: Option<String>,
+    /// The proof record's version when the snippet was approved.
+    pub source_version: Option<i32>,
+    pub approved_at: Option<ChronoDateTimeUtc>,
+    /// Why its source no longer matches what was approved; set = not offered to the public.
+    pub stale_reason: Option<String>,
+    pub stale_since: Option<ChronoDateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -14,6 +14,8 @@ pub struct Model {
     pub position: i32,
     /// Bumped by every change to the document; updates carry the version they were based on.
     pub version: i32,
+    /// A snippet without a credit line does not fit the channel.
+    pub requires_credit: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -195,6 +195,8 @@ pub struct ReuseChannelInput {
     description: MaybeUndefined<String>,
     /// Longest snippet the channel takes; null for no limit.
     max_chars: MaybeUndefined<i32>,
+    /// Snippets must carry a credit line to fit (e.g. hiring materials); those without one stop being offered.
+    requires_credit: Option<bool>,
 }
 
 impl From<ReuseChannelInput> for ChannelInput {
@@ -204,6 +206,7 @@ impl From<ReuseChannelInput> for ChannelInput {
             name: v.name,
             description: super::maybe(v.description),
             max_chars: super::maybe(v.max_chars),
+            requires_credit: v.requires_credit,
         }
     }
 }

@@ -99,6 +99,7 @@ keys! {
     SnippetsOf(String),
     CollectionRow(i32),
     ChannelRow(i32),
+    ChannelSlug(String),
 }
 
 fn gql(e: service::ServiceError) -> async_graphql::Error {
@@ -222,6 +223,16 @@ impl Loader<CollectionRow> for Loaders {
     async fn load(&self, keys: &[CollectionRow]) -> LoadResult<CollectionRow, Self::Value> {
         let rows = catalog::visible_by_ids(&self.db, self.visibility, &ids(keys)).await.map_err(gql)?;
         Ok(fill(keys, by(rows, |m| m.id)))
+    }
+}
+
+impl Loader<ChannelSlug> for Loaders {
+    type Value = Option<reuse_channel::Model>;
+    type Error = async_graphql::Error;
+    async fn load(&self, keys: &[ChannelSlug]) -> LoadResult<ChannelSlug, Self::Value> {
+        let slugs: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
+        let rows = catalog::channels_by_slugs(&self.db, &slugs).await.map_err(gql)?;
+        Ok(fill(keys, by(rows, |m| m.slug.clone())))
     }
 }
 

@@ -53,6 +53,7 @@ pub struct MutationRoot(
     article::ArticlePublishMutation,
     proof_record::ProofRecordMutation,
     snippet::SnippetMutation,
+    snippet::SnippetApprovalMutation,
     admin::AdminMutation,
     webhook::WebhookMutation,
 );

@@ -34,6 +34,10 @@ impl ReuseChannel {
     async fn max_chars(&self) -> Option<i32> {
         self.0.max_chars
     }
+    /// Whether a snippet needs a credit line to fit this channel (a snippet without one is not offered).
+    async fn requires_credit(&self) -> bool {
+        self.0.requires_credit
+    }
     /// Proof records offered to this channel.
     #[graphql(complexity = "super::page_complexity(child_complexity, first, last)")]
     async fn proof_records(
@@ -64,7 +68,7 @@ impl ReuseChannel {
             crate::service::proof_record::list_channel_assets(super::db(ctx), v, self.0.id, &page).await.gql()?;
         Ok(connection(page, Count::ChannelAssets(v, self.0.id), Asset))
     }
-    /// Snippets written for this channel; each fits `maxChars`.
+    /// Snippets written for this channel; each fits it (`maxChars`, credit line), and none is stale.
     #[graphql(complexity = "super::page_complexity(child_complexity, first, last)")]
     async fn snippets(
         &self,

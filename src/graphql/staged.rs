@@ -201,7 +201,7 @@ macro_rules! staged_mutations {
             #[graphql(name = $create)]
             async fn create(&self, ctx: &async_graphql::Context<'_>, input: $input) -> async_graphql::Result<$object> {
                 $check(ctx, &input)?;
-                $crate::graphql::staged::create(ctx, input.into()).await
+                $crate::graphql::staged::create(ctx, TryFrom::try_from(input)?).await
             }
 
             /// Changes the draft (editor). The public keeps seeing the published version until the next publish.
@@ -214,7 +214,7 @@ macro_rules! staged_mutations {
                 input: $input,
             ) -> async_graphql::Result<$object> {
                 $check(ctx, &input)?;
-                $crate::graphql::staged::update(ctx, &id, expected_version, input.into()).await
+                $crate::graphql::staged::update(ctx, &id, expected_version, TryFrom::try_from(input)?).await
             }
 
             $(

@@ -122,6 +122,10 @@ pub async fn channel_by_slug(db: &impl ConnectionTrait, slug: &str) -> Result<Op
     Ok(reuse_channel::Entity::find().filter(reuse_channel::Column::Slug.eq(slug)).one(db).await?)
 }
 
+pub async fn channels_by_slugs(db: &impl ConnectionTrait, slugs: &[String]) -> Result<Vec<reuse_channel::Model>> {
+    Ok(reuse_channel::Entity::find().filter(reuse_channel::Column::Slug.is_in(slugs.iter().cloned())).all(db).await?)
+}
+
 pub async fn channels_by_ids(db: &impl ConnectionTrait, ids: &[i32]) -> Result<Vec<reuse_channel::Model>> {
     Ok(reuse_channel::Entity::find().filter(reuse_channel::Column::Id.is_in(ids.iter().copied())).all(db).await?)
 }
@@ -162,6 +166,7 @@ pub struct ChannelInput {
     pub name: Option<String>,
     pub description: Option<Option<String>>,
     pub max_chars: Option<Option<i32>>,
+    pub requires_credit: Option<bool>,
 }
 
 fn stale(entity: &'static str, expected: i32, current: Option<i32>, key: &str) -> ServiceError {
@@ -277,6 +282,7 @@ pub async fn create_channel(db: &impl ConnectionTrait, input: ChannelInput) -> R
         name: Set(name),
         description: Set(input.description.flatten()),
         max_chars: Set(max_chars),
+        requires_credit: Set(input.requires_credit.unwrap_or(false)),
         position: Set(position),
         version: Set(1),
         ..Default::default()
@@ -337,6 +343,9 @@ pub async fn update_channel(
     }
     if let Some(v) = input.max_chars {
         active.max_chars = Set(v);
+    }
+    if let Some(v) = input.requires_credit {
+        active.requires_credit = Set(v);
     }
     Ok(active.update(db).await?)
 }

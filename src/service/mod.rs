@@ -13,6 +13,7 @@ pub mod events;
 pub mod generation;
 pub mod pagination;
 pub mod proof_record;
+pub mod provenance;
 pub mod question;
 pub mod revision;
 pub mod scheduler;

@@ -153,6 +153,7 @@ struct ChannelOfRecord {
     max_chars: Option<i32>,
     position: i32,
     version: i32,
+    requires_credit: bool,
 }
 
 fn channel_link_relation() -> sea_orm::RelationDef {
@@ -187,6 +188,7 @@ pub async fn channels_of(
             max_chars: r.max_chars,
             position: r.position,
             version: r.version,
+            requires_credit: r.requires_credit,
         };
         (r.proof_record_id, channel)
     });
@@ -643,6 +645,7 @@ pub(crate) async fn write(
     active.updated_at = Set(item.updated_at);
     let row = active.update(db).await?;
     insert_owned(db, std::slice::from_ref(&row), std::slice::from_ref(&item)).await?;
+    super::provenance::record_changed(db, &row.document_id, &item.draft).await?;
     withhold_withdrawn_frames(db, &row).await?;
     Ok(row)
 }

@@ -9,6 +9,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, IntoActiveModel, Q
 
 use super::article::group;
 use super::pagination::{self, Ordering, SortValue};
+use super::provenance::{self, Quote};
 use super::staged::{self, Snippets};
 use super::{Page, PageRequest, Result, ServiceError, SortDirection, Visibility, catalog, new_document_id, now};
 
@@ -65,25 +66,54 @@ pub struct SnippetDraft {
     pub article_document_id: Option<String>,
     pub channel: String,
     pub body: String,
+    // Revisions written before provenance existed lack these fields.
+    #[serde(default)]
+    pub credit: Option<String>,
+    /// Positions of the quoted observations of the proof record; none = the whole record.
+    #[serde(default)]
+    pub source_observations: Vec<i32>,
+    /// Document id of the quoted question of the article.
+    #[serde(default)]
+    pub source_question: Option<String>,
+    /// Position of the quoted section of the article.
+    #[serde(default)]
+    pub source_section: Option<i32>,
 }
 
-/// Characters as a reader counts them (Unicode scalar values), the unit of a channel's `maxChars`.
+/// Characters as a reader counts them: extended grapheme clusters (a family emoji, or a letter with a
+/// combining accent, is one), the unit of a channel's `maxChars`.
 pub fn char_count(body: &str) -> i32 {
-    body.chars().count() as i32
+    use unicode_segmentation::UnicodeSegmentation;
+    i32::try_from(body.graphemes(true).count()).unwrap_or(i32::MAX)
 }
 
-pub fn check_fits(channel: &reuse_channel::Model, body: &str) -> Result<()> {
+/// How many characters `body` is over the channel's `maxChars` (0 when within it).
+pub fn overflow_by(channel: &reuse_channel::Model, body: &str) -> i32 {
+    channel.max_chars.map_or(0, |max| (char_count(body) - max).max(0))
+}
+
+/// Whether a snippet can be offered to the channel: within `maxChars`, with a credit line where required.
+pub fn fits(channel: &reuse_channel::Model, body: &str, credit: Option<&str>) -> bool {
+    overflow_by(channel, body) == 0 && (!channel.requires_credit || credit.is_some_and(|c| !c.trim().is_empty()))
+}
+
+pub fn check_fits(channel: &reuse_channel::Model, body: &str, credit: Option<&str>) -> Result<()> {
     let count = char_count(body);
     if body.trim().is_empty() {
         return Err(ServiceError::bad_input("body", "must not be empty"));
     }
-    match channel.max_chars {
-        Some(max) if count > max => Err(ServiceError::bad_input(
+    if let Some(max) = channel.max_chars
+        && count > max
+    {
+        return Err(ServiceError::bad_input(
             "body",
             format!("is {count} characters; channel {:?} takes at most {max}", channel.slug),
-        )),
-        _ => Ok(()),
+        ));
     }
+    if !fits(channel, body, credit) {
+        return Err(ServiceError::bad_input("credit", format!("channel {:?} requires a credit line", channel.slug)));
+    }
+    Ok(())
 }
 
 /// A change to a snippet: `None` keeps a field. References are slugs, resolved inside the write's transaction.
@@ -96,6 +126,18 @@ pub struct SnippetPatch {
     /// Reuse channel slug (required on create).
     pub channel: Option<String>,
     pub body: Option<String>,
+    /// `Some(None)` clears.
+    pub credit: Option<Option<String>>,
+    /// What it quotes; replaces the whole source (`Some(default)`: the whole proof record).
+    pub source: Option<SnippetSource>,
+}
+
+/// What a snippet quotes besides its proof record (question as a document id).
+#[derive(Debug, Clone, Default)]
+pub struct SnippetSource {
+    pub observations: Vec<i32>,
+    pub question: Option<String>,
+    pub section: Option<i32>,
 }
 
 /// A [`SnippetPatch`] with its references as document ids.
@@ -104,6 +146,8 @@ pub struct ResolvedPatch {
     article_document_id: Option<Option<String>>,
     channel: Option<String>,
     body: Option<String>,
+    credit: Option<Option<String>>,
+    source: Option<SnippetSource>,
 }
 
 pub(crate) async fn resolve(db: &impl ConnectionTrait, patch: SnippetPatch) -> Result<ResolvedPatch> {
@@ -131,7 +175,9 @@ pub(crate) async fn resolve(db: &impl ConnectionTrait, patch: SnippetPatch) -> R
     // An empty value keeps the current one, as it always has.
     let channel = patch.channel.filter(|c| !c.is_empty());
     let body = patch.body.filter(|b| !b.is_empty());
-    Ok(ResolvedPatch { proof_record_document_id, article_document_id, channel, body })
+    // A blank credit is no credit.
+    let credit = patch.credit.map(|c| c.filter(|c| !c.trim().is_empty()));
+    Ok(ResolvedPatch { proof_record_document_id, article_document_id, channel, body, credit, source: patch.source })
 }
 
 impl ResolvedPatch {
@@ -148,6 +194,14 @@ impl ResolvedPatch {
         if let Some(v) = self.body {
             draft.body = v;
         }
+        if let Some(v) = self.credit {
+            draft.credit = v;
+        }
+        if let Some(v) = self.source {
+            draft.source_observations = v.observations;
+            draft.source_question = v.question;
+            draft.source_section = v.section;
+        }
     }
 }
 
@@ -155,7 +209,7 @@ async fn channel_for(db: &impl ConnectionTrait, draft: &SnippetDraft) -> Result<
     let channel = catalog::channel_by_slug(db, &draft.channel)
         .await?
         .ok_or_else(|| ServiceError::bad_input("channel", format!("unknown reuse channel {:?}", draft.channel)))?;
-    check_fits(&channel, &draft.body)?;
+    check_fits(&channel, &draft.body, draft.credit.as_deref())?;
     Ok(channel)
 }
 
@@ -167,9 +221,14 @@ pub(crate) async fn write(
     version: i32,
 ) -> Result<proof_snippet::Model> {
     let channel = channel_for(db, &draft).await?;
+    // Writing a snippet approves it against its source as it is now.
+    let quote = Quote::of_draft(&draft);
+    let sources =
+        provenance::load_sources(db, &draft.proof_record_document_id, draft.article_document_id.as_deref()).await?;
+    provenance::check(&quote, &sources)?;
     let timestamp = now();
     let Some(row) = existing else {
-        return Ok(proof_snippet::ActiveModel {
+        let mut row = proof_snippet::ActiveModel {
             document_id: Set(new_document_id()),
             stage: Set(Stage::Draft),
             status: Set(ContentStatus::Draft),
@@ -183,10 +242,14 @@ pub(crate) async fn write(
             publish_at: Set(None),
             created_at: Set(timestamp),
             updated_at: Set(timestamp),
+            credit: Set(draft.credit),
+            source_observations: Set(provenance::positions_to_string(&quote.observations)),
+            source_question: Set(quote.question.clone()),
+            source_section: Set(quote.section),
             ..Default::default()
-        }
-        .insert(db)
-        .await?);
+        };
+        provenance::approve_row(&mut row, &quote, &sources);
+        return Ok(row.insert(db).await?);
     };
     let mut active: proof_snippet::ActiveModel = row.into();
     active.proof_record_document_id = Set(draft.proof_record_document_id);
@@ -196,6 +259,11 @@ pub(crate) async fn write(
     active.body = Set(draft.body);
     active.version = Set(version);
     active.updated_at = Set(timestamp);
+    active.credit = Set(draft.credit);
+    active.source_observations = Set(provenance::positions_to_string(&quote.observations));
+    active.source_question = Set(quote.question.clone());
+    active.source_section = Set(quote.section);
+    provenance::approve_row(&mut active, &quote, &sources);
     Ok(active.update(db).await?)
 }
 
@@ -213,6 +281,10 @@ pub async fn load_draft(
         article_document_id: row.article_document_id.clone(),
         channel: channel.unwrap_or_default(),
         body: row.body.clone(),
+        credit: row.credit.clone(),
+        source_observations: provenance::positions_from_string(row.source_observations.as_deref()),
+        source_question: row.source_question.clone(),
+        source_section: row.source_section,
     };
     Ok(Some((row, draft)))
 }
@@ -223,12 +295,26 @@ pub(crate) async fn insert_published(
     draft: proof_snippet::Model,
     published_at: DateTime<Utc>,
 ) -> Result<proof_snippet::Model> {
+    // Publishing approves the snippet against its source as it is now, unless a quoted part is gone (then
+    // the copy stays stale, as the draft is, until the snippet's source is edited).
+    let quote = Quote::of_row(&draft);
+    let sources =
+        provenance::load_sources(db, &draft.proof_record_document_id, draft.article_document_id.as_deref()).await?;
+    let current = provenance::check(&quote, &sources).is_ok();
+    if current {
+        let mut approved = draft.clone().into_active_model();
+        provenance::approve_row(&mut approved, &quote, &sources);
+        approved.update(db).await?;
+    }
     let mut copy = draft.into_active_model();
     copy.id = sea_orm::NotSet;
     copy.stage = Set(Stage::Published);
     copy.status = Set(ContentStatus::Published);
     copy.published_at = Set(Some(published_at));
     copy.publish_at = Set(None);
+    if current {
+        provenance::approve_row(&mut copy, &quote, &sources);
+    }
     Ok(copy.insert(db).await?)
 }
 

@@ -620,6 +620,10 @@ impl Staged for Articles {
     ) -> impl std::future::Future<Output = Result<article::Model>> + Send {
         super::article::insert_published(db, draft, published_at)
     }
+    /// Snippets that quoted its questions or sections go stale.
+    async fn delete_dependents(db: &impl ConnectionTrait, document_id: &str) -> Result<()> {
+        super::provenance::article_removed(db, document_id).await
+    }
 }
 
 impl Listed for Articles {
@@ -785,12 +789,15 @@ impl Staged for Snippets {
     fn published_at(row: &proof_snippet::Model) -> Option<DateTime<Utc>> {
         row.published_at
     }
-    /// A published snippet of an unpublished record stays private.
+    /// A published snippet of an unpublished record stays private; the public is not offered a stale one, nor
+    /// one without the credit line its channel requires.
     fn narrow(select: Select<proof_snippet::Entity>, visibility: Visibility) -> Select<proof_snippet::Entity> {
-        select.filter(
-            proof_snippet::Column::ProofRecordDocumentId
-                .in_subquery(visible_keys::<ProofRecords>(visibility, proof_record::Column::DocumentId)),
-        )
+        let select =
+            select.filter(
+                proof_snippet::Column::ProofRecordDocumentId
+                    .in_subquery(visible_keys::<ProofRecords>(visibility, proof_record::Column::DocumentId)),
+            );
+        if visibility.is_public() { select.filter(super::provenance::offered()) } else { select }
     }
     fn check_new(patch: &SnippetPatch) -> Result<()> {
         if patch.proof_record.is_none() {

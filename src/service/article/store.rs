@@ -12,6 +12,7 @@ use sea_orm::{
 
 use super::draft::ArticleDraft;
 use super::group;
+use crate::service::provenance::ArticleContent;
 use crate::service::{Result, ServiceError, bulk, new_document_id, now, search};
 
 pub(super) fn not_stored() -> ServiceError {
@@ -225,6 +226,16 @@ pub(crate) async fn replace_drafts(
     let active = rows.iter().map(|row| row.clone().into_active_model().reset_all()).collect();
     bulk::upsert(db, active, on_conflict).await?;
     insert_owned(db, &rows, items).await?;
+    // Snippets quoting a question or section that changed go stale in this same write.
+    let changed: Vec<_> = rows
+        .iter()
+        .zip(items)
+        .map(|(row, item)| {
+            let content = ArticleContent { draft: &item.draft, question_ids: &item.question_ids };
+            (row.document_id.as_str(), content)
+        })
+        .collect();
+    crate::service::provenance::articles_changed(db, &changed).await?;
     Ok(rows)
 }
 
