@@ -22,6 +22,7 @@ mod auth;
 mod bench;
 mod graphiql;
 mod graphql;
+pub mod rest;
 pub mod guard;
 pub mod metrics;
 pub mod observe;

@@ -7,7 +7,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use serde_json::json;
 
-use super::{AppState, JSON, bench, graphiql, graphql, guard, metrics, observe, problem};
+use super::{AppState, JSON, bench, graphiql, graphql, guard, metrics, observe, problem, rest};
 use crate::config::HttpSettings;
 
 /// The router and its middleware, outermost first: request id, span and access log; panics to masked
@@ -17,11 +17,12 @@ pub fn build_router(state: AppState, http: &HttpSettings) -> Router {
     let body_limit = state.settings.max_body_bytes;
     let router = if state.sql_statements.is_some() { bench::routes() } else { Router::new() };
     let router = if http.metrics_listen.is_none() { router.route("/metrics", get(metrics::metrics)) } else { router };
-    let mut router = router
+    let router = router
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphiql/{file}", get(graphiql::asset))
         .route("/healthz", get(healthz))
-        .route("/readyz", get(metrics::readyz))
+        .route("/readyz", get(metrics::readyz));
+    let mut router = rest::routes(router)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(state);
