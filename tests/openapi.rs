@@ -47,5 +47,8 @@ async fn the_server_serves_the_document_and_it_describes_every_route() {
     let article = &doc["components"]["schemas"]["Article"]["properties"];
     assert_eq!(article["thesis"]["type"], serde_json::json!(["string", "null"]));
     assert_eq!(article["questions"]["items"]["properties"]["question"]["type"], "string");
-    assert_eq!(article["proofRecord"]["properties"]["assets"]["items"]["properties"]["release"]["enum"][0], "NOT_REQUIRED");
+    assert_eq!(
+        article["proofRecord"]["properties"]["assets"]["items"]["properties"]["release"]["enum"][0],
+        "NOT_REQUIRED"
+    );
 }

@@ -237,7 +237,12 @@ fn cache_key(media: &str, method: &str, request: &[u8]) -> Vec<u8> {
 }
 
 /// A cached answer, in the best encoding the client accepts (compressed once per entry, not per hit).
-pub(super) fn from_cache(cache: &ResponseCache, entry: &CachedResponse, media: &'static str, headers: &HeaderMap) -> Response {
+pub(super) fn from_cache(
+    cache: &ResponseCache,
+    entry: &CachedResponse,
+    media: &'static str,
+    headers: &HeaderMap,
+) -> Response {
     let accept_encoding = headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok());
     let coding = crate::cache::Coding::negotiate(accept_encoding, entry.body.len());
     let fresh = headers

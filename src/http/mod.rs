@@ -22,10 +22,10 @@ mod auth;
 mod bench;
 mod graphiql;
 mod graphql;
-pub mod rest;
 pub mod guard;
 pub mod metrics;
 pub mod observe;
+pub mod rest;
 mod router;
 pub mod server;
 

@@ -22,10 +22,8 @@ pub fn build_router(state: AppState, http: &HttpSettings) -> Router {
         .route("/graphiql/{file}", get(graphiql::asset))
         .route("/healthz", get(healthz))
         .route("/readyz", get(metrics::readyz));
-    let mut router = rest::routes(router)
-        .fallback(not_found)
-        .layer(DefaultBodyLimit::max(body_limit))
-        .with_state(state);
+    let mut router =
+        rest::routes(router).fallback(not_found).layer(DefaultBodyLimit::max(body_limit)).with_state(state);
     let body_timeout = std::time::Duration::from_secs(http.body_read_timeout_seconds.max(1));
     router = router.layer(axum::middleware::from_fn_with_state((body_timeout, body_limit), guard::body_deadline));
     if http.rate_limit_per_minute > 0 {

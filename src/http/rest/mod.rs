@@ -46,7 +46,8 @@ pub(super) fn routes(mut router: Router<AppState>) -> Router<AppState> {
 /// Only GET (and HEAD) are routed; any other method is a problem+json 405 naming the allowed ones.
 fn read_only(router: MethodRouter<AppState>) -> MethodRouter<AppState> {
     router.fallback(|| async {
-        let mut response = problem(StatusCode::METHOD_NOT_ALLOWED, code::BAD_REQUEST, "this endpoint only reads: use GET");
+        let mut response =
+            problem(StatusCode::METHOD_NOT_ALLOWED, code::BAD_REQUEST, "this endpoint only reads: use GET");
         response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
         response
     })
@@ -98,9 +99,10 @@ fn acceptable(headers: &HeaderMap, media: &str) -> bool {
     let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
         return true;
     };
-    accept.split(',').map(|t| t.split(';').next().unwrap_or("").trim()).any(|t| {
-        t == media || t == JSON || t == PROBLEM || t == "*/*" || t == "application/*" || t.is_empty()
-    })
+    accept
+        .split(',')
+        .map(|t| t.split(';').next().unwrap_or("").trim())
+        .any(|t| t == media || t == JSON || t == PROBLEM || t == "*/*" || t == "application/*" || t.is_empty())
 }
 
 /// The GraphQL variables for a request, or the 400 naming the parameter that is wrong.
@@ -149,7 +151,8 @@ fn variables(route: &Route, path: &HashMap<String, String>, raw: &str) -> Result
                 }
             }
             Param::Search => {
-                let v = value.map(str::trim).filter(|v| !v.is_empty()).ok_or("q: is required (the words to search for)")?;
+                let v =
+                    value.map(str::trim).filter(|v| !v.is_empty()).ok_or("q: is required (the words to search for)")?;
                 vars.insert("query".into(), json!(v));
             }
             Param::Collection | Param::Text | Param::Article => {
@@ -165,7 +168,10 @@ fn variables(route: &Route, path: &HashMap<String, String>, raw: &str) -> Result
             Param::PublishedAfter | Param::PublishedBefore => {
                 if let Some(v) = value {
                     chrono::DateTime::parse_from_rfc3339(v).map_err(|_| {
-                        format!("{}: must be an RFC 3339 date-time such as 2026-01-31T00:00:00Z, not {v:?}", param.name())
+                        format!(
+                            "{}: must be an RFC 3339 date-time such as 2026-01-31T00:00:00Z, not {v:?}",
+                            param.name()
+                        )
                     })?;
                     filter.insert(param.name().into(), json!(v));
                 }
@@ -293,7 +299,7 @@ fn request_path(route: &Route, path: &HashMap<String, String>) -> String {
         Some(key) => {
             let value = path.get(key.name()).map(String::as_str).unwrap_or_default();
             route.path.replace(&format!("{{{}}}", key.name()), &percent_encode(value))
-        },
+        }
         None => route.path.to_string(),
     }
 }
@@ -308,7 +314,9 @@ async fn read(
     let path = match (path, route.key) {
         (Ok(Path(path)), _) => path,
         (Err(_), None) => HashMap::new(),
-        (Err(e), Some(key)) => return problem(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, &format!("{}: {e}", key.name())),
+        (Err(e), Some(key)) => {
+            return problem(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, &format!("{}: {e}", key.name()));
+        }
     };
     let media = if route.shape == Shape::JsonLd { LD_JSON } else { JSON };
     if !acceptable(&headers, media) {

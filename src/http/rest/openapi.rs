@@ -149,7 +149,8 @@ impl Walker<'_> {
         let mut fields = Vec::new();
         self.collect(concrete, set, &mut fields);
         let is_connection = fields.iter().any(|(n, _)| n == "nodes") && fields.iter().any(|(n, _)| n == "pageInfo");
-        let mut object = with_description(ObjectBuilder::new().schema_type(typed(&[Type::Object], nullable)), description);
+        let mut object =
+            with_description(ObjectBuilder::new().schema_type(typed(&[Type::Object], nullable)), description);
         if is_connection {
             // The order the body has: items, totalCount, nextCursor.
             for wanted in ["nodes", "totalCount"] {
@@ -277,7 +278,9 @@ impl Walker<'_> {
         let description = def.description.as_ref().map(|d| d.node.as_str());
         let value = self.typed(&ty, &field.selection_set.node, description);
         match route.shape {
-            Shape::List => ObjectBuilder::new().schema_type(Type::Object).property("items", value).required("items").into(),
+            Shape::List => {
+                ObjectBuilder::new().schema_type(Type::Object).property("items", value).required("items").into()
+            }
             _ => value,
         }
     }
@@ -349,10 +352,16 @@ fn operation(route: &Route) -> Operation {
     let mut ok = ResponseBuilder::new()
         .description("The content. Anonymous answers carry an `ETag`; answers to a token are `private, no-store`.")
         .content(media, ContentBuilder::new().schema(Some(Ref::from_schema_name(route.schema))).build())
-        .header("ETag", HeaderBuilder::new().schema(Some(string())).description(Some("Send back as `If-None-Match`.")).build())
+        .header(
+            "ETag",
+            HeaderBuilder::new().schema(Some(string())).description(Some("Send back as `If-None-Match`.")).build(),
+        )
         .header(
             "Cache-Control",
-            HeaderBuilder::new().schema(Some(string())).description(Some("`private, no-store` for token holders.")).build(),
+            HeaderBuilder::new()
+                .schema(Some(string()))
+                .description(Some("`private, no-store` for token holders."))
+                .build(),
         );
     if matches!(route.shape, Shape::Page | Shape::PageAt(_)) {
         let link = HeaderBuilder::new()
@@ -379,10 +388,10 @@ fn operation(route: &Route) -> Operation {
         .description(Some("An `ETag` from an earlier answer: 304 while the content is unchanged."))
         .schema(Some(string()))
         .build();
-    op = op
-        .parameter(if_none_match)
-        .response("200", ok.build())
-        .response("304", ResponseBuilder::new().description("Not modified since the `ETag` sent in `If-None-Match`.").build());
+    op = op.parameter(if_none_match).response("200", ok.build()).response(
+        "304",
+        ResponseBuilder::new().description("Not modified since the `ETag` sent in `If-None-Match`.").build(),
+    );
     for (status, name, _) in ERRORS {
         if status == "404" && route.key.is_none() && route.shape != Shape::PageAt("articles") {
             continue;
@@ -420,7 +429,8 @@ pub fn document() -> OpenApi {
     components = components.schema("Problem", problem);
     for (_, name, description) in ERRORS {
         let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build();
-        components = components.response(name, ResponseBuilder::new().description(description).content(PROBLEM, content));
+        components =
+            components.response(name, ResponseBuilder::new().description(description).content(PROBLEM, content));
     }
     let bearer = Http::builder()
         .scheme(HttpAuthScheme::Bearer)
@@ -452,7 +462,10 @@ pub fn document() -> OpenApi {
 fn other_routes(paths: PathsBuilder) -> PathsBuilder {
     let ok = ResponseBuilder::new()
         .description("This document.")
-        .content("application/json", ContentBuilder::new().schema(Some(ObjectBuilder::new().schema_type(Type::Object))).build())
+        .content(
+            "application/json",
+            ContentBuilder::new().schema(Some(ObjectBuilder::new().schema_type(Type::Object))).build(),
+        )
         .build();
     let op = OperationBuilder::new()
         .operation_id(Some("getOpenApi"))
