@@ -48,7 +48,7 @@ async fn the_server_serves_the_document_and_it_describes_every_route() {
     assert_eq!(article["thesis"]["type"], serde_json::json!(["string", "null"]));
     assert_eq!(article["questions"]["items"]["properties"]["question"]["type"], "string");
     assert_eq!(
-        article["proofRecord"]["properties"]["assets"]["items"]["properties"]["release"]["enum"][0],
+        article["proofRecord"]["oneOf"][0]["properties"]["assets"]["items"]["properties"]["release"]["enum"][0],
         "NOT_REQUIRED"
     );
 }

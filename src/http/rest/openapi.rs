@@ -84,6 +84,10 @@ impl Types {
 struct Walker<'a> {
     types: &'a Types,
     doc: &'a ExecutableDocument,
+    /// The route's schema name, which names the component of each member of a union it answers.
+    name: &'a str,
+    /// Those components: a member of a `oneOf` by reference, which client generators handle best.
+    members: std::cell::RefCell<Vec<(String, RefOr<Schema>)>>,
 }
 
 fn typed(types: &[Type], nullable: bool) -> SchemaType {
@@ -146,6 +150,12 @@ impl Walker<'_> {
     }
 
     fn object(&self, concrete: &str, set: &SelectionSet, nullable: bool, description: Option<&str>) -> RefOr<Schema> {
+        if nullable {
+            // `oneOf: [object, null]` rather than `type: [object, null]`: client generators handle it better.
+            let object = self.object(concrete, set, false, None);
+            let null = ObjectBuilder::new().schema_type(Type::Null);
+            return OneOfBuilder::new().description(description.map(str::to_string)).item(object).item(null).into();
+        }
         let mut fields = Vec::new();
         self.collect(concrete, set, &mut fields);
         let is_connection = fields.iter().any(|(n, _)| n == "nodes") && fields.iter().any(|(n, _)| n == "pageInfo");
@@ -233,7 +243,10 @@ impl Walker<'_> {
             TypeKind::Interface(_) | TypeKind::Union(_) => {
                 let mut one_of = OneOfBuilder::new().description(description.map(str::to_string));
                 for variant in self.variants(name, set) {
-                    one_of = one_of.item(self.object(&variant, set, false, None));
+                    let member = format!("{}{variant}", self.name);
+                    let schema = self.object(&variant, set, false, None);
+                    self.members.borrow_mut().push((member.clone(), schema));
+                    one_of = one_of.item(Ref::from_schema_name(member));
                 }
                 if nullable {
                     one_of = one_of.item(ObjectBuilder::new().schema_type(Type::Null));
@@ -408,8 +421,11 @@ pub fn document() -> OpenApi {
     let mut paths = PathsBuilder::new();
     for route in ROUTES {
         let doc = async_graphql::parser::parse_query(route.document).expect("route documents parse");
-        let walker = Walker { types: &types, doc: &doc };
+        let walker = Walker { types: &types, doc: &doc, name: route.schema, members: Default::default() };
         components = components.schema(route.schema, walker.body(route));
+        for (name, schema) in walker.members.take() {
+            components = components.schema(name, schema);
+        }
         paths = paths.path(route.path, PathItem::new(HttpMethod::Get, operation(route)));
     }
     paths = other_routes(paths);
