@@ -456,6 +456,7 @@ async fn errors_are_problem_json_with_graphql_codes() {
         ("/api/v1/articles?colection=proof", 400, "BAD_USER_INPUT", "colection"),
         ("/api/v1/search", 400, "BAD_USER_INPUT", "q"),
         ("/api/v1/no-such-route", 404, "NOT_FOUND", "endpoint"),
+        ("/api/v1", 404, "NOT_FOUND", "endpoint"),
     ];
     for (uri, status, code, mentions) in cases {
         let response = get(&app, uri).await;
@@ -472,6 +473,12 @@ async fn errors_are_problem_json_with_graphql_codes() {
     assert_eq!(post.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(post.headers["allow"], "GET, HEAD");
     assert_eq!(post.content_type(), "application/problem+json");
+    // The guards' own refusals are problem+json here too.
+    let big = vec![b'x'; backlot::config::ApiSettings::default().max_body_bytes + 1];
+    let too_large = app.request(Request::get("/api/v1/articles").body(Body::from(big)).unwrap()).await;
+    assert_eq!(too_large.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(too_large.content_type(), "application/problem+json");
+    assert_eq!(too_large.json()["status"], 413);
     let html = get_with(&app, "/api/v1/articles", &[("accept", "text/html")]).await;
     assert_eq!(html.status, StatusCode::NOT_ACCEPTABLE);
     assert_eq!(html.content_type(), "application/problem+json");

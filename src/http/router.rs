@@ -30,6 +30,8 @@ pub fn build_router(state: AppState, http: &HttpSettings) -> Router {
         let limiter = guard::RateLimiter::new(http.rate_limit_per_minute);
         router = router.layer(axum::middleware::from_fn_with_state(limiter, guard::rate_limit));
     }
+    // Inside compression, outside the guards: their refusals under /api/v1 become problem+json.
+    router = router.layer(axum::middleware::from_fn(rest::problems));
     // Level 4 keeps large pages cheap to compress on every miss; cached pages are compressed once, harder.
     router = router
         .layer(tower_http::compression::CompressionLayer::new().quality(tower_http::CompressionLevel::Precise(4)));

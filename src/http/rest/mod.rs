@@ -40,6 +40,8 @@ pub(super) fn routes(mut router: Router<AppState>) -> Router<AppState> {
     }
     router
         .route(openapi::PATH, read_only(get(openapi::serve)))
+        .route("/api/v1", any(|| async { not_found_endpoint() }))
+        .route("/api/v1/", any(|| async { not_found_endpoint() }))
         .route("/api/v1/{*rest}", any(|| async { not_found_endpoint() }))
 }
 
@@ -51,6 +53,26 @@ fn read_only(router: MethodRouter<AppState>) -> MethodRouter<AppState> {
         response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
         response
     })
+}
+
+/// Refusals the guards give themselves (429, 413, an unreadable body) come in GraphQL's error shape; under
+/// `/api/v1/` they become problem+json like every other error there, keeping their headers (`Retry-After`).
+pub(super) async fn problems(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let rest = request.uri().path().starts_with("/api/v1/");
+    let response = next.run(request).await;
+    let json = response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes() == JSON.as_bytes());
+    if !rest || response.status().is_success() || !json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
+    let mut converted = problem_from_errors(&String::from_utf8_lossy(&bytes), parts.status);
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            converted.headers_mut().insert(name, value.clone());
+        }
+    }
+    converted
 }
 
 fn not_found_endpoint() -> Response {
