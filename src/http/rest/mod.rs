@@ -55,8 +55,9 @@ fn read_only(router: MethodRouter<AppState>) -> MethodRouter<AppState> {
     })
 }
 
-/// Refusals the guards give themselves (429, 413, an unreadable body) come in GraphQL's error shape; under
-/// `/api/v1/` they become problem+json like every other error there, keeping their headers (`Retry-After`).
+/// Refusals the guards and the token check give themselves (429, 413, 401) come in GraphQL's error shape;
+/// under `/api/v1/` they become problem+json like every other error there, keeping their headers
+/// (`Retry-After`, `WWW-Authenticate`).
 pub(super) async fn problems(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let rest = request.uri().path().starts_with("/api/v1/");
     let response = next.run(request).await;
@@ -66,6 +67,12 @@ pub(super) async fn problems(request: axum::extract::Request, next: axum::middle
     }
     let (parts, body) = response.into_parts();
     let bytes = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
+    // Only the GraphQL error shape is converted; a handler's own JSON (per-file import results) passes as is.
+    let shaped = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .is_ok_and(|v| v["errors"][0]["extensions"]["code"].is_string() && v.get("data").is_none());
+    if !shaped {
+        return Response::from_parts(parts, axum::body::Body::from(bytes));
+    }
     let mut converted = problem_from_errors(&String::from_utf8_lossy(&bytes), parts.status);
     for (name, value) in &parts.headers {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
