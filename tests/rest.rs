@@ -569,3 +569,18 @@ async fn the_original_pages_json_ld_holds_its_questions_and_only_cleared_frames(
     // Deterministic: the same bytes every time.
     assert_eq!(get(&app, &format!("/api/v1/articles/{ORIGINAL_SLUG}/jsonld")).await.body, response.body);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_graphql_limits_apply_to_rest() {
+    let settings = backlot::config::ApiSettings { max_response_bytes: 2_000, ..Default::default() };
+    let app = TestApp::with_settings(settings).await;
+    backlot::demo::load(&app.db).await.expect("demo loads").expect("database was empty");
+    let response = get(&app, &format!("/api/v1/articles/{ORIGINAL_SLUG}")).await;
+    assert_eq!(response.status, StatusCode::BAD_REQUEST, "{}", response.body);
+    assert_eq!(response.content_type(), "application/problem+json");
+    let problem = response.json();
+    assert_eq!(problem["code"], "RESPONSE_TOO_LARGE");
+    assert!(problem["detail"].as_str().unwrap().contains("2000 bytes"), "{problem}");
+    // A small answer still fits.
+    assert_eq!(get(&app, "/api/v1/collections").await.status, StatusCode::OK);
+}

@@ -226,11 +226,6 @@ fn variables(route: &Route, path: &HashMap<String, String>, raw: &str) -> Result
     Ok(serde_json::Value::Object(vars))
 }
 
-/// Why an answer has no body to send.
-enum Unwrapped {
-    NotFound,
-}
-
 /// A connection (`nodes` + `pageInfo`) as `{ items, totalCount, nextCursor }`; everything else as is.
 fn reshape(value: Value) -> Value {
     match value {
@@ -258,8 +253,8 @@ fn reshape(value: Value) -> Value {
     }
 }
 
-/// The route's body from GraphQL's `data`.
-fn unwrap(route: &Route, data: Value) -> Result<Value, Unwrapped> {
+/// The route's body from GraphQL's `data`; `None` when a field on the way is null (not found, or not visible).
+fn unwrap(route: &Route, data: Value) -> Option<Value> {
     let mut value = data;
     for field in route.unwrap {
         value = match value {
@@ -267,10 +262,10 @@ fn unwrap(route: &Route, data: Value) -> Result<Value, Unwrapped> {
             _ => Value::Null,
         };
         if value == Value::Null {
-            return Err(Unwrapped::NotFound);
+            return None;
         }
     }
-    Ok(match route.shape {
+    Some(match route.shape {
         Shape::List => {
             let mut out = async_graphql::indexmap::IndexMap::new();
             out.insert(Name::new("items"), reshape(value));
@@ -428,8 +423,8 @@ async fn execute(
         return Err(problem(status_of(&code), &code, &error.message));
     }
     let body = match unwrap(route, response.data) {
-        Ok(body) => body,
-        Err(Unwrapped::NotFound) => {
+        Some(body) => body,
+        None => {
             let detail = format!("{} not found, or not visible to you", route.entity());
             return Err(problem(StatusCode::NOT_FOUND, code::NOT_FOUND, &detail));
         }

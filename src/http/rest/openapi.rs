@@ -351,7 +351,13 @@ fn key_parameter(key: Key) -> utoipa::openapi::path::Parameter {
 
 /// The error responses every operation may answer, each a problem+json body.
 const ERRORS: [(&str, &str, &str); 7] = [
-    ("400", "BadRequest", "Bad input: an unknown or malformed parameter, bad paging (`limit`, `after`), a bad date."),
+    (
+        "400",
+        "BadRequest",
+        "Bad input: an unknown or malformed parameter, bad paging (`limit`, `after`), a bad date (`BAD_USER_INPUT`); \
+         or an answer over the server's size or complexity limits (`RESPONSE_TOO_LARGE`, `QUERY_TOO_COMPLEX`): \
+         ask for a smaller `limit`.",
+    ),
     ("401", "Unauthorized", "The bearer token is unknown, expired or revoked."),
     ("404", "NotFound", "Nothing with this key, or nothing you may see (drafts need a preview token)."),
     ("406", "NotAcceptable", "The Accept header excludes JSON."),
