@@ -27,7 +27,7 @@ The database is --database-url, else $DATABASE_URL, else sqlite://backlot.db in 
 (created if missing). A postgres:// URL uses PostgreSQL. Every command applies pending migrations first.\n\n\
 Exit codes: 0 success, 1 failure, 2 bad usage, 3 the database (unreachable, a migration or a statement failed), \
 4 bad input file.",
-    after_help = "Examples:\n  backlot serve --demo\n  backlot import pages/ --publish\n  backlot export --out backup.ndjson\n  backlot import --bundle backup.ndjson --database-url postgres://localhost/backlot\n  backlot token create --name site-preview --role preview --expires 30d\n  DATABASE_URL=postgres://localhost/backlot backlot migrate\n  backlot schema > schema.graphql"
+    after_help = "Examples:\n  backlot serve --demo\n  backlot import pages/ --publish\n  backlot export --out backup.ndjson\n  backlot import --bundle backup.ndjson --database-url postgres://localhost/backlot\n  backlot token create --name site-preview --role preview --expires 30d\n  DATABASE_URL=postgres://localhost/backlot backlot migrate\n  backlot schema > schema.graphql\n  backlot openapi > openapi.json"
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -79,6 +79,8 @@ pub enum Command {
     Migrate,
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Print the OpenAPI 3.1 document of the JSON API under /api/v1.
+    Openapi,
     /// Add a deterministic synthetic data set (for benchmarks and load tests), or write it as import files.
     Generate {
         /// How many articles (each with a proof record, 8 observations, 6 frames and 6 snippets).
@@ -183,12 +185,16 @@ Example:\n  backlot webhook create --url https://example.com/hooks/backlot --eve
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     let url = cli.database.database_url;
-    if !matches!(cli.command, Command::Schema) {
+    if !matches!(cli.command, Command::Schema | Command::Openapi) {
         probe_postgres(&url).await?;
     }
     match cli.command {
         Command::Schema => {
             print!("{}", graphql::sdl());
+            Ok(())
+        }
+        Command::Openapi => {
+            print!("{}", crate::http::rest::openapi::json());
             Ok(())
         }
         Command::Migrate => {

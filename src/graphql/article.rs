@@ -145,6 +145,12 @@ impl Article {
     async fn lifecycle(&self) -> staged::Lifecycle<'_> {
         staged::StagedObject::lifecycle(self)
     }
+    /// schema.org structured data (JSON-LD) for the page: an `Article`, a `FAQPage` of its questions and
+    /// its cleared frames as `ImageObject`s, in one `@graph`. Never holds a PENDING or DENIED frame.
+    #[graphql(complexity = 20)]
+    async fn json_ld(&self, ctx: &Context<'_>) -> Result<async_graphql::Json<serde_json::Value>> {
+        super::jsonld::of_article(ctx, &self.0).await.map(async_graphql::Json)
+    }
 }
 
 #[derive(InputObject, Default)]

@@ -6,6 +6,7 @@ mod budget;
 pub mod collection;
 pub mod connection;
 pub mod enums;
+pub mod jsonld;
 pub mod loaders;
 pub mod node;
 pub mod order;

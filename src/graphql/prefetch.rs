@@ -4,13 +4,13 @@
 //! and costs no batching delay.
 
 use async_graphql::{Context, Lookahead, Result};
-use entity::{article, proof_record};
+use entity::{article, asset, proof_record, proof_snippet, question};
 
 use crate::service::pagination::Page;
 
 use super::loaders::{
-    ArticleSlug, AssetsOf, ChannelsOf, CollectionRow, LinksOf, ObservationsOf, ProofRecordDoc, QuestionsOf, SectionsOf,
-    SnippetsOf, prime,
+    ArticleDoc, ArticleRow, ArticleSlug, AssetsOf, ChannelRow, ChannelsOf, CollectionRow, LinksOf, ObservationsOf,
+    ProofRecordDoc, ProofRecordRow, QuestionsOf, SectionsOf, SnippetsOf, prime,
 };
 
 /// The selections under a connection's nodes (`edges { node }` and `nodes`).
@@ -120,5 +120,36 @@ pub async fn proof_records(
         Ok(())
     };
     tokio::try_join!(observations, assets, channels, snippets)?;
+    Ok(())
+}
+
+/// A page of questions: the article each belongs to.
+pub async fn questions(ctx: &Context<'_>, selections: &[Lookahead<'_>], rows: &[&question::Model]) -> Result<()> {
+    if selects(selections, "article") {
+        prime(super::loader(ctx), rows.iter().map(|q| ArticleRow(q.article_id))).await?;
+    }
+    Ok(())
+}
+
+/// A page of snippets: their channel, proof record and article.
+pub async fn snippets(ctx: &Context<'_>, selections: &[Lookahead<'_>], rows: &[&proof_snippet::Model]) -> Result<()> {
+    let loader = super::loader(ctx);
+    if selects(selections, "channel") {
+        prime(loader, rows.iter().map(|s| ChannelRow(s.channel_id))).await?;
+    }
+    if selects(selections, "proofRecord") {
+        prime(loader, rows.iter().map(|s| ProofRecordDoc(s.proof_record_document_id.clone()))).await?;
+    }
+    if selects(selections, "article") {
+        prime(loader, rows.iter().filter_map(|s| s.article_document_id.clone().map(ArticleDoc))).await?;
+    }
+    Ok(())
+}
+
+/// A page of frames: their proof record.
+pub async fn assets(ctx: &Context<'_>, selections: &[Lookahead<'_>], rows: &[&asset::Model]) -> Result<()> {
+    if selects(selections, "proofRecord") {
+        prime(super::loader(ctx), rows.iter().map(|a| ProofRecordRow(a.proof_record_id))).await?;
+    }
     Ok(())
 }

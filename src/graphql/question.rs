@@ -59,6 +59,8 @@ impl QuestionQuery {
         let filter = Filter { article: filter.article, text: filter.text };
         let v = super::visibility(ctx);
         let page = service::list(super::db(ctx), v, &filter, &page_request(first, after, last, before)).await.gql()?;
+        let rows: Vec<_> = page.items.iter().map(|(_, q)| q).collect();
+        super::prefetch::questions(ctx, &super::prefetch::connection_nodes(ctx), &rows).await?;
         Ok(connection(page, Count::Questions(v, filter), Question))
     }
 }

@@ -66,6 +66,8 @@ impl ReuseChannel {
         let page = page_request(first, after, last, before);
         let page =
             crate::service::proof_record::list_channel_assets(super::db(ctx), v, self.0.id, &page).await.gql()?;
+        let rows: Vec<_> = page.items.iter().map(|(_, a)| a).collect();
+        super::prefetch::assets(ctx, &super::prefetch::connection_nodes(ctx), &rows).await?;
         Ok(connection(page, Count::ChannelAssets(v, self.0.id), Asset))
     }
     /// Snippets written for this channel; each fits it (`maxChars`, credit line), and none is stale.
@@ -81,6 +83,8 @@ impl ReuseChannel {
         let v = super::visibility(ctx);
         let page = page_request(first, after, last, before);
         let page = snippet::list_for_channel(super::db(ctx), v, self.0.id, &page).await.gql()?;
+        let rows: Vec<_> = page.items.iter().map(|(_, s)| s).collect();
+        super::prefetch::snippets(ctx, &super::prefetch::connection_nodes(ctx), &rows).await?;
         Ok(connection(page, Count::ChannelSnippets(v, self.0.id), ProofSnippet))
     }
 }

@@ -54,6 +54,16 @@ impl SearchQuery {
                 found.insert((Kind::Question, m.id), SearchHit::Question(Question(m)));
             }
         }
+        // The hits' relations in one batch each, so the statements do not depend on the DataLoader's timing.
+        let here = [ctx.look_ahead()];
+        let articles: Vec<_> = found
+            .values()
+            .filter_map(|h| if let SearchHit::Article(a) = h { Some(a.0.clone()) } else { None })
+            .collect();
+        super::prefetch::articles(ctx, &here, &articles).await?;
+        let questions: Vec<_> =
+            found.values().filter_map(|h| if let SearchHit::Question(q) = h { Some(&q.0) } else { None }).collect();
+        super::prefetch::questions(ctx, &here, &questions).await?;
         Ok(hits.into_iter().filter_map(|key| found.remove(&key)).collect())
     }
 }

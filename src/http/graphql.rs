@@ -68,10 +68,10 @@ fn finish_errors(response: &mut async_graphql::Response, executed: bool) {
 }
 
 /// The answer to one operation: its status, its serialized JSON body, and whether that has `errors`.
-struct Executed {
-    status: StatusCode,
-    body: String,
-    has_errors: bool,
+pub(super) struct Executed {
+    pub(super) status: StatusCode,
+    pub(super) body: String,
+    pub(super) has_errors: bool,
 }
 
 /// Executes one operation for `principal`. The response is serialized straight from async-graphql's
@@ -80,26 +80,47 @@ async fn execute_one(
     state: &AppState,
     media: &'static str,
     principal: Option<&Principal>,
-    mut request: async_graphql::Request,
+    request: async_graphql::Request,
     budget: &mut Budget,
 ) -> Executed {
+    let response = match run_one(state, media, principal, request, budget).await {
+        Ok(response) => response,
+        Err(done) => return done,
+    };
+    let has_errors = !response.errors.is_empty();
+    match serialize_within(state, &response, budget) {
+        Ok(body) => Executed { status: StatusCode::OK, body, has_errors },
+        Err(done) => done,
+    }
+}
+
+/// Runs one operation for `principal` under the request's limits and budgets: its response with every error
+/// coded and `data` in the query's field order, or the finished answer when it could not run or ran out of
+/// a budget. The REST routes run their fixed documents through here too, so both share every limit.
+pub(super) async fn run_one(
+    state: &AppState,
+    media: &'static str,
+    principal: Option<&Principal>,
+    mut request: async_graphql::Request,
+    budget: &mut Budget,
+) -> Result<async_graphql::Response, Executed> {
     let refuse = |message: String, code: &str| request_error(media, json!({ "errors": [coded_error(&message, code)] }));
     let checked = preflight(&request.query);
     let max = state.settings.max_aliases;
     if checked.aliases > max {
         let message = format!("the query uses {} aliases; at most {max} are allowed", checked.aliases);
-        return refuse(message, code::QUERY_TOO_COMPLEX);
+        return Err(refuse(message, code::QUERY_TOO_COMPLEX));
     }
     if checked.fields > MAX_EXPANDED_FIELDS {
         let message = format!(
             "the query selects {} fields once its fragments are expanded; at most {MAX_EXPANDED_FIELDS} are allowed",
             checked.fields
         );
-        return refuse(message, code::QUERY_TOO_COMPLEX);
+        return Err(refuse(message, code::QUERY_TOO_COMPLEX));
     }
     if principal.is_none() && !state.settings.public_introspection {
         if checked.introspection {
-            return refuse("introspection needs a token on this server".into(), code::UNAUTHENTICATED);
+            return Err(refuse("introspection needs a token on this server".into(), code::UNAUTHENTICATED));
         }
         request = request.disable_introspection();
     }
@@ -122,26 +143,34 @@ async fn execute_one(
             state.settings.request_timeout_ms
         );
         let body = json!({ "data": null, "errors": [coded_error(&message, code::TIMEOUT)] });
-        return Executed { status: StatusCode::OK, body: body.to_string(), has_errors: true };
+        return Err(Executed { status: StatusCode::OK, body: body.to_string(), has_errors: true });
     };
     let executed = started.0.load(Ordering::Relaxed);
     if bytes.exceeded() {
-        return too_large(state);
+        return Err(too_large(state));
     }
     finish_errors(&mut response, executed);
     if !executed {
-        return request_error(media, json!({ "errors": response.errors }));
+        return Err(request_error(media, json!({ "errors": response.errors })));
     }
     crate::graphql::order::in_query_order(&mut response.data, &query, operation_name.as_deref());
-    let has_errors = !response.errors.is_empty();
+    Ok(response)
+}
+
+/// Serializes `value` within the request's response budget (refused whole past it, never cut).
+pub(super) fn serialize_within(
+    state: &AppState,
+    value: &impl serde::Serialize,
+    budget: &mut Budget,
+) -> Result<String, Executed> {
     let mut out = BoundedWriter { bytes: Vec::with_capacity(4096), limit: budget.response_bytes };
-    let body = match serde_json::to_writer(&mut out, &response) {
+    let body = match serde_json::to_writer(&mut out, value) {
         Ok(()) => String::from_utf8(out.bytes).unwrap_or_default(),
-        Err(_) if out.bytes.len() >= out.limit => return too_large(state),
+        Err(_) if out.bytes.len() >= out.limit => return Err(too_large(state)),
         Err(e) => json!({ "errors": [internal_error(&e)] }).to_string(),
     };
     budget.response_bytes = budget.response_bytes.saturating_sub(body.len());
-    Executed { status: StatusCode::OK, body, has_errors }
+    Ok(body)
 }
 
 /// The answer past `--max-response-bytes`: refused whole, never cut.
@@ -155,14 +184,14 @@ fn too_large(state: &AppState) -> Executed {
 }
 
 /// What one HTTP request may still spend; a batch's operations share it.
-struct Budget {
+pub(super) struct Budget {
     deadline: tokio::time::Instant,
     response_bytes: usize,
     cost: Arc<crate::graphql::BatchCost>,
 }
 
 impl Budget {
-    fn new(settings: &ApiSettings) -> Budget {
+    pub(super) fn new(settings: &ApiSettings) -> Budget {
         Budget {
             deadline: tokio::time::Instant::now() + std::time::Duration::from_millis(settings.request_timeout_ms),
             response_bytes: settings.max_response_bytes,
@@ -204,7 +233,12 @@ fn cache_key(media: &str, method: &str, request: &[u8]) -> Vec<u8> {
 }
 
 /// A cached answer, in the best encoding the client accepts (compressed once per entry, not per hit).
-fn from_cache(cache: &ResponseCache, entry: &CachedResponse, media: &'static str, headers: &HeaderMap) -> Response {
+pub(super) fn from_cache(
+    cache: &ResponseCache,
+    entry: &CachedResponse,
+    media: &'static str,
+    headers: &HeaderMap,
+) -> Response {
     let accept_encoding = headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok());
     let coding = crate::cache::Coding::negotiate(accept_encoding, entry.body.len());
     let fresh = headers
@@ -262,7 +296,7 @@ async fn cached_or_execute(
 }
 
 /// `serve --bench`: how many SQL statements the request ran (exact only without concurrent requests).
-fn with_statement_count(state: &AppState, before: Option<u64>, response: &mut Response) {
+pub(super) fn with_statement_count(state: &AppState, before: Option<u64>, response: &mut Response) {
     if let (Some(counter), Some(before)) = (&state.sql_statements, before) {
         let ran = counter.load(Ordering::Relaxed) - before;
         response.headers_mut().insert("x-backlot-sql-statements", HeaderValue::from(ran));

@@ -26,6 +26,7 @@ pub mod guard;
 pub mod metrics;
 pub mod observe;
 pub mod persisted;
+pub mod rest;
 mod router;
 pub mod server;
 

@@ -7,7 +7,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use serde_json::json;
 
-use super::{AppState, JSON, bench, graphiql, graphql, guard, metrics, observe, problem};
+use super::{AppState, JSON, bench, graphiql, graphql, guard, metrics, observe, problem, rest};
 use crate::config::HttpSettings;
 
 /// The router and its middleware, outermost first: request id, span and access log; panics to masked
@@ -17,20 +17,21 @@ pub fn build_router(state: AppState, http: &HttpSettings) -> Router {
     let body_limit = state.settings.max_body_bytes;
     let router = if state.sql_statements.is_some() { bench::routes() } else { Router::new() };
     let router = if http.metrics_listen.is_none() { router.route("/metrics", get(metrics::metrics)) } else { router };
-    let mut router = router
+    let router = router
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphiql/{file}", get(graphiql::asset))
         .route("/healthz", get(healthz))
-        .route("/readyz", get(metrics::readyz))
-        .fallback(not_found)
-        .layer(DefaultBodyLimit::max(body_limit))
-        .with_state(state);
+        .route("/readyz", get(metrics::readyz));
+    let mut router =
+        rest::routes(router).fallback(not_found).layer(DefaultBodyLimit::max(body_limit)).with_state(state);
     let body_timeout = std::time::Duration::from_secs(http.body_read_timeout_seconds.max(1));
     router = router.layer(axum::middleware::from_fn_with_state((body_timeout, body_limit), guard::body_deadline));
     if http.rate_limit_per_minute > 0 {
         let limiter = guard::RateLimiter::new(http.rate_limit_per_minute);
         router = router.layer(axum::middleware::from_fn_with_state(limiter, guard::rate_limit));
     }
+    // Inside compression, outside the guards: their refusals under /api/v1 become problem+json.
+    router = router.layer(axum::middleware::from_fn(rest::problems));
     // Level 4 keeps large pages cheap to compress on every miss; cached pages are compressed once, harder.
     router = router
         .layer(tower_http::compression::CompressionLayer::new().quality(tower_http::CompressionLevel::Precise(4)));
