@@ -6,6 +6,7 @@ mod budget;
 pub mod collection;
 pub mod connection;
 pub mod enums;
+pub mod import;
 pub mod loaders;
 pub mod node;
 pub mod order;
@@ -51,6 +52,7 @@ pub struct MutationRoot(
     proof_record::ProofRecordMutation,
     snippet::SnippetMutation,
     admin::AdminMutation,
+    import::ImportMutation,
 );
 
 fn builder(limits: QueryLimits) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
