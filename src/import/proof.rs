@@ -85,8 +85,15 @@ fn non_empty(line: usize, what: &str, value: &str) -> std::result::Result<String
     Ok(value.to_string())
 }
 
+/// "a, b, a" → `["a", "b"]`: a channel named twice is linked once.
 fn slug_list(value: &str) -> Vec<String> {
-    value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+    let mut slugs: Vec<String> = Vec::new();
+    for slug in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        if !slugs.iter().any(|s| s == slug) {
+            slugs.push(slug.to_string());
+        }
+    }
+    slugs
 }
 
 fn timestamp(line: usize, key: &str, value: &str) -> std::result::Result<DateTime<Utc>, ParseError> {
@@ -411,7 +418,13 @@ pub(crate) async fn write(
         Some(row) => proof_record::load_draft(db, &row.document_id).await?.map(|(_, d)| d),
         None => None,
     };
-    let mut changed = current.as_ref() != Some(&draft);
+    // Channels are read back in the channels' own order: which ones, not their order, is the content.
+    let sorted = |d: &ProofRecordDraft| {
+        let mut d = d.clone();
+        d.channels.sort();
+        d
+    };
+    let mut changed = current.as_ref().map(sorted) != Some(sorted(&draft));
     let existed = existing.is_some();
     let row = if changed {
         proof_record::save_draft(db, draft, author).await?
