@@ -548,7 +548,13 @@ async fn import_paths(
 }
 
 /// `backlot import --server URL`: the same files, output and exit codes, through a running server.
-async fn import_remote(server: &str, token: &str, paths: &[PathBuf], publish: bool, force: bool) -> Result<(), CliError> {
+async fn import_remote(
+    server: &str,
+    token: &str,
+    paths: &[PathBuf],
+    publish: bool,
+    force: bool,
+) -> Result<(), CliError> {
     if token.trim().is_empty() {
         return Err(CliError::Usage { message: "--server needs --token (or BACKLOT_TOKEN)".into() });
     }

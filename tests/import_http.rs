@@ -296,7 +296,10 @@ async fn a_proof_record_file_imports_over_rest_graphql_and_the_cli() {
     // The public sees the record, only its cleared frame, only its published snippet.
     let public = app.data(RECORD_QUERY, json!({ "s": "field-notes" })).await["proofRecord"].clone();
     assert_eq!(public["client"], "Test Client");
-    assert_eq!(public["observations"][0], json!({ "kind": "CONSTRAINT", "title": "One day only", "detail": "The light left at four." }));
+    assert_eq!(
+        public["observations"][0],
+        json!({ "kind": "CONSTRAINT", "title": "One day only", "detail": "The light left at four." })
+    );
     assert_eq!(public["observations"][1]["detail"], Value::Null);
     assert_eq!(public["assets"].as_array().unwrap().len(), 1, "{public}");
     assert_eq!(
@@ -304,7 +307,10 @@ async fn a_proof_record_file_imports_over_rest_graphql_and_the_cli() {
         json!({ "url": "https://x.test/1.jpg", "release": "CLEARED", "caption": "Cleared frame",
                 "alt": "Cleared frame", "credit": "Test Studio", "width": 1200, "height": 800, "shows": ["PEOPLE"] })
     );
-    assert_eq!(public["snippets"], json!([{ "body": "One day, three people, one window of light.", "status": "PUBLISHED" }]));
+    assert_eq!(
+        public["snippets"],
+        json!([{ "body": "One day, three people, one window of light.", "status": "PUBLISHED" }])
+    );
     assert_eq!(public["articles"], json!([{ "slug": "field-notes" }]));
     let preview = app.data_as(&publisher, RECORD_QUERY, json!({ "s": "field-notes" })).await["proofRecord"].clone();
     assert_eq!(preview["assets"][1]["release"], "PENDING", "a frame without a release stays pending");
@@ -347,7 +353,8 @@ async fn proof_record_errors_name_their_line_and_write_nothing() {
     app.import("paired.txt", &page("Paired Page", "kappa"), false);
     let bad_line = record("paired-page").replace("people: A crew of three", "weather: Rain");
     let long = "x".repeat(400);
-    let too_long = record("paired-page").replace("snippet: social-posts | One", &format!("snippet: social-posts | {long}"));
+    let too_long =
+        record("paired-page").replace("snippet: social-posts | One", &format!("snippet: social-posts | {long}"));
     let files = [
         ("unknown.txt", record("no-such-article")),
         ("unpaired.txt", record("unpaired-page")),
@@ -382,7 +389,7 @@ struct Server {
 
 impl Server {
     fn start(app: &TestApp) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_backlot"))
+        let child = Command::new(env!("CARGO_BIN_EXE_backlot"))
             .args(["serve", "--listen", "127.0.0.1:0"])
             .env("DATABASE_URL", &app.url)
             .env("RUST_LOG", "warn")
@@ -390,16 +397,18 @@ impl Server {
             .stderr(Stdio::null())
             .spawn()
             .expect("start backlot serve");
-        let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+        // Owned from here, so a failed start is still killed and reaped.
+        let mut server = Server { child, url: String::new() };
+        let mut stdout = std::io::BufReader::new(server.child.stdout.take().expect("stdout"));
         let mut line = String::new();
-        loop {
+        while server.url.is_empty() {
             line.clear();
             assert!(stdout.read_line(&mut line).expect("read stdout") > 0, "serve exited before listening");
             if let Some(rest) = line.strip_prefix("Backlot listening on ") {
-                let url = rest.split("/graphql").next().expect("address").to_string();
-                return Server { child, url };
+                server.url = rest.split("/graphql").next().expect("address").to_string();
             }
         }
+        server
     }
 }
 

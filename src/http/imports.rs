@@ -113,7 +113,9 @@ async fn files_of(state: &AppState, name: Option<String>, request: Request) -> R
                 let field = match multipart.next_field().await {
                     Ok(Some(field)) => field,
                     Ok(None) => break,
-                    Err(e) => return Err(bad_request(&format!("the multipart body cannot be read: {}", e.body_text()))),
+                    Err(e) => {
+                        return Err(bad_request(&format!("the multipart body cannot be read: {}", e.body_text())));
+                    }
                 };
                 let name = field.file_name().or(field.name()).unwrap_or("").to_string();
                 let bytes = field

@@ -17,7 +17,9 @@ const REQUEST_BYTES: usize = 192 * 1024;
 fn endpoint(server: &str) -> Result<String, CliError> {
     let server = server.trim().trim_end_matches('/');
     if !(server.starts_with("http://") || server.starts_with("https://")) {
-        return Err(CliError::Usage { message: format!("--server must be an http:// or https:// URL (got {server:?})") });
+        return Err(CliError::Usage {
+            message: format!("--server must be an http:// or https:// URL (got {server:?})"),
+        });
     }
     Ok(format!("{server}/api/v1/imports"))
 }

@@ -9,7 +9,9 @@ pub mod proof;
 pub mod upload;
 pub mod writer;
 
-pub use files::{FileError, Imported, Kind, Options, ParsedFile, collect_files, import_files, import_texts, parse_text};
+pub use files::{
+    FileError, Imported, Kind, Options, ParsedFile, collect_files, import_files, import_texts, parse_text,
+};
 pub use parser::{ParseError, ParsedPage, parse_page};
 pub use writer::{ImportOutcome, import_batch};
 

@@ -164,10 +164,7 @@ fn parse_frame(line: usize, rest: &str) -> std::result::Result<ParsedFrame, Pars
                 use sea_orm::ActiveEnum;
                 asset.release = ReleaseStatus::try_from_value(&enum_word(value)).map_err(|_| ParseError {
                     line,
-                    message: format!(
-                        "release: {:?} must be cleared, not required, pending or denied",
-                        value.trim()
-                    ),
+                    message: format!("release: {:?} must be cleared, not required, pending or denied", value.trim()),
                 })?;
             }
             "shows" => {
@@ -213,11 +210,8 @@ fn parse_snippet(line: usize, rest: &str, draft: bool) -> std::result::Result<Pa
 /// Parses one proof-record file. See docs/proof-record-format.md.
 pub fn parse_proof_record(text: &str) -> std::result::Result<ParsedProofRecord, ParseError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .map(|(i, l)| (i + 1, l.trim()))
-        .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'));
+    let mut lines =
+        text.lines().enumerate().map(|(i, l)| (i + 1, l.trim())).filter(|(_, l)| !l.is_empty() && !l.starts_with('#'));
     match lines.next() {
         Some((_, first)) if first.eq_ignore_ascii_case(MARKER) => {}
         Some((no, _)) => return err(no, format!("a proof-record file must start with the line {MARKER:?}")),
@@ -244,7 +238,10 @@ pub fn parse_proof_record(text: &str) -> std::result::Result<ParsedProofRecord, 
         match key.as_str() {
             "article" => {
                 if !record.article.is_empty() && value != record.article {
-                    return err(no, format!("article: a proof record shares its article's slug ({:?})", record.article));
+                    return err(
+                        no,
+                        format!("article: a proof record shares its article's slug ({:?})", record.article),
+                    );
                 }
                 if crate::service::article::validate_slug("article", value).is_err() {
                     return err(no, format!("article: {value:?} must be an article's slug (a-z, 0-9 and hyphens)"));
@@ -296,7 +293,10 @@ pub fn parse_proof_record(text: &str) -> std::result::Result<ParsedProofRecord, 
     }
     for (no, line) in lines {
         let Some((key, rest)) = line.split_once(':') else {
-            return err(no, format!("{line:?} is not an observation, frame or snippet line (\"KIND: title | detail\")"));
+            return err(
+                no,
+                format!("{line:?} is not an observation, frame or snippet line (\"KIND: title | detail\")"),
+            );
         };
         let key = key.trim().to_ascii_lowercase();
         let rest = rest.trim();

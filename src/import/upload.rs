@@ -151,9 +151,7 @@ pub async fn import_uploaded(
     let files = results
         .into_iter()
         .zip(&names)
-        .map(|(r, name)| {
-            r.unwrap_or_else(|| FileResult::failed(name.clone(), FileError::Service(not_written())))
-        })
+        .map(|(r, name)| r.unwrap_or_else(|| FileResult::failed(name.clone(), FileError::Service(not_written()))))
         .collect();
     Ok(ImportReport::new(files))
 }
