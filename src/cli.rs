@@ -125,10 +125,15 @@ The page format (docs/import-format.md has it in full; demo/*.txt are examples):
     collection \"Proof\" and links related articles by title (pending until they are imported).
   - Each file is all or nothing; a file that does not parse is reported with its line number and the
     command exits 4. Importing a slug again updates that article as a new version.
+  - A file whose first line is \"--- proof record\" is a proof record for the article it names
+    (docs/proof-record-format.md; demo/*.proof.txt). Pages are imported before proof records.
+  - With --server URL --token TOKEN (or BACKLOT_SERVER, BACKLOT_TOKEN) the files go to a running server's
+    POST /api/v1/imports instead of the database: same output and exit codes (3: server unreachable).
 
 Examples:
   backlot import demo/
-  backlot import demo/website-direction.txt --publish";
+  backlot import demo/website-direction.txt --publish
+  backlot import pages/ --server https://cms.example.com --token \"$BACKLOT_TOKEN\"";
 
 #[derive(Subcommand, Debug)]
 pub enum TokenCommand {

@@ -496,6 +496,18 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_records_parse() {
+        let doc = include_str!("../../docs/proof-record-format.md");
+        let records: Vec<&str> = doc.split("```text\n").skip(1).filter_map(|b| b.split("```").next()).collect();
+        let full: Vec<&&str> = records.iter().filter(|b| is_proof_record(b)).collect();
+        assert!(!full.is_empty());
+        for text in full {
+            let record = parse_proof_record(text).unwrap_or_else(|e| panic!("{e}: {text}"));
+            assert_eq!(record.frames[0].asset.release, ReleaseStatus::Cleared);
+        }
+    }
+
+    #[test]
     fn pages_are_not_proof_records() {
         assert!(!is_proof_record(include_str!("../../demo/behind-the-scenes-production-as-brand-proof.txt")));
         assert!(is_proof_record("\u{feff}\n  --- Proof Record  \n"));
