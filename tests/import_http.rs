@@ -389,8 +389,13 @@ struct Server {
 
 impl Server {
     fn start(app: &TestApp) -> Server {
+        Server::start_with(app, &[])
+    }
+
+    fn start_with(app: &TestApp, args: &[&str]) -> Server {
         let child = Command::new(env!("CARGO_BIN_EXE_backlot"))
             .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
             .env("DATABASE_URL", &app.url)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
@@ -473,4 +478,17 @@ async fn import_server_sends_pages_to_a_running_server_with_the_local_output_and
     let out = remote.cli(&["import", "--server", "http://127.0.0.1:1", "--token", &token, file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach the server"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_server_reports_files_the_server_refuses_as_too_large_by_name() {
+    let app = TestApp::new().await;
+    let server = Server::start_with(&app, &["--max-body-bytes", "4096"]);
+    let token = app.token("ci-push", Role::Editor).await;
+    let big = app.write_page("big.txt", &page("Big Push", &"word ".repeat(2000)));
+    let out = app.cli(&["import", "--server", &server.url, "--token", &token, &big]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("big.txt: the server refused the request as too large (HTTP 413)"), "{stderr}");
+    assert!(stderr.contains("4096 bytes"), "{stderr}");
 }
