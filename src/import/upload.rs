@@ -69,8 +69,11 @@ impl FileResult {
             FileError::Service(e) => {
                 // The one mapping to client codes; internal detail is logged there, not returned.
                 let e = crate::error::to_graphql_error(e);
-                let code = e.extensions.as_ref().and_then(|x| x.get("code")).map(|v| v.to_string());
-                (code.map_or(code::INTERNAL_SERVER_ERROR.to_string(), |c| c.trim_matches('"').to_string()), e.message)
+                let code = match e.extensions.as_ref().and_then(|x| x.get("code")) {
+                    Some(async_graphql::Value::String(code)) => code.clone(),
+                    _ => code::INTERNAL_SERVER_ERROR.to_string(),
+                };
+                (code, e.message)
             }
         };
         let line = line_of(&message);
