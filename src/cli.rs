@@ -11,7 +11,6 @@ use crate::error::CliError;
 use crate::http::persisted::PersistedQueries;
 use crate::import;
 use crate::service::Visibility;
-use crate::service::article::Saved;
 use crate::service::token;
 use crate::{app, demo, graphql};
 
@@ -63,6 +62,13 @@ pub enum Command {
         /// timestamps and publish states; checked whole first, written in one transaction or not at all.
         #[arg(long, value_name = "FILE", conflicts_with = "paths")]
         bundle: Option<PathBuf>,
+        /// Send the files to this running server (POST /api/v1/imports) instead of opening the database;
+        /// same output and exit codes (3 when the server cannot be reached).
+        #[arg(long, env = "BACKLOT_SERVER", value_name = "URL", conflicts_with = "bundle", requires = "token")]
+        server: Option<String>,
+        /// The API token to send with --server (editor or higher; publisher for --publish).
+        #[arg(long, env = "BACKLOT_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+        token: Option<String>,
     },
     /// Write all the content as a bundle that `backlot import --bundle` restores on either backend.
     ///
@@ -126,10 +132,15 @@ The page format (docs/import-format.md has it in full; demo/*.txt are examples):
     collection \"Proof\" and links related articles by title (pending until they are imported).
   - Each file is all or nothing; a file that does not parse is reported with its line number and the
     command exits 4. Importing a slug again updates that article as a new version.
+  - A file whose first line is \"--- proof record\" is a proof record for the article it names
+    (docs/proof-record-format.md; demo/*.proof.txt). Pages are imported before proof records.
+  - With --server URL --token TOKEN (or BACKLOT_SERVER, BACKLOT_TOKEN) the files go to a running server's
+    POST /api/v1/imports instead of the database: same output and exit codes (3: server unreachable).
 
 Examples:
   backlot import demo/
-  backlot import demo/website-direction.txt --publish";
+  backlot import demo/website-direction.txt --publish
+  backlot import pages/ --server https://cms.example.com --token \"$BACKLOT_TOKEN\"";
 
 #[derive(Subcommand, Debug)]
 pub enum TokenCommand {
@@ -185,6 +196,9 @@ Example:\n  backlot webhook create --url https://example.com/hooks/backlot --eve
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     let url = cli.database.database_url;
+    if let Command::Import { paths, publish, force, server: Some(server), token, .. } = &cli.command {
+        return import_remote(server, token.as_deref().unwrap_or(""), paths, *publish, *force).await;
+    }
     if !matches!(cli.command, Command::Schema | Command::Openapi) {
         probe_postgres(&url).await?;
     }
@@ -202,7 +216,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             println!("migrations applied to {}", redact(&url));
             Ok(())
         }
-        Command::Import { paths, publish, force, bundle } => {
+        Command::Import { paths, publish, force, bundle, .. } => {
             let db = app::connect_and_migrate_for(&url, app::Workload::Bulk).await.map_err(CliError::Database)?;
             match bundle {
                 Some(bundle) => crate::bundle::import(&db, &bundle).await,
@@ -521,6 +535,101 @@ fn count_of(n: usize, noun: &str) -> String {
     if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
 }
 
+/// Counts and prints each file's result as `backlot import` does, local or `--server` alike.
+struct ImportProgress {
+    total: usize,
+    started: Instant,
+    created: usize,
+    updated: usize,
+    unchanged: usize,
+    failed: usize,
+    last_error: Option<CliError>,
+}
+
+impl ImportProgress {
+    fn new(total: usize) -> Self {
+        ImportProgress {
+            total,
+            started: Instant::now(),
+            created: 0,
+            updated: 0,
+            unchanged: 0,
+            failed: 0,
+            last_error: None,
+        }
+    }
+
+    fn file(&mut self, n: usize, path: &Path, outcome: Result<import::Imported, import::FileError>) {
+        let total = self.total;
+        match outcome {
+            Ok(outcome) => {
+                let verb = match outcome.change {
+                    import::Change::Created => {
+                        self.created += 1;
+                        "created"
+                    }
+                    import::Change::Updated => {
+                        self.updated += 1;
+                        "updated"
+                    }
+                    import::Change::Unchanged => {
+                        self.unchanged += 1;
+                        "unchanged"
+                    }
+                };
+                let state = match (outcome.published, outcome.public) {
+                    (true, _) => "published",
+                    // Re-imported without --publish: the public keeps the published text until the next publish.
+                    (false, true) => "published; the new text waits in its draft",
+                    (false, false) => "draft",
+                };
+                let what = match outcome.kind {
+                    import::Kind::Article => "",
+                    import::Kind::ProofRecord => "proof record ",
+                };
+                println!("[{}/{total}] {verb} {what}{} ({state}) from {}", n + 1, outcome.slug, path.display());
+            }
+            Err(e) => {
+                self.failed += 1;
+                let e = match e {
+                    import::FileError::Input(message) | import::FileError::Conflict(message) => {
+                        input_error(path, &message)
+                    }
+                    import::FileError::Service(other) => CliError::Service(other),
+                    import::FileError::Remote(message) => CliError::Server(format!("{}: {message}", path.display())),
+                };
+                eprintln!("[{}/{total}] error: {e}", n + 1);
+                self.last_error = Some(e);
+            }
+        }
+    }
+
+    fn finish(self, into: &str) -> Result<(), CliError> {
+        let imported = &crate::http::metrics::METRICS.imported;
+        imported.with_label_values(&["created"]).inc_by(self.created as u64);
+        imported.with_label_values(&["updated"]).inc_by(self.updated as u64);
+        imported.with_label_values(&["failed"]).inc_by(self.failed as u64);
+        let seconds = self.started.elapsed().as_secs_f64();
+        let (created, updated, failed) = (self.created, self.updated, self.failed);
+        let unchanged = if self.unchanged > 0 { format!(", {} unchanged", self.unchanged) } else { String::new() };
+        println!(
+            "imported {} of {} into {into}: {created} created, {updated} updated{unchanged}, {failed} failed in \
+             {seconds:.2} s",
+            created + updated + self.unchanged,
+            count_of(self.total, "page")
+        );
+        match self.last_error {
+            None => Ok(()),
+            Some(CliError::Input { .. }) => Err(CliError::Rejected(format!(
+                "{} could not be imported; nothing of {} was written (see above)",
+                count_of(failed, "file"),
+                if failed == 1 { "it" } else { "them" }
+            ))),
+            Some(other) => Err(other),
+        }
+    }
+}
+
 async fn import_paths(
     db: &sea_orm::DatabaseConnection,
     database: &str,
@@ -528,61 +637,31 @@ async fn import_paths(
     publish: bool,
     force: bool,
 ) -> Result<(), CliError> {
-    let started = Instant::now();
     let files = import::collect_files(paths).map_err(|(path, message)| input_error(&path, &message))?;
-    let total = files.len();
-    let (mut created, mut updated, mut failed) = (0usize, 0usize, 0usize);
-    let mut last_error = None;
-    import::import_files(db, &files, publish, force, |n, path, outcome| match outcome {
-        Ok(outcome) => {
-            let verb = match outcome.saved {
-                Saved::Created => {
-                    created += 1;
-                    "created"
-                }
-                Saved::Updated => {
-                    updated += 1;
-                    "updated"
-                }
-            };
-            let state = match (outcome.published, outcome.public) {
-                (true, _) => "published",
-                // Re-imported without --publish: the public keeps the published text until the next publish.
-                (false, true) => "published; the new text waits in its draft",
-                (false, false) => "draft",
-            };
-            println!("[{}/{total}] {verb} {} ({state}) from {}", n + 1, outcome.slug, path.display());
-        }
-        Err(e) => {
-            failed += 1;
-            let e = match e {
-                import::FileError::Input(message) => input_error(path, &message),
-                import::FileError::Service(other) => CliError::Service(other),
-            };
-            eprintln!("[{}/{total}] error: {e}", n + 1);
-            last_error = Some(e);
-        }
+    let mut progress = ImportProgress::new(files.len());
+    let options = import::Options { publish, force, actor: import::writer::IMPORT_AUTHOR };
+    import::import_files(db, &files, options, |n, path, outcome| progress.file(n, path, outcome)).await?;
+    progress.finish(database)
+}
+
+/// `backlot import --server URL`: the same files, output and exit codes, through a running server.
+async fn import_remote(
+    server: &str,
+    token: &str,
+    paths: &[PathBuf],
+    publish: bool,
+    force: bool,
+) -> Result<(), CliError> {
+    if token.trim().is_empty() {
+        return Err(CliError::Usage { message: "--server needs --token (or BACKLOT_TOKEN)".into() });
+    }
+    let files = import::collect_files(paths).map_err(|(path, message)| input_error(&path, &message))?;
+    let mut progress = ImportProgress::new(files.len());
+    import::client::push(server, token.trim(), &files, publish, force, |n, path, outcome| {
+        progress.file(n, path, outcome)
     })
     .await?;
-    let imported = &crate::http::metrics::METRICS.imported;
-    imported.with_label_values(&["created"]).inc_by(created as u64);
-    imported.with_label_values(&["updated"]).inc_by(updated as u64);
-    imported.with_label_values(&["failed"]).inc_by(failed as u64);
-    let seconds = started.elapsed().as_secs_f64();
-    println!(
-        "imported {} of {} into {database}: {created} created, {updated} updated, {failed} failed in {seconds:.2} s",
-        created + updated,
-        count_of(total, "page")
-    );
-    match last_error {
-        None => Ok(()),
-        Some(CliError::Input { .. }) => Err(CliError::Rejected(format!(
-            "{} could not be imported; nothing of {} was written (see above)",
-            count_of(failed, "file"),
-            if failed == 1 { "it" } else { "them" }
-        ))),
-        Some(other) => Err(other),
-    }
+    progress.finish(server.trim_end_matches('/'))
 }
 
 #[cfg(test)]

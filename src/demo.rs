@@ -2,12 +2,9 @@
 //! "Website Direction" page it links to, and enough generated pages to paginate. All of it is
 //! marked as demo content (a "Demo content" section on each page, "(demo)" on each client).
 
-use chrono::{NaiveDate, TimeZone, Utc};
-use entity::{AssetKind, ObservationKind as K, ReleaseStatus as R};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
-use crate::import::{parse_page, writer};
-use crate::service::proof_record::{self, AssetInput, ObservationInput, ProofRecordDraft};
+use crate::import::{parse_page, proof, writer};
 use crate::service::snippet::{self, SnippetDraft};
 use crate::service::{Result, ServiceError, catalog, staged};
 
@@ -16,6 +13,9 @@ pub(crate) const DEMO_AUTHOR: &str = "demo";
 
 const ORIGINAL: &str = include_str!("../demo/behind-the-scenes-production-as-brand-proof.txt");
 const WEBSITE_DIRECTION: &str = include_str!("../demo/website-direction.txt");
+/// The two pages' proof records, in the proof-record file format (docs/proof-record-format.md).
+const ORIGINAL_RECORD: &str = include_str!("../demo/behind-the-scenes-production-as-brand-proof.proof.txt");
+const WEBSITE_DIRECTION_RECORD: &str = include_str!("../demo/website-direction.proof.txt");
 
 /// (title, definition, problem) for the generated pages.
 const TOPICS: [(&str, &str, &str); 12] = [
@@ -118,6 +118,7 @@ pub async fn load(db: &DatabaseConnection) -> Result<Option<usize>> {
         pages.push(parse(&generated_page(title, definition, problem))?);
     }
     let count = pages.len();
+    let records = [parse_record(ORIGINAL_RECORD)?, parse_record(WEBSITE_DIRECTION_RECORD)?];
     crate::service::transaction(db, move |txn| {
         Box::pin(async move {
             for page in pages {
@@ -130,139 +131,32 @@ pub async fn load(db: &DatabaseConnection) -> Result<Option<usize>> {
                 "Pages that use a real production record as proof of how the work gets made.",
             )
             .await?;
-            fill_original_proof_record(txn).await?;
-            fill_website_direction_proof_record(txn).await
+            let [original, website_direction] = records;
+            add_stale_snippet(txn, &original).await?;
+            proof::write(txn, original, true, DEMO_AUTHOR).await?;
+            proof::write(txn, website_direction, true, DEMO_AUTHOR).await?;
+            Ok(())
         })
     })
     .await?;
     Ok(Some(count))
 }
 
-fn observation(kind: K, title: &str, detail: &str) -> ObservationInput {
-    ObservationInput { kind, title: title.into(), detail: Some(detail.into()) }
-}
-
-fn frame(n: u32, caption: &str, shows: &[K], release: R) -> AssetInput {
-    AssetInput {
-        url: format!("https://demo.backlot.invalid/bts/brand-proof-{n:02}.jpg"),
-        kind: if n == 6 { AssetKind::Video } else { AssetKind::Image },
-        alt: Some(caption.to_string()),
-        caption: Some(caption.to_string()),
-        credit: Some("Demo Studio (demo)".into()),
-        width: Some(3000),
-        height: Some(2000),
-        shows: shows.to_vec(),
-        release,
-        captured_at: Utc.with_ymd_and_hms(2026, 3, 14, 9 + n, 0, 0).single(),
+/// The demo's stale snippet: the original record is first published with an earlier wording of observation 4
+/// ("Heat and noise"), a launch-recaps snippet quoting it is published, and the record as its file has it
+/// (the corrected wording) is then written over it, so that snippet is stale: editors see why and the public
+/// is not offered it. The file's own snippets are written after the correction and stay current.
+async fn add_stale_snippet(db: &impl ConnectionTrait, record: &proof::ParsedProofRecord) -> Result<()> {
+    let mut earlier = record.clone();
+    earlier.snippets.clear();
+    if let Some(heat) = earlier.observations.get_mut(4) {
+        heat.detail = Some("Audio was recorded on set, beside the roaster.".into());
     }
-}
-
-async fn fill_original_proof_record(db: &impl ConnectionTrait) -> Result<()> {
-    let slug = "behind-the-scenes-production-as-brand-proof";
-    let record = proof_record::save_draft(
-        db,
-        ProofRecordDraft {
-            slug: slug.into(),
-            title: "Behind-the-Scenes Production as Brand Proof".into(),
-            client: Some("Northwind Coffee Roasters (demo)".into()),
-            deliverable: Some("A 40-second launch film and twelve stills for a new single-origin line".into()),
-            problem_solved: Some(
-                "Buyers could not see the sourcing and roasting work that justified the price; the BTS record made it visible."
-                    .into(),
-            ),
-            summary: Some("One-day shoot in a working roastery, captured with reuse in mind from the first call sheet.".into()),
-            captured_on: NaiveDate::from_ymd_opt(2026, 3, 14),
-            location: Some("Working roastery, Portland (demo)".into()),
-            observations: vec![
-                observation(K::People, "Roaster as on-camera lead", "The head roaster explained each step instead of a presenter."),
-                observation(K::Equipment, "Two cameras and one light", "A small kit so the roastery could keep working during the shoot."),
-                observation(K::Constraint, "Roaster could not stop", "Production had to follow the roast schedule, not the other way round."),
-                observation(K::Decision, "Shoot the cupping table", "The tasting ritual became the film's closing scene."),
-                // Corrected below, after a snippet quoted it: that snippet is the demo's stale one.
-                observation(K::Environment, "Heat and noise", "Audio was recorded on set, beside the roaster."),
-                observation(K::Rhythm, "Roast-by-roast blocks", "The day was planned in 14-minute roast cycles."),
-                observation(K::Collaboration, "Roaster approved each setup", "The client's staff checked every frame for accuracy."),
-                observation(K::Atmosphere, "Quiet focus", "Long silent stretches, broken by the first crack of the beans."),
-            ],
-            assets: vec![
-                frame(1, "The head roaster checks a sample mid-roast", &[K::People, K::Decision], R::Cleared),
-                frame(2, "Two-camera kit beside the roaster", &[K::Equipment, K::Environment], R::NotRequired),
-                frame(3, "Crew waits for first crack", &[K::Rhythm, K::Atmosphere], R::Cleared),
-                frame(4, "Café guests at the cupping table", &[K::People, K::Collaboration], R::Pending),
-                frame(5, "Delivery driver unloading green beans", &[K::People, K::Constraint], R::Denied),
-                frame(6, "Timelapse of a full roast cycle", &[K::Rhythm, K::Equipment], R::Cleared),
-            ],
-            channels: ["case-studies", "social-posts", "sales-decks", "hiring-materials", "launch-recaps", "proof-pages"]
-                .map(String::from)
-                .to_vec(),
-        },
-        DEMO_AUTHOR,
-    )
-    .await?;
-    staged::copy_to_published::<staged::ProofRecords>(db, &record.document_id).await?;
-    let article = crate::service::staged::by_slug::<crate::service::staged::Articles>(
-        db,
-        crate::service::Visibility::Preview,
-        slug,
-    )
-    .await?;
-    add_stale_snippet(db, &record.document_id).await?;
-    let snippets = [
-        ("social-posts", "No presenter, no script: the head roaster explained every step while the roast kept going."),
-        ("social-posts", "Shot in 14-minute roast cycles so the roastery never stopped working."),
-        (
-            "sales-decks",
-            "The BTS record showed buyers the sourcing and roasting work behind the price before they tasted a cup.",
-        ),
-        (
-            "case-studies",
-            "A one-day shoot in a working roastery produced a launch film, twelve stills and a reusable record of how the coffee is made, captured with reuse in mind from the first call sheet.",
-        ),
-        (
-            "hiring-materials",
-            "Our crew works around the client's schedule, not the other way round: the roast set the rhythm of the day.",
-        ),
-        ("launch-recaps", "Launch week used six BTS frames and one timelapse across site, social and sales."),
-    ];
-    for (channel, body) in snippets {
-        let created = snippet::create_draft(
-            db,
-            SnippetDraft {
-                proof_record_document_id: record.document_id.clone(),
-                article_document_id: article.as_ref().map(|a| a.document_id.clone()),
-                channel: channel.into(),
-                body: body.into(),
-                // Hiring materials require a credit line.
-                credit: (channel == "hiring-materials")
-                    .then(|| "Northwind Coffee Roasters production crew (demo)".into()),
-                ..Default::default()
-            },
-        )
-        .await?;
-        staged::copy_to_published::<staged::Snippets>(db, &created.document_id).await?;
-    }
-    // One snippet stays a draft: editors see it in preview, the public never does.
-    snippet::create_draft(
-        db,
-        SnippetDraft {
-            proof_record_document_id: record.document_id,
-            article_document_id: article.map(|a| a.document_id),
-            channel: "social-posts".into(),
-            body: "Draft: guests at the cupping table (waiting on their releases).".into(),
-            ..Default::default()
-        },
-    )
-    .await?;
-    Ok(())
-}
-
-/// A published launch-recaps snippet quoting observation 4 ("Heat and noise"), then the observation corrected
-/// and the record republished: the snippet is stale, so editors see why and the public is not offered it.
-async fn add_stale_snippet(db: &impl ConnectionTrait, record_document_id: &str) -> Result<()> {
+    let written = proof::write(db, earlier, true, DEMO_AUTHOR).await?;
     let quoted = snippet::create_draft(
         db,
         SnippetDraft {
-            proof_record_document_id: record_document_id.into(),
+            proof_record_document_id: written.document_id.clone(),
             channel: "launch-recaps".into(),
             body: "Every word of the roaster's commentary was recorded live, over the roar of the drum.".into(),
             source_observations: vec![4],
@@ -271,45 +165,9 @@ async fn add_stale_snippet(db: &impl ConnectionTrait, record_document_id: &str) 
     )
     .await?;
     staged::copy_to_published::<staged::Snippets>(db, &quoted.document_id).await?;
-    let Some((_, mut corrected)) = proof_record::load_draft(db, record_document_id).await? else { return Ok(()) };
-    if let Some(heat) = corrected.observations.get_mut(4) {
-        heat.detail = Some("Audio was recorded separately, away from the roaster.".into());
-    }
-    proof_record::save_draft(db, corrected, DEMO_AUTHOR).await?;
-    staged::copy_to_published::<staged::ProofRecords>(db, record_document_id).await?;
     Ok(())
 }
 
-async fn fill_website_direction_proof_record(db: &impl ConnectionTrait) -> Result<()> {
-    let record = proof_record::save_draft(
-        db,
-        ProofRecordDraft {
-            slug: "website-direction".into(),
-            title: "Website Direction".into(),
-            client: Some("Harbor Outfitters (demo)".into()),
-            deliverable: Some("A direction document and a five-page site".into()),
-            problem_solved: Some("The team could finally explain why the homepage says what it says.".into()),
-            summary: Some("Two workshops and a written direction before any design work.".into()),
-            captured_on: NaiveDate::from_ymd_opt(2026, 5, 2),
-            location: Some("Client office (demo)".into()),
-            observations: vec![
-                observation(
-                    K::Decision,
-                    "One promise on the homepage",
-                    "Three candidate promises were tested; one survived.",
-                ),
-                observation(
-                    K::Collaboration,
-                    "Sales team in the workshop",
-                    "Sales named the questions buyers actually ask.",
-                ),
-            ],
-            assets: vec![frame(7, "Workshop wall with the rejected homepages", &[K::Decision], R::Cleared)],
-            channels: vec!["case-studies".into(), "proof-pages".into()],
-        },
-        DEMO_AUTHOR,
-    )
-    .await?;
-    staged::copy_to_published::<staged::ProofRecords>(db, &record.document_id).await?;
-    Ok(())
+fn parse_record(text: &str) -> Result<crate::import::proof::ParsedProofRecord> {
+    proof::parse_proof_record(text).map_err(|e| ServiceError::bad_input("demo proof record", e.to_string()))
 }

@@ -113,16 +113,19 @@ pub enum CliError {
     Input { path: String, message: String },
     #[error("{0}")]
     Server(String),
+    /// `import --server`: the server did not answer.
+    #[error("cannot reach the server: {0}")]
+    ServerUnreachable(String),
     #[error("{message}")]
     Usage { message: String },
 }
 
 impl CliError {
     /// 1 = generic failure, 2 = usage (clap), 3 = the database (unreachable, migration failed, or a statement
-    /// failed), 4 = bad input file.
+    /// failed) or, with `import --server`, the server unreachable, 4 = bad input file.
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Database(_) | CliError::Unreachable(_) => 3,
+            CliError::Database(_) | CliError::Unreachable(_) | CliError::ServerUnreachable(_) => 3,
             CliError::Input { .. } | CliError::Rejected(_) => 4,
             CliError::Usage { .. } => 2,
             CliError::Service(ServiceError::BadInput { .. }) => 4,

@@ -6,6 +6,7 @@ mod budget;
 pub mod collection;
 pub mod connection;
 pub mod enums;
+pub mod import;
 pub mod jsonld;
 pub mod loaders;
 pub mod node;
@@ -57,6 +58,7 @@ pub struct MutationRoot(
     snippet::SnippetApprovalMutation,
     admin::AdminMutation,
     webhook::WebhookMutation,
+    import::ImportMutation,
 );
 
 fn builder(limits: QueryLimits) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {

@@ -4,24 +4,26 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use serde_json::json;
 
-use super::{AppState, coded_error, respond};
+use super::{AppState, respond};
 use crate::error::code;
 use crate::service::token::{self, Principal};
 
-/// The caller behind `Authorization: Bearer`, `Ok(None)` without the header, or the 401 to send.
-pub(super) async fn authenticate(
-    state: &AppState,
-    headers: &HeaderMap,
-    media: &'static str,
-) -> Result<Option<Principal>, Response> {
+/// A request whose token was refused: the status to send and the coded error (a 401 also sends
+/// `WWW-Authenticate: Bearer`).
+pub(super) struct Refusal {
+    pub status: StatusCode,
+    pub error: async_graphql::Error,
+}
+
+/// The caller behind `Authorization: Bearer`, `Ok(None)` without the header, or why the token is refused.
+pub(super) async fn principal(state: &AppState, headers: &HeaderMap) -> Result<Option<Principal>, Refusal> {
+    use async_graphql::ErrorExtensions;
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
-    let unauthenticated = |message: &str| {
-        let body = json!({ "errors": [coded_error(message, code::UNAUTHENTICATED)] });
-        let mut response = respond(StatusCode::UNAUTHORIZED, media, None, body.to_string());
-        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        response
+    let unauthenticated = |message: &str| Refusal {
+        status: StatusCode::UNAUTHORIZED,
+        error: async_graphql::Error::new(message).extend_with(|_, e| e.set("code", code::UNAUTHENTICATED)),
     };
     // The scheme is case-insensitive (RFC 9110 §11.1): "bearer", "BEARER" and "Bearer" are the same.
     let credentials = value.to_str().ok().and_then(|v| v.trim().split_once(' '));
@@ -41,9 +43,23 @@ pub(super) async fn authenticate(
                 }
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             };
-            let error = crate::error::to_graphql_error(e);
-            let body = json!({ "errors": [{ "message": error.message, "extensions": error.extensions }] });
-            Err(respond(status, media, None, body.to_string()))
+            Err(Refusal { status, error: crate::error::to_graphql_error(e) })
         }
     }
+}
+
+/// [`principal`], with a refusal as the GraphQL-shaped response to send.
+pub(super) async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    media: &'static str,
+) -> Result<Option<Principal>, Response> {
+    principal(state, headers).await.map_err(|Refusal { status, error }| {
+        let body = json!({ "errors": [{ "message": error.message, "extensions": error.extensions }] });
+        let mut response = respond(status, media, None, body.to_string());
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    })
 }

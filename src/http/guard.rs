@@ -63,7 +63,13 @@ pub async fn body_deadline(
     match tokio::time::timeout(timeout, limited.collect()).await {
         Ok(Ok(collected)) => next.run(Request::from_parts(parts, Body::from(collected.to_bytes()))).await,
         Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
-            error_response(StatusCode::PAYLOAD_TOO_LARGE, &format!("the request body is over {max_bytes} bytes"))
+            let message = format!("the request body is over {max_bytes} bytes (--max-body-bytes)");
+            // The JSON API answers with problem+json (RFC 9457); GraphQL keeps its `errors` shape.
+            if parts.uri.path().starts_with("/api/") {
+                super::imports::problem_json(StatusCode::PAYLOAD_TOO_LARGE, crate::error::code::BAD_REQUEST, &message)
+            } else {
+                error_response(StatusCode::PAYLOAD_TOO_LARGE, &message)
+            }
         }
         Ok(Err(e)) => {
             tracing::debug!("cannot read the request body: {e}");

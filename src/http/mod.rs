@@ -23,6 +23,7 @@ mod bench;
 mod graphiql;
 mod graphql;
 pub mod guard;
+mod imports;
 pub mod metrics;
 pub mod observe;
 pub mod persisted;

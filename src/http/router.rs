@@ -7,7 +7,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use serde_json::json;
 
-use super::{AppState, JSON, bench, graphiql, graphql, guard, metrics, observe, problem, rest};
+use super::{AppState, JSON, bench, graphiql, graphql, guard, imports, metrics, observe, problem, rest};
 use crate::config::HttpSettings;
 
 /// The router and its middleware, outermost first: request id, span and access log; panics to masked
@@ -21,6 +21,7 @@ pub fn build_router(state: AppState, http: &HttpSettings) -> Router {
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphiql/{file}", get(graphiql::asset))
         .route("/healthz", get(healthz))
+        .route("/api/v1/imports", axum::routing::post(imports::post))
         .route("/readyz", get(metrics::readyz));
     let mut router =
         rest::routes(router).fallback(not_found).layer(DefaultBodyLimit::max(body_limit)).with_state(state);

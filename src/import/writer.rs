@@ -49,14 +49,19 @@ impl ImportOutcome {
 /// error means the batch as a whole could not be committed: none of it was written.
 ///
 /// A page whose draft an editor changed since it was last imported fails with a conflict, unless `force`.
+///
+/// `actor` names the caller in the audit log (a token's name over HTTP); revisions name the importer, so
+/// that a later import still tells its own writes from an editor's.
 pub async fn import_batch(
     db: &DatabaseConnection,
     pages: Vec<ParsedPage>,
     publish: bool,
     force: bool,
+    actor: &str,
 ) -> Result<Vec<Result<ImportOutcome>>> {
+    let actor = actor.to_string();
     // The service's unit of work: the write lock up front, one content-generation bump, one commit.
-    crate::service::transaction(db, move |txn| Box::pin(write_batch(txn, pages, publish, force))).await
+    crate::service::transaction(db, move |txn| Box::pin(write_batch(txn, pages, publish, force, actor))).await
 }
 
 async fn write_batch(
@@ -64,6 +69,7 @@ async fn write_batch(
     pages: Vec<ParsedPage>,
     publish: bool,
     force: bool,
+    actor: String,
 ) -> Result<Vec<Result<ImportOutcome>>> {
     let mut outcomes: Vec<Option<Result<ImportOutcome>>> = pages.iter().map(|_| None).collect();
     let slugs: Vec<String> = pages.iter().map(|p| p.slug.clone()).collect();
@@ -82,7 +88,7 @@ async fn write_batch(
         pending.into_iter().partition(|(_, page)| seen.insert(page.slug.clone()) && is_valid(page));
     if !together.is_empty() {
         let savepoint = txn.begin().await?;
-        match write_all(&savepoint, &together, publish).await {
+        match write_all(&savepoint, &together, publish, &actor).await {
             Ok(written) => {
                 savepoint.commit().await?;
                 for ((i, _), outcome) in together.iter().zip(written) {
@@ -103,7 +109,7 @@ async fn write_batch(
         let savepoint = txn.begin().await?;
         let outcome = async {
             let outcome = write(&savepoint, page, publish, IMPORT_AUTHOR).await?;
-            audit::record_many(&savepoint, IMPORT_AUTHOR, [outcome.audit_entry()]).await?;
+            audit::record_many(&savepoint, &actor, [outcome.audit_entry()]).await?;
             Ok(outcome)
         }
         .await;
@@ -206,6 +212,7 @@ async fn write_all(
     db: &impl ConnectionTrait,
     pages: &[(usize, ParsedPage)],
     publish: bool,
+    actor: &str,
 ) -> Result<Vec<ImportOutcome>> {
     let names: Vec<&str> = pages.iter().filter_map(|(_, p)| p.collection.as_deref()).collect();
     let collections = catalog::ensure_collections(db, &names).await?;
@@ -272,7 +279,7 @@ async fn write_all(
             Ok(ImportOutcome { document_id, slug: page.slug.clone(), saved, published: publish, public })
         })
         .collect::<Result<Vec<_>>>()?;
-    audit::record_many(db, IMPORT_AUTHOR, outcomes.iter().map(ImportOutcome::audit_entry)).await?;
+    audit::record_many(db, actor, outcomes.iter().map(ImportOutcome::audit_entry)).await?;
     Ok(outcomes)
 }
 

@@ -435,6 +435,11 @@ pub fn document() -> OpenApi {
         paths = paths.path(route.path, PathItem::new(HttpMethod::Get, operation(route)));
     }
     paths = other_routes(paths);
+    let (imports_path, import_schemas) = imports_route();
+    paths = paths.path("/api/v1/imports", imports_path);
+    for (name, schema) in import_schemas {
+        components = components.schema(name, schema);
+    }
     let problem = ObjectBuilder::new()
         .schema_type(Type::Object)
         .description(Some("An RFC 9457 problem; `code` is the stable code GraphQL sends as `extensions.code`."))
@@ -459,8 +464,18 @@ pub fn document() -> OpenApi {
         .description(Some("A preview token (or higher) also reads drafts, with `Cache-Control: private, no-store`."))
         .build();
     components = components.security_scheme("bearer", SecurityScheme::Http(bearer));
-    let tags = ["articles", "proof records", "collections", "reuse channels", "questions", "search", "nodes", "meta"]
-        .map(|t| TagBuilder::new().name(t).build());
+    let tags = [
+        "articles",
+        "proof records",
+        "collections",
+        "reuse channels",
+        "questions",
+        "search",
+        "nodes",
+        "imports",
+        "meta",
+    ]
+    .map(|t| TagBuilder::new().name(t).build());
     OpenApiBuilder::new()
         .info(
             InfoBuilder::new()
@@ -496,4 +511,129 @@ fn other_routes(paths: PathsBuilder) -> PathsBuilder {
         .response("200", ok)
         .build();
     paths.path(PATH, PathItem::new(HttpMethod::Get, op))
+}
+
+/// `POST /api/v1/imports` (src/http/imports.rs): pages and proof-record files in, one result per file out.
+fn imports_route() -> (PathItem, Vec<(&'static str, Schema)>) {
+    use utoipa::openapi::request_body::RequestBodyBuilder;
+    let text = |d: &str| string().description(Some(d.to_string()));
+    let error = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property("code", text("`BAD_USER_INPUT` for a file that does not parse or breaks a rule; else as GraphQL."))
+        .required("code")
+        .property("message", text("What is wrong, naming the field."))
+        .required("message")
+        .property(
+            "line",
+            ObjectBuilder::new().schema_type(Type::Integer).description(Some("1-based line of the file.")),
+        );
+    let file = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property("name", text("The file's name as sent."))
+        .required("name")
+        .property("kind", string().enum_values(Some(["article", "proofRecord"])))
+        .property("result", string().enum_values(Some(["created", "updated", "unchanged"])))
+        .property("slug", string())
+        .property("status", string().enum_values(Some(["PUBLISHED", "DRAFT"])))
+        .property("public", ObjectBuilder::new().schema_type(Type::Boolean))
+        .property("error", error)
+        .description(Some(
+            "A file that imported has kind, result, slug, status and public; one that failed has error.",
+        ));
+    let count = || ObjectBuilder::new().schema_type(Type::Integer);
+    let results = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property("files", ArrayBuilder::new().items(Ref::from_schema_name("ImportFileResult")))
+        .required("files")
+        .property("created", count())
+        .required("created")
+        .property("updated", count())
+        .required("updated")
+        .property("unchanged", count())
+        .required("unchanged")
+        .property("failed", count())
+        .required("failed");
+    let answer = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                ContentBuilder::new().schema(Some(Ref::from_schema_name("ImportResults"))).build(),
+            )
+            .build()
+    };
+    let problem = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(PROBLEM, ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build())
+            .build()
+    };
+    let query = |name: &str, description: &str, schema: ObjectBuilder| {
+        ParameterBuilder::new()
+            .name(name)
+            .parameter_in(ParameterIn::Query)
+            .required(Required::False)
+            .description(Some(description))
+            .schema(Some(schema))
+            .build()
+    };
+    let boolean = || ObjectBuilder::new().schema_type(Type::Boolean);
+    let body = RequestBodyBuilder::new()
+        .description(Some(
+            "One page or proof-record file as `text/plain` (named by `?name=`, `X-Backlot-File-Name` or \
+             `Content-Disposition: attachment; filename=...`), or several as `multipart/form-data` (each part's \
+             filename is its name).",
+        ))
+        .content("text/plain", ContentBuilder::new().schema(Some(string())).build())
+        .content(
+            "multipart/form-data",
+            ContentBuilder::new()
+                .schema(Some(
+                    ObjectBuilder::new().schema_type(Type::Object).property(
+                        "files",
+                        ArrayBuilder::new().items(
+                            ObjectBuilder::new()
+                                .schema_type(Type::String)
+                                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary))),
+                        ),
+                    ),
+                ))
+                .build(),
+        )
+        .required(Some(Required::True))
+        .build();
+    let op = OperationBuilder::new()
+        .operation_id(Some("importFiles"))
+        .summary(Some("Import pages and proof-record files (editor token; publisher to publish)."))
+        .description(Some(
+            "Each file is all or nothing, by the same rules as `backlot import`. 200 when every file imported; 422 \
+             when some were refused for their content (the others landed); 500 when some failed on the server.",
+        ))
+        .tag("imports")
+        .securities(Some([SecurityRequirement::new("bearer", Vec::<String>::new())]))
+        .parameter(query("name", "The file name of a text/plain body.", string()))
+        .parameter(query("publish", "Publish what imports (publisher token).", boolean()))
+        .parameter(query("force", "Overwrite drafts edited since their last import.", boolean()))
+        .parameter(
+            ParameterBuilder::new()
+                .name("X-Backlot-File-Name")
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some("The file name of a text/plain body."))
+                .schema(Some(string()))
+                .build(),
+        )
+        .request_body(Some(body))
+        .response("200", answer("Every file imported."))
+        .response("422", answer("Some files were refused; the others imported."))
+        .response("500", answer("Some files failed on the server; the others imported."))
+        .response("400", Ref::from_response_name("BadRequest"))
+        .response("401", Ref::from_response_name("Unauthorized"))
+        .response("403", problem("The token's role may not import (or publish)."))
+        .response("413", problem("The body is larger than the server's limit (`--max-body-bytes`)."))
+        .response("415", problem("Neither text/plain nor multipart/form-data."))
+        .response("429", Ref::from_response_name("TooManyRequests"))
+        .response("503", Ref::from_response_name("ServiceUnavailable"))
+        .build();
+    (PathItem::new(HttpMethod::Post, op), vec![("ImportFileResult", file.into()), ("ImportResults", results.into())])
 }
