@@ -23,6 +23,8 @@ pub struct CachedResponse {
     pub body: Bytes,
     pub etag: String,
     stamp: Stamp,
+    /// The earliest frame expiry in the body: past it the answer is wrong (the frame must go), so it is not served.
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
     /// The body compressed, made on the first hit that asks for it and kept, so hits never recompress.
     encoded: Arc<Encoded>,
 }
@@ -95,6 +97,10 @@ fn compress(coding: Coding, body: &[u8]) -> Bytes {
 }
 
 impl CachedResponse {
+    fn fresh(&self) -> bool {
+        self.expires_at.is_none_or(|at| chrono::Utc::now() < at)
+    }
+
     /// The entity tag of the body in `coding` (each representation has its own, as HTTP requires).
     pub fn etag_for(&self, coding: Option<Coding>) -> String {
         match coding {
@@ -142,7 +148,7 @@ impl ResponseCache {
     pub fn get(&self, key: &[u8]) -> Option<CachedResponse> {
         let found = self.stamp().and_then(|stamp| {
             let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
-            entries.get(key).filter(|e| e.stamp == stamp).cloned()
+            entries.get(key).filter(|e| e.stamp == stamp && e.fresh()).cloned()
         });
         crate::http::observe::note_cache(found.is_some());
         found
@@ -171,9 +177,15 @@ impl ResponseCache {
         metrics.cache_bytes.set(i64::try_from(self.bytes.load(Ordering::Relaxed)).unwrap_or(i64::MAX));
     }
 
-    pub fn put(&self, key: Vec<u8>, stamp: Stamp, body: Bytes) -> CachedResponse {
-        let entry = CachedResponse { etag: etag_of(&body), body, stamp, encoded: Arc::default() };
-        if self.stamp() != Some(stamp) {
+    pub fn put(
+        &self,
+        key: Vec<u8>,
+        stamp: Stamp,
+        body: Bytes,
+        expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> CachedResponse {
+        let entry = CachedResponse { etag: etag_of(&body), body, stamp, expires_at, encoded: Arc::default() };
+        if self.stamp() != Some(stamp) || !entry.fresh() {
             return entry;
         }
         let size = key.len() + entry.body.len();
@@ -196,7 +208,7 @@ impl ResponseCache {
         if self.db_generation.swap(db_generation, Ordering::SeqCst) != db_generation {
             let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
             let before = entries.len();
-            entries.retain(|_, e| e.stamp.0 == db_generation && e.stamp.1 == generation::local_writes());
+            entries.retain(|_, e| e.stamp.0 == db_generation && e.stamp.1 == generation::local_writes() && e.fresh());
             let size = |e: &CachedResponse| {
                 let encoded = [&e.encoded.gzip, &e.encoded.br];
                 e.body.len() + encoded.iter().filter_map(|s| s.get()).map(Bytes::len).sum::<usize>()

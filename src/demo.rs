@@ -154,6 +154,9 @@ fn frame(n: u32, caption: &str, shows: &[K], release: R) -> AssetInput {
         shows: shows.to_vec(),
         release,
         captured_at: Utc.with_ymd_and_hms(2026, 3, 14, 9 + n, 0, 0).single(),
+        release_expires_at: None,
+        release_channels: Vec::new(),
+        release_reason: None,
     }
 }
 
@@ -184,12 +187,21 @@ async fn fill_original_proof_record(db: &impl ConnectionTrait) -> Result<()> {
                 observation(K::Atmosphere, "Quiet focus", "Long silent stretches, broken by the first crack of the beans."),
             ],
             assets: vec![
-                frame(1, "The head roaster checks a sample mid-roast", &[K::People, K::Decision], R::Cleared),
+                // The roaster's release runs to the end of 2030: public until then, hidden after with no write.
+                AssetInput {
+                    release_expires_at: Utc.with_ymd_and_hms(2030, 12, 31, 0, 0, 0).single(),
+                    ..frame(1, "The head roaster checks a sample mid-roast", &[K::People, K::Decision], R::Cleared)
+                },
                 frame(2, "Two-camera kit beside the roaster", &[K::Equipment, K::Environment], R::NotRequired),
                 frame(3, "Crew waits for first crack", &[K::Rhythm, K::Atmosphere], R::Cleared),
                 frame(4, "Café guests at the cupping table", &[K::People, K::Collaboration], R::Pending),
                 frame(5, "Delivery driver unloading green beans", &[K::People, K::Constraint], R::Denied),
                 frame(6, "Timelapse of a full roast cycle", &[K::Rhythm, K::Equipment], R::Cleared),
+                // Cleared for the written case study only: not on the article page, not in social posts.
+                AssetInput {
+                    release_channels: vec!["case-studies".into()],
+                    ..frame(8, "Green-bean sacks stencilled with the farm's name", &[K::Constraint], R::Cleared)
+                },
             ],
             channels: ["case-studies", "social-posts", "sales-decks", "hiring-materials", "launch-recaps", "proof-pages"]
                 .map(String::from)

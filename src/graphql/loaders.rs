@@ -95,6 +95,7 @@ keys! {
     ProofRecordRow(i32),
     ObservationsOf(i32),
     AssetsOf(i32),
+    ScopeOf(i32),
     ChannelsOf(i32),
     SnippetsOf(String),
     CollectionRow(i32),
@@ -197,6 +198,14 @@ impl Loader<AssetsOf> for Loaders {
     type Error = async_graphql::Error;
     async fn load(&self, keys: &[AssetsOf]) -> LoadResult<AssetsOf, Self::Value> {
         Ok(fill(keys, proof_records::assets_of(&self.db, self.visibility, &ids(keys)).await.map_err(gql)?))
+    }
+}
+
+impl Loader<ScopeOf> for Loaders {
+    type Value = Vec<reuse_channel::Model>;
+    type Error = async_graphql::Error;
+    async fn load(&self, keys: &[ScopeOf]) -> LoadResult<ScopeOf, Self::Value> {
+        Ok(fill(keys, service::release::scopes_of(&self.db, &ids(keys)).await.map_err(gql)?))
     }
 }
 

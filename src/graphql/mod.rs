@@ -12,6 +12,7 @@ pub mod order;
 pub mod prefetch;
 pub mod proof_record;
 pub mod question;
+pub mod release;
 pub mod request_errors;
 pub mod reuse_channel;
 pub mod search;
@@ -42,6 +43,7 @@ pub struct QueryRoot(
     search::SearchQuery,
     node::NodeQuery,
     admin::AdminQuery,
+    release::ReleaseQuery,
 );
 
 #[derive(MergedObject, Default)]

@@ -7,8 +7,8 @@ use async_graphql::{Context, Lookahead, Result};
 use entity::{article, proof_record};
 
 use super::loaders::{
-    ArticleSlug, AssetsOf, ChannelsOf, CollectionRow, LinksOf, ObservationsOf, ProofRecordDoc, QuestionsOf, SectionsOf,
-    SnippetsOf, prime,
+    ArticleSlug, AssetsOf, ChannelsOf, CollectionRow, LinksOf, ObservationsOf, ProofRecordDoc, QuestionsOf, ScopeOf,
+    SectionsOf, SnippetsOf, prime,
 };
 
 /// The selections under a connection's nodes (`edges { node }` and `nodes`).
@@ -87,7 +87,10 @@ pub async fn proof_records(
     };
     let assets = async {
         if selects(selections, "assets") {
-            prime(loader, ids.iter().map(|&i| AssetsOf(i))).await?;
+            let frames = prime(loader, ids.iter().map(|&i| AssetsOf(i))).await?;
+            if selects(&under(selections, "assets"), "releaseChannels") {
+                prime(loader, frames.values().flatten().map(|f| ScopeOf(f.id))).await?;
+            }
         }
         Ok(())
     };

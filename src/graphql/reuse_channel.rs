@@ -48,7 +48,8 @@ impl ReuseChannel {
         let filter = ProofRecordCriteria { channel: Some(self.0.slug.clone()), ..Default::default() };
         proof_record_connection(ctx, filter, order_by, page_request(first, after, last, before)).await
     }
-    /// Frames from this channel's proof records that are cleared for reuse (never PENDING or DENIED in public).
+    /// Frames from this channel's proof records that are cleared for reuse: in public never PENDING, DENIED or
+    /// past their `releaseExpiresAt`, and only frames whose `releaseChannels` are empty or name this channel.
     #[graphql(complexity = "super::page_complexity(child_complexity, first, last)")]
     async fn assets(
         &self,
@@ -62,6 +63,11 @@ impl ReuseChannel {
         let page = page_request(first, after, last, before);
         let page =
             crate::service::proof_record::list_channel_assets(super::db(ctx), v, self.0.id, &page).await.gql()?;
+        super::release::note_frames(ctx, page.items.iter().map(|(_, m)| m));
+        if super::prefetch::connection_nodes(ctx).iter().any(|s| s.field("releaseChannels").exists()) {
+            let ids = page.items.iter().map(|(_, m)| super::loaders::ScopeOf(m.id));
+            super::loaders::prime(super::loader(ctx), ids).await?;
+        }
         Ok(connection(page, Count::ChannelAssets(v, self.0.id), Asset))
     }
     /// Snippets written for this channel; each fits `maxChars`.

@@ -71,6 +71,8 @@ struct Executed {
     status: StatusCode,
     body: String,
     has_errors: bool,
+    /// The earliest frame expiry in the answer: a cached copy must not outlive it.
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Executes one operation for `principal`. The response is serialized straight from async-graphql's
@@ -85,7 +87,7 @@ async fn execute_one(
     let request_error = |body: serde_json::Value| {
         // A request error: no `data` entry; 400 for graphql-response+json, 200 for legacy application/json.
         let status = if media == GRAPHQL_RESPONSE { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-        Executed { status, body: body.to_string(), has_errors: true }
+        Executed { status, body: body.to_string(), has_errors: true, expires_at: None }
     };
     let refuse = |message: String, code: &str| request_error(json!({ "errors": [coded_error(&message, code)] }));
     let checked = preflight(&request.query);
@@ -110,6 +112,7 @@ async fn execute_one(
     let started = Arc::new(ExecutionStarted::default());
     let scope = RequestScope::for_principal(principal.cloned());
     let bytes = Arc::new(crate::graphql::ResponseBytes::new(budget.response_bytes));
+    let deadline = Arc::new(crate::graphql::release::ReleaseDeadline::default());
     let (query, operation_name) = (request.query.clone(), request.operation_name.clone());
     let request = request
         .data(new_loader(state.db.clone(), scope.visibility))
@@ -117,7 +120,8 @@ async fn execute_one(
         .data(started.clone())
         .data(budget.cost.clone())
         .data(Arc::new(crate::graphql::RootFieldGate::default()))
-        .data(bytes.clone());
+        .data(bytes.clone())
+        .data(deadline.clone());
     // Dropping the execution at the deadline stops its remaining statements; the one running then is
     // stopped by the database's own statement budget (see `statement_budget`).
     let Ok(mut response) = tokio::time::timeout_at(budget.deadline, state.schema.execute(request)).await else {
@@ -126,7 +130,7 @@ async fn execute_one(
             state.settings.request_timeout_ms
         );
         let body = json!({ "data": null, "errors": [coded_error(&message, code::TIMEOUT)] });
-        return Executed { status: StatusCode::OK, body: body.to_string(), has_errors: true };
+        return Executed { status: StatusCode::OK, body: body.to_string(), has_errors: true, expires_at: None };
     };
     let executed = started.0.load(Ordering::Relaxed);
     if bytes.exceeded() {
@@ -145,7 +149,7 @@ async fn execute_one(
         Err(e) => json!({ "errors": [internal_error(&e)] }).to_string(),
     };
     budget.response_bytes = budget.response_bytes.saturating_sub(body.len());
-    Executed { status: StatusCode::OK, body, has_errors }
+    Executed { status: StatusCode::OK, body, has_errors, expires_at: deadline.at() }
 }
 
 /// The answer past `--max-response-bytes`: refused whole, never cut.
@@ -155,7 +159,7 @@ fn too_large(state: &AppState) -> Executed {
         state.settings.max_response_bytes
     );
     let body = json!({ "data": null, "errors": [coded_error(&message, code::RESPONSE_TOO_LARGE)] });
-    Executed { status: StatusCode::OK, body: body.to_string(), has_errors: true }
+    Executed { status: StatusCode::OK, body: body.to_string(), has_errors: true, expires_at: None }
 }
 
 /// What one HTTP request may still spend; a batch's operations share it.
@@ -256,7 +260,7 @@ async fn cached_or_execute(
     let executed = execute_one(state, media, None, request, &mut Budget::new(&state.settings)).await;
     let mut response = match (cache, stamp) {
         (Some(cache), Some(stamp)) if executed.status == StatusCode::OK && !executed.has_errors => {
-            let entry = cache.put(key, stamp, Bytes::from(executed.body));
+            let entry = cache.put(key, stamp, Bytes::from(executed.body), executed.expires_at);
             from_cache(cache, &entry, media, headers)
         }
         _ => respond(executed.status, media, None, executed.body),

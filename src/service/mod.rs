@@ -13,6 +13,7 @@ pub mod generation;
 pub mod pagination;
 pub mod proof_record;
 pub mod question;
+pub mod release;
 pub mod revision;
 pub mod scheduler;
 pub mod search;
