@@ -226,14 +226,15 @@ pub(crate) async fn apply_tightened(db: &impl ConnectionTrait, draft: &entity::p
 #[derive(serde::Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 struct ReleaseState<'a> {
-    release: ReleaseStatus,
+    /// As the API spells it: "CLEARED".
+    release: String,
     expires_at: Option<String>,
     channels: &'a [String],
 }
 
 fn state(frame: &super::proof_record::AssetInput) -> ReleaseState<'_> {
     ReleaseState {
-        release: frame.release,
+        release: frame.release.to_value(),
         expires_at: frame.release_expires_at.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
         channels: &frame.release_channels,
     }
