@@ -158,6 +158,8 @@ async fn a_revoked_release_leaves_cached_pages_here_and_in_another_process_withi
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expiry_passing_hides_the_frame_with_no_write_even_from_the_cache() {
     let app = TestApp::with_demo().await;
+    // Another process, which sees no write to this database once the expiry is set, caches the page too.
+    let reader = serve(&app.url);
     let editor = app.token("expiry-editor", Role::Editor).await;
     let expiring = frame_url(3);
     // Whole seconds ahead, so the stored instant is exact on both backends.
@@ -205,8 +207,16 @@ async fn an_expiry_passing_hides_the_frame_with_no_write_even_from_the_cache() {
     assert!(social.contains(&expiring));
     let etag = before.headers["etag"].to_str().unwrap().to_string();
 
+    let page = body.to_string();
+    for _ in 0..2 {
+        assert!(page_urls(&post(reader.1, None, &page)["data"]).contains(&expiring));
+    }
+
     let wait = (at - chrono::Utc::now()).to_std().unwrap_or_default() + Duration::from_millis(50);
     tokio::time::sleep(wait).await;
+
+    let there = post(reader.1, None, &page);
+    assert!(!page_urls(&there["data"]).contains(&expiring), "the other process served an expired frame: {there}");
 
     let after = app.post_json(body.clone()).await;
     assert!(!after.body.contains(&expiring), "an expired frame was served (from the cache?): {}", after.body);
