@@ -304,6 +304,14 @@ async fn a_channel_scope_limits_where_a_frame_is_offered_and_narrowing_applies_a
     assert!(page_urls(&app.data(&page_query(), json!({})).await).contains(&narrowed));
     assert!(channel_urls(&app, "case-studies").await.0.contains(&narrowed));
 
+    // A channel a scope names cannot be deleted: the scope would widen to every channel.
+    let admin = app.token("scope-admin", Role::Admin).await;
+    let channel = app.data("{ reuseChannel(slug: \"case-studies\") { version } }", json!({})).await;
+    let delete = "mutation($v: Int!) { deleteReuseChannel(slug: \"case-studies\", expectedVersion: $v) }";
+    let refused = app.graphql_as(&admin, delete, json!({ "v": channel["reuseChannel"]["version"] })).await;
+    assert_eq!(error_code(&refused), "CONFLICT", "{refused}");
+    assert!(channel_urls(&app, "case-studies").await.0.contains(&case_study_only));
+
     // An unknown channel is bad input naming the frame's field; nothing is written.
     let refused = edit_frame(&app, &editor, &narrowed, |f| f["releaseChannels"] = json!(["billboards"])).await;
     assert_eq!(error_code(&refused), "BAD_USER_INPUT", "{refused}");
