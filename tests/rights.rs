@@ -317,6 +317,9 @@ async fn a_channel_scope_limits_where_a_frame_is_offered_and_narrowing_applies_a
     assert_eq!(error_code(&refused), "BAD_USER_INPUT", "{refused}");
     assert_eq!(refused["errors"][0]["extensions"]["field"], "assets[2].releaseChannels", "{refused}");
     assert!(refused["errors"][0]["message"].as_str().unwrap().contains("billboards"));
+    let refused = edit_frame(&app, &editor, &narrowed, |f| f["releaseExpiresAt"] = json!("0000-06-01T00:00:00Z")).await;
+    assert_eq!(error_code(&refused), "BAD_USER_INPUT", "{refused}");
+    assert_eq!(refused["errors"][0]["extensions"]["field"], "assets[2].releaseExpiresAt", "{refused}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -473,13 +473,16 @@ pub(crate) async fn insert_new(
 async fn insert_owned(db: &impl ConnectionTrait, rows: &[proof_record::Model], items: &[NewProofRecord]) -> Result<()> {
     let slugs: Vec<String> = items.iter().flat_map(|item| item.draft.channels.iter().cloned()).collect();
     let mut channel_ids = catalog::channel_ids(db, &slugs).await?.into_iter();
+    let scoped = items.iter().any(|item| item.draft.assets.iter().any(|a| !a.release_channels.is_empty()));
+    let known = if scoped { catalog::channels(db).await? } else { Vec::new() };
     let mut scopes = Vec::new();
     for (row, item) in rows.iter().zip(items) {
-        let slugs: Vec<&[String]> = item.draft.assets.iter().map(|a| a.release_channels.as_slice()).collect();
-        let resolved = release::resolve_scopes(db, &slugs).await?;
-        scopes.extend(
-            resolved.into_iter().enumerate().filter(|(_, s)| !s.is_empty()).map(|(i, s)| ((row.id, i as i32), s)),
-        );
+        for (i, frame) in item.draft.assets.iter().enumerate() {
+            let scope = release::resolve_scope(&known, i, &frame.release_channels)?;
+            if !scope.is_empty() {
+                scopes.push(((row.id, i as i32), scope));
+            }
+        }
     }
     let (mut observations, mut assets, mut links, mut docs) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (row, item) in rows.iter().zip(items) {

@@ -13,7 +13,7 @@ use sea_orm::{
 };
 
 use super::staged::{self, ProofRecords};
-use super::{Result, ServiceError, Visibility, audit, catalog, now};
+use super::{Result, ServiceError, Visibility, audit, now};
 
 /// The channel an article page (a proof record's public frames) counts as, for channel scopes.
 pub const PROOF_PAGES: &str = "proof-pages";
@@ -128,32 +128,19 @@ fn scope_relation() -> sea_orm::RelationDef {
         .into()
 }
 
-/// Channel ids for each frame's scope slugs (`scopes[i]` for frame `i`), one lookup of the channel list;
-/// an unknown slug is bad input naming the frame's field.
-pub(crate) async fn resolve_scopes(db: &impl ConnectionTrait, scopes: &[&[String]]) -> Result<Vec<Vec<i32>>> {
-    if scopes.iter().all(|s| s.is_empty()) {
-        return Ok(scopes.iter().map(|_| Vec::new()).collect());
+/// Channel ids of frame `i`'s scope slugs among the `known` channels, without repeats; an unknown slug is bad
+/// input naming the frame's field.
+pub(crate) fn resolve_scope(known: &[reuse_channel::Model], i: usize, slugs: &[String]) -> Result<Vec<i32>> {
+    let mut ids = Vec::new();
+    for slug in slugs {
+        let id = known.iter().find(|c| &c.slug == slug).map(|c| c.id).ok_or_else(|| {
+            ServiceError::bad_input(format!("assets[{i}].releaseChannels"), format!("unknown reuse channel {slug:?}"))
+        })?;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
     }
-    let known = catalog::channels(db).await?;
-    scopes
-        .iter()
-        .enumerate()
-        .map(|(i, slugs)| {
-            let mut ids = Vec::new();
-            for slug in slugs.iter() {
-                let id = known.iter().find(|c| &c.slug == slug).map(|c| c.id).ok_or_else(|| {
-                    ServiceError::bad_input(
-                        format!("assets[{i}].releaseChannels"),
-                        format!("unknown reuse channel {slug:?}"),
-                    )
-                })?;
-                if !ids.contains(&id) {
-                    ids.push(id);
-                }
-            }
-            Ok(ids)
-        })
-        .collect()
+    Ok(ids)
 }
 
 /// Writes the scope rows of stored frames: `(asset row id, channel ids)`.
