@@ -161,7 +161,8 @@ async fn an_expiry_passing_hides_the_frame_with_no_write_even_from_the_cache() {
     // Another process, which sees no write to this database once the expiry is set, caches the page too.
     let reader = serve(&app.url);
     let editor = app.token("expiry-editor", Role::Editor).await;
-    let expiring = frame_url(3);
+    // The last frame social posts are offered (by id), so `first: 3` leaves it just past the page.
+    let expiring = frame_url(6);
     // Whole seconds ahead, so the stored instant is exact on both backends.
     let at = chrono::Utc::now() + chrono::Duration::seconds(2);
     let at = chrono::DateTime::from_timestamp(at.timestamp(), 0).unwrap();
@@ -208,8 +209,12 @@ async fn an_expiry_passing_hides_the_frame_with_no_write_even_from_the_cache() {
     let etag = before.headers["etag"].to_str().unwrap().to_string();
 
     let page = body.to_string();
+    let first_three = json!({ "query": "{ reuseChannel(slug: \"social-posts\") { assets(first: 3) { pageInfo { hasNextPage } } } }" })
+        .to_string();
+    let has_next = |answer: Value| answer["data"]["reuseChannel"]["assets"]["pageInfo"]["hasNextPage"].clone();
     for _ in 0..2 {
         assert!(page_urls(&post(reader.1, None, &page)["data"]).contains(&expiring));
+        assert_eq!(has_next(post(reader.1, None, &first_three)), json!(true));
     }
 
     let wait = (at - chrono::Utc::now()).to_std().unwrap_or_default() + Duration::from_millis(50);
@@ -217,6 +222,7 @@ async fn an_expiry_passing_hides_the_frame_with_no_write_even_from_the_cache() {
 
     let there = post(reader.1, None, &page);
     assert!(!page_urls(&there["data"]).contains(&expiring), "the other process served an expired frame: {there}");
+    assert_eq!(has_next(post(reader.1, None, &first_three)), json!(false), "the frame past the page expired too");
 
     let after = app.post_json(body.clone()).await;
     assert!(!after.body.contains(&expiring), "an expired frame was served (from the cache?): {}", after.body);

@@ -63,7 +63,8 @@ impl ReuseChannel {
         let page = page_request(first, after, last, before);
         let page =
             crate::service::proof_record::list_channel_assets(super::db(ctx), v, self.0.id, &page).await.gql()?;
-        super::release::note_frames(ctx, page.items.iter().map(|(_, m)| m));
+        // The row past the page counts too: its expiry changes `hasNextPage`.
+        super::release::note_frames(ctx, page.items.iter().map(|(_, m)| m).chain(page.beyond.as_ref()));
         if super::prefetch::connection_nodes(ctx).iter().any(|s| s.field("releaseChannels").exists()) {
             let ids = page.items.iter().map(|(_, m)| super::loaders::ScopeOf(m.id));
             super::loaders::prime(super::loader(ctx), ids).await?;
