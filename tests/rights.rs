@@ -164,7 +164,7 @@ async fn an_expiry_passing_hides_the_frame_with_no_write_even_from_the_cache() {
     // The last frame social posts are offered (by id), so `first: 3` leaves it just past the page.
     let expiring = frame_url(6);
     // Whole seconds ahead, so the stored instant is exact on both backends.
-    let at = chrono::Utc::now() + chrono::Duration::seconds(2);
+    let at = chrono::Utc::now() + chrono::Duration::seconds(3);
     let at = chrono::DateTime::from_timestamp(at.timestamp(), 0).unwrap();
     let changed = edit_frame(&app, &editor, &expiring, |f| f["releaseExpiresAt"] = json!(at.to_rfc3339())).await;
     assert!(changed.get("errors").is_none(), "{changed}");
@@ -208,6 +208,9 @@ async fn an_expiry_passing_hides_the_frame_with_no_write_even_from_the_cache() {
     assert!(social.contains(&expiring));
     let etag = before.headers["etag"].to_str().unwrap().to_string();
 
+    // The other process polls the generation every 200 ms: let it see the edit before it caches, or the
+    // entries would be dropped by that poll rather than by the expiry.
+    tokio::time::sleep(Duration::from_millis(400)).await;
     let page = body.to_string();
     let first_three = json!({ "query": "{ reuseChannel(slug: \"social-posts\") { assets(first: 3) { pageInfo { hasNextPage } } } }" })
         .to_string();
