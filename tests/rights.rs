@@ -284,6 +284,16 @@ async fn a_channel_scope_limits_where_a_frame_is_offered_and_narrowing_applies_a
         .unwrap();
     assert_eq!(frame["releaseChannels"], json!([{ "slug": "case-studies" }]));
 
+    // A channel's proof records offer their frames by that channel's scopes too (each alias its own channel).
+    let pulls = r#"{ social: reuseChannel(slug: "social-posts") { proofRecords(first: 10) { nodes { assets { url } } } }
+        cases: reuseChannel(slug: "case-studies") { proofRecords(first: 10) { nodes { assets { url } } } }
+        page: proofRecord(slug: "behind-the-scenes-production-as-brand-proof") { assets { url } } }"#;
+    let pulled = app.data(pulls, json!({})).await;
+    let offered = |data: &Value, key: &str, url: &str| data[key].to_string().contains(url);
+    assert!(offered(&pulled, "cases", &case_study_only), "{pulled}");
+    assert!(!offered(&pulled, "social", &case_study_only), "{pulled}");
+    assert!(!offered(&pulled, "page", &case_study_only), "{pulled}");
+
     // Narrowing an unscoped frame to social posts takes it off the article page and case studies at once.
     let narrowed = frame_url(3);
     let changed = edit_frame(&app, &editor, &narrowed, |f| f["releaseChannels"] = json!(["social-posts"])).await;
@@ -291,6 +301,10 @@ async fn a_channel_scope_limits_where_a_frame_is_offered_and_narrowing_applies_a
     assert!(!page_urls(&app.data(&page_query(), json!({})).await).contains(&narrowed));
     assert!(!channel_urls(&app, "case-studies").await.0.contains(&narrowed));
     assert!(channel_urls(&app, "social-posts").await.0.contains(&narrowed));
+    let pulled = app.data(pulls, json!({})).await;
+    assert!(offered(&pulled, "social", &narrowed), "{pulled}");
+    assert!(!offered(&pulled, "cases", &narrowed), "{pulled}");
+    assert!(!offered(&pulled, "page", &narrowed), "{pulled}");
 
     // Scopes that share no channel: offered nowhere until the next publish.
     let changed = edit_frame(&app, &editor, &narrowed, |f| f["releaseChannels"] = json!(["sales-decks"])).await;

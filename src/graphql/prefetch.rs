@@ -7,8 +7,8 @@ use async_graphql::{Context, Lookahead, Result};
 use entity::{article, proof_record};
 
 use super::loaders::{
-    ArticleSlug, AssetsOf, ChannelsOf, CollectionRow, LinksOf, ObservationsOf, ProofRecordDoc, QuestionsOf, ScopeOf,
-    SectionsOf, SnippetsOf, prime,
+    ArticleSlug, AssetsOf, ChannelsOf, CollectionRow, LinksOf, ObservationsOf, OfferedAssetsOf, ProofRecordDoc,
+    QuestionsOf, ScopeOf, SectionsOf, SnippetsOf, prime,
 };
 
 /// The selections under a connection's nodes (`edges { node }` and `nodes`).
@@ -87,9 +87,15 @@ pub async fn proof_records(
     };
     let assets = async {
         if selects(selections, "assets") {
-            let frames = prime(loader, ids.iter().map(|&i| AssetsOf(i))).await?;
+            let frames: Vec<i32> = match super::release::offer_here(ctx) {
+                crate::service::release::Offer::Channel(channel) => {
+                    let frames = prime(loader, ids.iter().map(|&i| OfferedAssetsOf(i, channel))).await?;
+                    frames.values().flatten().map(|f| f.id).collect()
+                }
+                _ => prime(loader, ids.iter().map(|&i| AssetsOf(i))).await?.values().flatten().map(|f| f.id).collect(),
+            };
             if selects(&under(selections, "assets"), "releaseChannels") {
-                prime(loader, frames.values().flatten().map(|f| ScopeOf(f.id))).await?;
+                prime(loader, frames.into_iter().map(ScopeOf)).await?;
             }
         }
         Ok(())

@@ -8,7 +8,8 @@ use super::article::Article;
 use super::connection::{Count, CountedConnection, connection, page_request};
 use super::enums::{AssetKind, ContentStatus, ObservationKind, OrderDirection, ReleaseStatus};
 use super::loaders::{
-    ArticlesOfProofRecord, AssetsOf, ChannelRow, ChannelsOf, ObservationsOf, ProofRecordRow, ScopeOf, SnippetsOf,
+    ArticlesOfProofRecord, AssetsOf, ChannelRow, ChannelsOf, ObservationsOf, OfferedAssetsOf, ProofRecordRow, ScopeOf,
+    SnippetsOf,
 };
 use super::node::global_id;
 use super::reuse_channel::ReuseChannel;
@@ -137,10 +138,19 @@ impl ProofRecord {
         let kind: Option<entity::ObservationKind> = kind.map(Into::into);
         Ok(rows.into_iter().filter(|o| kind.is_none_or(|k| o.kind == k)).map(Observation::from).collect())
     }
-    /// BTS frames in order. Public reads see only CLEARED and NOT_REQUIRED frames.
+    /// BTS frames in order. Public reads see only CLEARED and NOT_REQUIRED frames whose release has not
+    /// expired and whose channel scope covers the page (`proof-pages`), or under `reuseChannel { proofRecords }`
+    /// that channel.
     #[graphql(complexity = "10 * child_complexity")]
     async fn assets(&self, ctx: &Context<'_>) -> Result<Vec<Asset>> {
-        let rows = super::loader(ctx).load_one(AssetsOf(self.0.id)).await?.unwrap_or_default();
+        let loader = super::loader(ctx);
+        let rows = match super::release::offer_here(ctx) {
+            crate::service::release::Offer::Channel(channel) => {
+                loader.load_one(OfferedAssetsOf(self.0.id, channel)).await?
+            }
+            _ => loader.load_one(AssetsOf(self.0.id)).await?,
+        };
+        let rows = rows.unwrap_or_default();
         super::release::note_frames(ctx, &rows);
         Ok(rows.into_iter().map(Asset).collect())
     }

@@ -40,6 +40,38 @@ impl ReleaseDeadline {
     }
 }
 
+/// The reuse channel each `reuseChannel { proofRecords }` field of a request offers its records' frames to,
+/// by the field's response path, so `proofRecords { assets }` under it follows that channel's scopes.
+#[derive(Debug, Default)]
+pub struct OfferedChannels(std::sync::Mutex<std::collections::HashMap<String, i32>>);
+
+/// Marks the field being resolved (a channel's `proofRecords`) as offering frames to `channel_id`.
+pub(crate) fn offer_to_channel(ctx: &Context<'_>, channel_id: i32) {
+    if let (Some(offered), Some(path)) = (ctx.data_opt::<std::sync::Arc<OfferedChannels>>(), ctx.path_node.as_ref()) {
+        offered.0.lock().unwrap_or_else(|e| e.into_inner()).insert(path.to_string(), channel_id);
+    }
+}
+
+/// Where the frames resolved here are offered: the channel of the nearest enclosing `reuseChannel {
+/// proofRecords }`, else the article page (`proof-pages`).
+pub(crate) fn offer_here(ctx: &Context<'_>) -> release::Offer {
+    let Some(offered) = ctx.data_opt::<std::sync::Arc<OfferedChannels>>() else {
+        return release::Offer::ProofPages;
+    };
+    let offered = offered.0.lock().unwrap_or_else(|e| e.into_inner());
+    if offered.is_empty() {
+        return release::Offer::ProofPages;
+    }
+    let mut node = ctx.path_node.as_ref();
+    while let Some(here) = node {
+        if let Some(&channel_id) = offered.get(&here.to_string()) {
+            return release::Offer::Channel(channel_id);
+        }
+        node = here.parent;
+    }
+    release::Offer::ProofPages
+}
+
 /// Notes the frames an answer shows (or counts) for the request's [`ReleaseDeadline`].
 pub(crate) fn note_frames<'a>(ctx: &Context<'_>, frames: impl IntoIterator<Item = &'a asset::Model>) {
     note_expiry(ctx, release::next_expiry(frames));

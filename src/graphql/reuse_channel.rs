@@ -45,6 +45,8 @@ impl ReuseChannel {
         before: Option<String>,
         order_by: Option<ProofRecordOrder>,
     ) -> Result<CountedConnection<ProofRecord>> {
+        // Their frames, asked for under here, are offered to this channel: its scopes apply, not the page's.
+        super::release::offer_to_channel(ctx, self.0.id);
         let filter = ProofRecordCriteria { channel: Some(self.0.slug.clone()), ..Default::default() };
         proof_record_connection(ctx, filter, order_by, page_request(first, after, last, before)).await
     }

@@ -121,7 +121,8 @@ async fn execute_one(
         .data(budget.cost.clone())
         .data(Arc::new(crate::graphql::RootFieldGate::default()))
         .data(bytes.clone())
-        .data(deadline.clone());
+        .data(deadline.clone())
+        .data(Arc::new(crate::graphql::release::OfferedChannels::default()));
     // Dropping the execution at the deadline stops its remaining statements; the one running then is
     // stopped by the database's own statement budget (see `statement_budget`).
     let Ok(mut response) = tokio::time::timeout_at(budget.deadline, state.schema.execute(request)).await else {

@@ -108,12 +108,23 @@ pub async fn observations_of(
     Ok(group(rows, |r| r.proof_record_id))
 }
 
+/// Frames of the given proof record rows as their article page offers them (the `proof-pages` channel).
 pub async fn assets_of(
     db: &impl ConnectionTrait,
     visibility: Visibility,
     proof_record_ids: &[i32],
 ) -> Result<HashMap<i32, Vec<asset::Model>>> {
-    let rows = release::visible_frames(visibility, Offer::ProofPages)
+    offered_assets_of(db, visibility, Offer::ProofPages, proof_record_ids).await
+}
+
+/// Frames of the given proof record rows as `offer` may show them, in position order.
+pub async fn offered_assets_of(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+    offer: Offer,
+    proof_record_ids: &[i32],
+) -> Result<HashMap<i32, Vec<asset::Model>>> {
+    let rows = release::visible_frames(visibility, offer)
         .filter(asset::Column::ProofRecordId.is_in(proof_record_ids.iter().copied()))
         .order_by_asc(asset::Column::ProofRecordId)
         .order_by_asc(asset::Column::Position)
