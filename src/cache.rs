@@ -26,8 +26,9 @@ pub struct CachedResponse {
     pub body: Bytes,
     pub etag: String,
     stamp: Stamp,
-    /// When the entry must stop being served, if before the next write (e.g. a frame's release expiry).
-    expires_at: Option<Instant>,
+    /// The earliest frame expiry in the body: past it the answer is wrong (the frame must go), so it is not served, and
+    /// the entry leaves the cache then.
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
     /// The body compressed, made on the first hit that asks for it and kept, so hits never recompress.
     encoded: Arc<Encoded>,
 }
@@ -100,6 +101,10 @@ fn compress(coding: Coding, body: &[u8]) -> Bytes {
 }
 
 impl CachedResponse {
+    fn fresh(&self) -> bool {
+        self.expires_at.is_none_or(|at| chrono::Utc::now() < at)
+    }
+
     /// The entity tag of the body in `coding` (each representation has its own, as HTTP requires).
     pub fn etag_for(&self, coding: Option<Coding>) -> String {
         match coding {
@@ -131,7 +136,9 @@ struct EntryExpiry;
 
 impl moka::Expiry<Vec<u8>, CachedResponse> for EntryExpiry {
     fn expire_after_create(&self, _key: &Vec<u8>, entry: &CachedResponse, created_at: Instant) -> Option<Duration> {
-        entry.expires_at.map(|at| at.saturating_duration_since(created_at))
+        // A wall-clock expiry, as a duration from now (`created_at` is now: entries are created as inserted).
+        let _ = created_at;
+        entry.expires_at.map(|at| (at - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO))
     }
 }
 
@@ -165,7 +172,7 @@ impl ResponseCache {
     pub fn get(&self, key: &[u8]) -> Option<CachedResponse> {
         let found = self.stamp().and_then(|stamp| {
             // moka removes expired entries lazily; an entry past its time is never served.
-            self.entries.get(key).filter(|e| e.stamp == stamp && e.expires_at.is_none_or(|at| Instant::now() < at))
+            self.entries.get(key).filter(|e| e.stamp == stamp && e.fresh())
         });
         crate::http::observe::note_cache(found.is_some());
         found
@@ -190,10 +197,16 @@ impl ResponseCache {
     }
 
     /// Caches `body` for `key` if nothing was written since `stamp` was taken; `expires_at` ends the
-    /// entry's life early (the earliest expiry of what it shows).
-    pub fn put(&self, key: Vec<u8>, stamp: Stamp, body: Bytes, expires_at: Option<Instant>) -> CachedResponse {
+    /// entry's life early (the earliest frame expiry it shows).
+    pub fn put(
+        &self,
+        key: Vec<u8>,
+        stamp: Stamp,
+        body: Bytes,
+        expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> CachedResponse {
         let entry = CachedResponse { etag: etag_of(&body), body, stamp, expires_at, encoded: Arc::default() };
-        if self.stamp() == Some(stamp) && expires_at.is_none_or(|at| Instant::now() < at) {
+        if self.stamp() == Some(stamp) && entry.fresh() {
             self.entries.insert(key, entry.clone());
             self.report();
         }
@@ -313,7 +326,7 @@ mod tests {
         let cache = ResponseCache::new(1024 * 1024);
         cache.advance(1);
         let stamp = cache.stamp().expect("generation known");
-        let soon = Instant::now() + Duration::from_millis(50);
+        let soon = chrono::Utc::now() + chrono::Duration::milliseconds(50);
         cache.put(b"expiring".to_vec(), stamp, body(1, 64), Some(soon));
         cache.put(b"lasting".to_vec(), stamp, body(2, 64), None);
         assert!(cache.get(b"expiring").is_some());

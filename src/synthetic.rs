@@ -154,6 +154,9 @@ fn page(rng: &mut Rng, n: usize) -> (ArticleDraft, ProofRecordDraft) {
                 shows: vec![KINDS[i % 8], KINDS[(i + 3) % 8]],
                 release,
                 captured_at: None,
+                release_expires_at: None,
+                release_channels: Vec::new(),
+                release_reason: None,
             })
             .collect(),
         channels: CHANNELS.iter().map(|(slug, _)| slug.to_string()).collect(),

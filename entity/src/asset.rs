@@ -21,6 +21,8 @@ pub struct Model {
     pub shows: String,
     pub release: ReleaseStatus,
     pub captured_at: Option<ChronoDateTimeUtc>,
+    /// After this instant the release reads as PENDING on every public path.
+    pub release_expires_at: Option<ChronoDateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -9,6 +9,7 @@ pub mod article;
 pub mod article_link;
 pub mod article_section;
 pub mod asset;
+pub mod asset_channel;
 pub mod audit_entry;
 pub mod collection;
 pub mod enums;

@@ -8,6 +8,7 @@ mod m20261125_000003_editorial;
 mod m20261125_000004_content_generation;
 mod m20261125_000005_schedule_index;
 mod m20261125_000006_sort_index;
+mod m20261126_000001_release_rights;
 mod m20261126_000002_snippet_provenance;
 mod m20261126_000003_webhooks;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_content_generation::Migration),
             Box::new(m20261125_000005_schedule_index::Migration),
             Box::new(m20261125_000006_sort_index::Migration),
+            Box::new(m20261126_000001_release_rights::Migration),
             Box::new(m20261126_000002_snippet_provenance::Migration),
             Box::new(m20261126_000003_webhooks::Migration),
         ]

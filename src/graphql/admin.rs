@@ -95,6 +95,12 @@ impl AuditEntry {
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// What changed, where an action records it: for `releaseChanged`, the frame's proof record and
+    /// position, `from` and `to` (`release`, `expiresAt`, `channels`) and the editor's `reason`.
+    async fn detail(&self) -> Option<Json<serde_json::Value>> {
+        let text = self.0.detail.as_deref()?;
+        Some(Json(serde_json::from_str(text).unwrap_or_else(|_| serde_json::Value::String(text.to_string()))))
+    }
 }
 
 /// A token as listed: never its secret.

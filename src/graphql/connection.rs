@@ -30,7 +30,12 @@ impl TotalCount {
             Count::ProofRecords(q) => service::proof_record::count(db, q).await,
             Count::Questions(v, f) => service::question::count(db, *v, f).await,
             Count::ChannelSnippets(v, id) => service::snippet::count_for_channel(db, *v, *id).await,
-            Count::ChannelAssets(v, id) => service::proof_record::count_channel_assets(db, *v, *id).await,
+            Count::ChannelAssets(v, id) => {
+                service::proof_record::count_channel_assets(db, *v, *id).await.map(|(n, next_expiry)| {
+                    super::release::note_expiry(ctx, next_expiry);
+                    n
+                })
+            }
         };
         counted.gql()
     }

@@ -95,6 +95,7 @@ keys! {
     ProofRecordRow(i32),
     ObservationsOf(i32),
     AssetsOf(i32),
+    ScopeOf(i32),
     ChannelsOf(i32),
     SnippetsOf(String),
     CollectionRow(i32),
@@ -198,6 +199,37 @@ impl Loader<AssetsOf> for Loaders {
     type Error = async_graphql::Error;
     async fn load(&self, keys: &[AssetsOf]) -> LoadResult<AssetsOf, Self::Value> {
         Ok(fill(keys, proof_records::assets_of(&self.db, self.visibility, &ids(keys)).await.map_err(gql)?))
+    }
+}
+
+/// A proof record row's public frames as offered to a reuse channel (its id): `reuseChannel { proofRecords { assets } }`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct OfferedAssetsOf(pub i32, pub i32);
+
+impl Loader<OfferedAssetsOf> for Loaders {
+    type Value = Vec<asset::Model>;
+    type Error = async_graphql::Error;
+    async fn load(&self, keys: &[OfferedAssetsOf]) -> LoadResult<OfferedAssetsOf, Self::Value> {
+        let mut by_channel: HashMap<i32, Vec<i32>> = HashMap::new();
+        for key in keys {
+            by_channel.entry(key.1).or_default().push(key.0);
+        }
+        let mut out = HashMap::new();
+        for (channel, ids) in by_channel {
+            let offer = service::release::Offer::Channel(channel);
+            let mut found =
+                proof_records::offered_assets_of(&self.db, self.visibility, offer, &ids).await.map_err(gql)?;
+            out.extend(ids.into_iter().map(|id| (OfferedAssetsOf(id, channel), found.remove(&id).unwrap_or_default())));
+        }
+        Ok(out)
+    }
+}
+
+impl Loader<ScopeOf> for Loaders {
+    type Value = Vec<reuse_channel::Model>;
+    type Error = async_graphql::Error;
+    async fn load(&self, keys: &[ScopeOf]) -> LoadResult<ScopeOf, Self::Value> {
+        Ok(fill(keys, service::release::scopes_of(&self.db, &ids(keys)).await.map_err(gql)?))
     }
 }
 

@@ -14,6 +14,7 @@ pub mod order;
 pub mod prefetch;
 pub mod proof_record;
 pub mod question;
+pub mod release;
 pub mod request_errors;
 pub mod reuse_channel;
 pub mod search;
@@ -46,6 +47,7 @@ pub struct QueryRoot(
     node::NodeQuery,
     admin::AdminQuery,
     webhook::WebhookQuery,
+    release::ReleaseQuery,
 );
 
 #[derive(MergedObject, Default)]

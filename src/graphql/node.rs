@@ -70,12 +70,11 @@ impl NodeQuery {
             "Question" => {
                 service::question::by_document_id(db, v, &key).await.gql()?.map(|m| Node::Question(Question(m)))
             }
-            "Asset" => service::proof_record::assets_by_document_ids(db, v, &[key])
-                .await
-                .gql()?
-                .into_iter()
-                .next()
-                .map(|m| Node::Asset(Asset(m))),
+            "Asset" => {
+                let found = service::proof_record::assets_by_document_ids(db, v, &[key]).await.gql()?;
+                super::release::note_frames(ctx, &found);
+                found.into_iter().next().map(|m| Node::Asset(Asset(m)))
+            }
             "ProofSnippet" => service::staged::by_document_id::<service::staged::Snippets>(db, v, &key)
                 .await
                 .gql()?

@@ -10,7 +10,7 @@ use crate::service::pagination::Page;
 
 use super::loaders::{
     ArticleDoc, ArticleRow, ArticleSlug, AssetsOf, ChannelRow, ChannelsOf, CollectionRow, LinksOf, ObservationsOf,
-    ProofRecordDoc, ProofRecordRow, QuestionsOf, SectionsOf, SnippetsOf, prime,
+    OfferedAssetsOf, ProofRecordDoc, ProofRecordRow, QuestionsOf, ScopeOf, SectionsOf, SnippetsOf, prime,
 };
 
 /// The selections under a connection's nodes (`edges { node }` and `nodes`).
@@ -103,7 +103,16 @@ pub async fn proof_records(
     };
     let assets = async {
         if selects(selections, "assets") {
-            prime(loader, ids.iter().map(|&i| AssetsOf(i))).await?;
+            let frames: Vec<i32> = match super::release::offer_here(ctx) {
+                crate::service::release::Offer::Channel(channel) => {
+                    let frames = prime(loader, ids.iter().map(|&i| OfferedAssetsOf(i, channel))).await?;
+                    frames.values().flatten().map(|f| f.id).collect()
+                }
+                _ => prime(loader, ids.iter().map(|&i| AssetsOf(i))).await?.values().flatten().map(|f| f.id).collect(),
+            };
+            if selects(&under(selections, "assets"), "releaseChannels") {
+                prime(loader, frames.into_iter().map(ScopeOf)).await?;
+            }
         }
         Ok(())
     };
@@ -150,6 +159,9 @@ pub async fn snippets(ctx: &Context<'_>, selections: &[Lookahead<'_>], rows: &[&
 pub async fn assets(ctx: &Context<'_>, selections: &[Lookahead<'_>], rows: &[&asset::Model]) -> Result<()> {
     if selects(selections, "proofRecord") {
         prime(super::loader(ctx), rows.iter().map(|a| ProofRecordRow(a.proof_record_id))).await?;
+    }
+    if selects(selections, "releaseChannels") {
+        prime(super::loader(ctx), rows.iter().map(|a| ScopeOf(a.id))).await?;
     }
     Ok(())
 }

@@ -8,7 +8,8 @@ use super::article::Article;
 use super::connection::{Count, CountedConnection, connection, page_request};
 use super::enums::{AssetKind, ObservationKind, ReleaseStatus};
 use super::loaders::{
-    ArticlesOfProofRecord, AssetsOf, ChannelRow, ChannelsOf, ObservationsOf, ProofRecordRow, SnippetsOf,
+    ArticlesOfProofRecord, AssetsOf, ChannelRow, ChannelsOf, ObservationsOf, OfferedAssetsOf, ProofRecordRow, ScopeOf,
+    SnippetsOf,
 };
 use super::node::global_id;
 use super::reuse_channel::ReuseChannel;
@@ -68,9 +69,27 @@ impl Asset {
     async fn shows(&self) -> Vec<ObservationKind> {
         shows_from_string(&self.0.shows).into_iter().map(Into::into).collect()
     }
-    /// Model/location release. Public reads only ever see CLEARED and NOT_REQUIRED.
+    /// Model/location release. Public reads only ever see CLEARED and NOT_REQUIRED (and unexpired) frames.
     async fn release(&self) -> ReleaseStatus {
         self.0.release.into()
+    }
+    /// When the release lapses; after it the frame reads as PENDING and leaves every public path.
+    async fn release_expires_at(&self) -> Option<DateTime<Utc>> {
+        self.0.release_expires_at
+    }
+    /// The release as it holds now: PENDING once `releaseExpiresAt` has passed, else `release`.
+    async fn effective_release(&self) -> ReleaseStatus {
+        match self.0.release_expires_at {
+            Some(t) if t <= Utc::now() => ReleaseStatus::Pending,
+            _ => self.0.release.into(),
+        }
+    }
+    /// The reuse channels the release covers; empty means every channel. The article page counts as
+    /// `proof-pages`.
+    #[graphql(complexity = "6 * child_complexity")]
+    async fn release_channels(&self, ctx: &Context<'_>) -> Result<Vec<ReuseChannel>> {
+        let rows = super::loader(ctx).load_one(ScopeOf(self.0.id)).await?.unwrap_or_default();
+        Ok(rows.into_iter().map(ReuseChannel).collect())
     }
     async fn captured_at(&self) -> Option<DateTime<Utc>> {
         self.0.captured_at
@@ -118,10 +137,20 @@ impl ProofRecord {
         let kind: Option<entity::ObservationKind> = kind.map(Into::into);
         Ok(rows.into_iter().filter(|o| kind.is_none_or(|k| o.kind == k)).map(Observation::from).collect())
     }
-    /// BTS frames in order. Public reads see only CLEARED and NOT_REQUIRED frames.
+    /// BTS frames in order. Public reads see only CLEARED and NOT_REQUIRED frames whose release has not
+    /// expired and whose channel scope covers the page (`proof-pages`), or under `reuseChannel { proofRecords }`
+    /// that channel.
     #[graphql(complexity = "10 * child_complexity")]
     async fn assets(&self, ctx: &Context<'_>) -> Result<Vec<Asset>> {
-        let rows = super::loader(ctx).load_one(AssetsOf(self.0.id)).await?.unwrap_or_default();
+        let loader = super::loader(ctx);
+        let rows = match super::release::offer_here(ctx) {
+            crate::service::release::Offer::Channel(channel) => {
+                loader.load_one(OfferedAssetsOf(self.0.id, channel)).await?
+            }
+            _ => loader.load_one(AssetsOf(self.0.id)).await?,
+        };
+        let rows = rows.unwrap_or_default();
+        super::release::note_frames(ctx, &rows);
         Ok(rows.into_iter().map(Asset).collect())
     }
     /// Reuse channels this record is offered to.
@@ -242,6 +271,13 @@ pub struct AssetInput {
     /// Model/location release; frames that are PENDING or DENIED are never public.
     release: ReleaseStatus,
     captured_at: Option<DateTime<Utc>>,
+    /// When the release lapses (optional); after it the frame is treated as PENDING, with no write.
+    release_expires_at: Option<DateTime<Utc>>,
+    /// Reuse channel slugs the release covers; empty or left out: every channel.
+    #[graphql(default)]
+    release_channels: Vec<String>,
+    /// Why the release, its expiry or its channels changed: recorded in the `releaseChanged` audit entry.
+    release_reason: Option<String>,
 }
 
 /// Proof record content. On update, a field left out keeps its value and `null` clears it; lists
@@ -292,6 +328,9 @@ impl From<ProofRecordInput> for service::ProofRecordPatch {
                         shows: a.shows.into_iter().map(Into::into).collect(),
                         release: a.release.into(),
                         captured_at: a.captured_at,
+                        release_expires_at: a.release_expires_at,
+                        release_channels: a.release_channels,
+                        release_reason: a.release_reason,
                     })
                     .collect()
             }),

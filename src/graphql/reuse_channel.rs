@@ -49,10 +49,13 @@ impl ReuseChannel {
         before: Option<String>,
         order_by: Option<ProofRecordOrder>,
     ) -> Result<CountedConnection<ProofRecord>> {
+        // Their frames, asked for under here, are offered to this channel: its scopes apply, not the page's.
+        super::release::offer_to_channel(ctx, self.0.id);
         let filter = ProofRecordCriteria { channel: Some(self.0.slug.clone()), ..Default::default() };
         proof_record_connection(ctx, filter, order_by, page_request(first, after, last, before)).await
     }
-    /// Frames from this channel's proof records that are cleared for reuse (never PENDING or DENIED in public).
+    /// Frames from this channel's proof records that are cleared for reuse: in public never PENDING, DENIED or
+    /// past their `releaseExpiresAt`, and only frames whose `releaseChannels` are empty or name this channel.
     #[graphql(complexity = "super::page_complexity(child_complexity, first, last)")]
     async fn assets(
         &self,
@@ -68,6 +71,8 @@ impl ReuseChannel {
             crate::service::proof_record::list_channel_assets(super::db(ctx), v, self.0.id, &page).await.gql()?;
         let rows: Vec<_> = page.items.iter().map(|(_, a)| a).collect();
         super::prefetch::assets(ctx, &super::prefetch::connection_nodes(ctx), &rows).await?;
+        // The row past the page counts too: its expiry changes `hasNextPage`.
+        super::release::note_frames(ctx, page.items.iter().map(|(_, m)| m).chain(page.beyond.as_ref()));
         Ok(connection(page, Count::ChannelAssets(v, self.0.id), Asset))
     }
     /// Snippets written for this channel; each fits it (`maxChars`, credit line), and none is stale.

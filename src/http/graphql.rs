@@ -72,6 +72,8 @@ pub(super) struct Executed {
     pub(super) status: StatusCode,
     pub(super) body: String,
     pub(super) has_errors: bool,
+    /// The earliest frame expiry in the answer: a cached copy must not outlive it.
+    pub(super) expires_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Executes one operation for `principal`. The response is serialized straight from async-graphql's
@@ -83,27 +85,28 @@ async fn execute_one(
     request: async_graphql::Request,
     budget: &mut Budget,
 ) -> Executed {
-    let response = match run_one(state, media, principal, request, budget).await {
-        Ok(response) => response,
+    let (response, expires_at) = match run_one(state, media, principal, request, budget).await {
+        Ok(ran) => ran,
         Err(done) => return done,
     };
     let has_errors = !response.errors.is_empty();
     match serialize_within(state, &response, budget) {
-        Ok(body) => Executed { status: StatusCode::OK, body, has_errors },
+        Ok(body) => Executed { status: StatusCode::OK, body, has_errors, expires_at },
         Err(done) => done,
     }
 }
 
 /// Runs one operation for `principal` under the request's limits and budgets: its response with every error
 /// coded and `data` in the query's field order, or the finished answer when it could not run or ran out of
-/// a budget. The REST routes run their fixed documents through here too, so both share every limit.
+/// a budget, with the earliest frame expiry it shows (a cached copy must not outlive it). The REST routes
+/// run their fixed documents through here too, so both share every limit.
 pub(super) async fn run_one(
     state: &AppState,
     media: &'static str,
     principal: Option<&Principal>,
     mut request: async_graphql::Request,
     budget: &mut Budget,
-) -> Result<async_graphql::Response, Executed> {
+) -> Result<(async_graphql::Response, Option<chrono::DateTime<chrono::Utc>>), Executed> {
     let refuse = |message: String, code: &str| request_error(media, json!({ "errors": [coded_error(&message, code)] }));
     let checked = preflight(&request.query);
     let max = state.settings.max_aliases;
@@ -127,6 +130,7 @@ pub(super) async fn run_one(
     let started = Arc::new(ExecutionStarted::default());
     let scope = RequestScope::for_principal(principal.cloned());
     let bytes = Arc::new(crate::graphql::ResponseBytes::new(budget.response_bytes));
+    let deadline = Arc::new(crate::graphql::release::ReleaseDeadline::default());
     let (query, operation_name) = (request.query.clone(), request.operation_name.clone());
     let request = request
         .data(new_loader(state.db.clone(), scope.visibility))
@@ -134,7 +138,9 @@ pub(super) async fn run_one(
         .data(started.clone())
         .data(budget.cost.clone())
         .data(Arc::new(crate::graphql::RootFieldGate::default()))
-        .data(bytes.clone());
+        .data(bytes.clone())
+        .data(deadline.clone())
+        .data(Arc::new(crate::graphql::release::OfferedChannels::default()));
     // Dropping the execution at the deadline stops its remaining statements; the one running then is
     // stopped by the database's own statement budget (see `statement_budget`).
     let Ok(mut response) = tokio::time::timeout_at(budget.deadline, state.schema.execute(request)).await else {
@@ -143,7 +149,7 @@ pub(super) async fn run_one(
             state.settings.request_timeout_ms
         );
         let body = json!({ "data": null, "errors": [coded_error(&message, code::TIMEOUT)] });
-        return Err(Executed { status: StatusCode::OK, body: body.to_string(), has_errors: true });
+        return Err(Executed { status: StatusCode::OK, body: body.to_string(), has_errors: true, expires_at: None });
     };
     let executed = started.0.load(Ordering::Relaxed);
     if bytes.exceeded() {
@@ -154,7 +160,7 @@ pub(super) async fn run_one(
         return Err(request_error(media, json!({ "errors": response.errors })));
     }
     crate::graphql::order::in_query_order(&mut response.data, &query, operation_name.as_deref());
-    Ok(response)
+    Ok((response, deadline.at()))
 }
 
 /// Serializes `value` within the request's response budget (refused whole past it, never cut).
@@ -180,7 +186,7 @@ fn too_large(state: &AppState) -> Executed {
         state.settings.max_response_bytes
     );
     let body = json!({ "data": null, "errors": [coded_error(&message, code::RESPONSE_TOO_LARGE)] });
-    Executed { status: StatusCode::OK, body: body.to_string(), has_errors: true }
+    Executed { status: StatusCode::OK, body: body.to_string(), has_errors: true, expires_at: None }
 }
 
 /// What one HTTP request may still spend; a batch's operations share it.
@@ -286,7 +292,7 @@ async fn cached_or_execute(
     let executed = execute_one(state, media, None, request, &mut Budget::new(&state.settings)).await;
     let mut response = match (cache, stamp) {
         (Some(cache), Some(stamp)) if executed.status == StatusCode::OK && !executed.has_errors => {
-            let entry = cache.put(key, stamp, Bytes::from(executed.body), None);
+            let entry = cache.put(key, stamp, Bytes::from(executed.body), executed.expires_at);
             from_cache(cache, &entry, media, headers)
         }
         _ => respond(executed.status, media, None, executed.body),
@@ -437,7 +443,7 @@ fn refused(media: &'static str, refusal: Refusal) -> Response {
 /// A request error: no `data` entry; 400 for graphql-response+json, 200 for legacy application/json.
 fn request_error(media: &'static str, body: serde_json::Value) -> Executed {
     let status = if media == GRAPHQL_RESPONSE { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-    Executed { status, body: body.to_string(), has_errors: true }
+    Executed { status, body: body.to_string(), has_errors: true, expires_at: None }
 }
 
 pub(super) async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {

@@ -136,6 +136,9 @@ fn parse_frame(line: usize, rest: &str) -> std::result::Result<ParsedFrame, Pars
         // A frame whose release the file does not state is never public until an editor clears it.
         release: ReleaseStatus::Pending,
         captured_at: None,
+        release_expires_at: None,
+        release_channels: Vec::new(),
+        release_reason: None,
     };
     let (mut channels, mut expires) = (Vec::new(), None);
     let mut seen: Vec<String> = Vec::new();
@@ -383,14 +386,10 @@ pub(crate) async fn write(
         ));
     }
     for frame in &record.frames {
-        // Engineer B's release-rights columns (a frame's channel scope and expiry) are not in this schema
-        // yet: refusing beats storing a frame without the limits its release puts on it.
-        if !frame.channels.is_empty() || frame.expires.is_some() {
-            return Err(at_line(
-                frame.line,
-                "this server does not store a frame's channels: or expires: yet; remove them or import on a \
-                 newer server",
-            ));
+        for slug in &frame.channels {
+            if catalog::channel_by_slug(db, slug).await?.is_none() {
+                return Err(at_line(frame.line, format!("unknown reuse channel {slug:?} in the frame's channels:")));
+            }
         }
     }
     for slug in &record.channels {
@@ -416,7 +415,11 @@ pub(crate) async fn write(
         captured_on: record.captured_on,
         location: record.location,
         observations: record.observations,
-        assets: record.frames.into_iter().map(|f| f.asset).collect(),
+        assets: record
+            .frames
+            .into_iter()
+            .map(|f| AssetInput { release_channels: f.channels, release_expires_at: f.expires, ..f.asset })
+            .collect(),
         channels: record.channels,
     };
     proof_record::validate(&draft)?;
@@ -492,7 +495,11 @@ mod tests {
         assert_eq!(record.channels.len(), 6);
         assert_eq!(record.observations.len(), 8);
         assert_eq!(record.observations[2].kind, ObservationKind::Constraint);
-        assert_eq!(record.frames.len(), 6);
+        assert_eq!(record.frames.len(), 7);
+        assert!(record.frames[0].expires.is_some(), "the roaster's release expires");
+        assert_eq!(record.frames[6].channels, ["case-studies"]);
+        let hiring = record.snippets.iter().find(|s| s.channel == "hiring-materials").expect("a hiring snippet");
+        assert!(hiring.credit.is_some(), "hiring materials need a credit line");
         let sixth = &record.frames[5].asset;
         assert_eq!(sixth.kind, AssetKind::Video);
         assert_eq!(sixth.release, ReleaseStatus::Cleared);

@@ -9,7 +9,7 @@ use std::io::{BufRead, Write};
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use entity::{
-    article, article_link, article_section, asset, audit_entry, collection, observation, proof_record,
+    article, article_link, article_section, asset, asset_channel, audit_entry, collection, observation, proof_record,
     proof_record_channel, proof_snippet, question, reuse_channel, revision, search_document,
 };
 use migration::MigratorTrait;
@@ -43,6 +43,7 @@ macro_rules! for_each_table {
             "proof_records" => proof_record::Entity,
             "observations" => observation::Entity,
             "assets" => asset::Entity,
+            "asset_channels" => asset_channel::Entity,
             "proof_record_channels" => proof_record_channel::Entity,
             "proof_snippets" => proof_snippet::Entity,
             "revisions" => revision::Entity,
@@ -58,7 +59,7 @@ macro_rules! table_names {
 }
 
 /// The tables a bundle carries, in the order they are written and restored: parents before children.
-pub const TABLES: [&str; 13] = for_each_table!(table_names);
+pub const TABLES: [&str; 14] = for_each_table!(table_names);
 
 /// Tables deliberately left out of a bundle, and why. A table in neither list fails `tests/bundle.rs`.
 pub const EXCLUDED: [(&str, &str); 8] = [
@@ -73,13 +74,15 @@ pub const EXCLUDED: [(&str, &str); 8] = [
 ];
 
 /// Foreign keys a bundle must resolve within itself: (table, column, parent table).
-const FOREIGN_KEYS: [(&str, &str, &str); 9] = [
+const FOREIGN_KEYS: [(&str, &str, &str); 11] = [
     ("articles", "collection_id", "collections"),
     ("article_sections", "article_id", "articles"),
     ("questions", "article_id", "articles"),
     ("article_links", "article_id", "articles"),
     ("observations", "proof_record_id", "proof_records"),
     ("assets", "proof_record_id", "proof_records"),
+    ("asset_channels", "asset_id", "assets"),
+    ("asset_channels", "channel_id", "reuse_channels"),
     ("proof_record_channels", "proof_record_id", "proof_records"),
     ("proof_record_channels", "channel_id", "reuse_channels"),
     ("proof_snippets", "channel_id", "reuse_channels"),

@@ -351,6 +351,14 @@ pub async fn update_channel(
 }
 
 pub async fn delete_channel(db: &impl ConnectionTrait, slug: &str, expected: i32) -> Result<()> {
+    // Dropping a channel from a frame's release scope could leave the scope empty, which means every channel.
+    if let Some(channel) = channel_by_slug(db, slug).await?
+        && super::release::channel_in_a_scope(db, channel.id).await?
+    {
+        return Err(ServiceError::Conflict(format!(
+            "reuse channel {slug:?} is in the release scope of a frame; change those frames' releaseChannels first"
+        )));
+    }
     let deleted = reuse_channel::Entity::delete_many()
         .filter(reuse_channel::Column::Slug.eq(slug))
         .filter(reuse_channel::Column::Version.eq(expected))

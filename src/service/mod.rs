@@ -15,6 +15,7 @@ pub mod pagination;
 pub mod proof_record;
 pub mod provenance;
 pub mod question;
+pub mod release;
 pub mod revision;
 pub mod scheduler;
 pub mod search;

@@ -120,6 +120,8 @@ pub struct Page<M> {
     pub items: Vec<(String, M)>,
     pub has_previous: bool,
     pub has_next: bool,
+    /// The row just past the page, which made `has_next` (or `has_previous`, paging backwards) true.
+    pub beyond: Option<M>,
 }
 
 /// The ordering a cursor belongs to: the list's sort key and its direction.
@@ -243,7 +245,7 @@ where
     let mut rows =
         if limit == 0 { Vec::new() } else { order_by(select, ordering, walk).limit(limit + 1).all(db).await? };
     let more = rows.len() as u64 > limit;
-    rows.truncate(limit as usize);
+    let beyond = if more { rows.pop() } else { None };
     if backwards {
         rows.reverse();
     }
@@ -254,7 +256,7 @@ where
         .collect();
     let (has_previous, has_next) =
         if backwards { (more, request.before.is_some()) } else { (request.after.is_some(), more) };
-    Ok(Page { items, has_previous, has_next })
+    Ok(Page { items, has_previous, has_next, beyond })
 }
 
 /// Rows `select` would page through, for `totalCount`.

@@ -15,6 +15,7 @@ use sea_orm::{
 
 use super::article::{group, validate_slug};
 use super::pagination::{self, Ordering, SortKey, SortValue};
+use super::release::{self, Offer};
 use super::staged::{self, ProofRecords};
 use super::{
     Page, PageRequest, Result, ServiceError, SortDirection, Visibility, catalog, new_document_id, now, search,
@@ -107,22 +108,23 @@ pub async fn observations_of(
     Ok(group(rows, |r| r.proof_record_id))
 }
 
-/// Assets visible to `visibility`: the public never sees a frame whose release is PENDING or DENIED.
-fn visible_assets(visibility: Visibility) -> Select<asset::Entity> {
-    let select = asset::Entity::find();
-    if visibility.is_public() {
-        select.filter(asset::Column::Release.is_in(ReleaseStatus::PUBLIC.iter().map(|r| r.to_value())))
-    } else {
-        select
-    }
-}
-
+/// Frames of the given proof record rows as their article page offers them (the `proof-pages` channel).
 pub async fn assets_of(
     db: &impl ConnectionTrait,
     visibility: Visibility,
     proof_record_ids: &[i32],
 ) -> Result<HashMap<i32, Vec<asset::Model>>> {
-    let rows = visible_assets(visibility)
+    offered_assets_of(db, visibility, Offer::ProofPages, proof_record_ids).await
+}
+
+/// Frames of the given proof record rows as `offer` may show them, in position order.
+pub async fn offered_assets_of(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+    offer: Offer,
+    proof_record_ids: &[i32],
+) -> Result<HashMap<i32, Vec<asset::Model>>> {
+    let rows = release::visible_frames(visibility, offer)
         .filter(asset::Column::ProofRecordId.is_in(proof_record_ids.iter().copied()))
         .order_by_asc(asset::Column::ProofRecordId)
         .order_by_asc(asset::Column::Position)
@@ -136,7 +138,7 @@ pub async fn assets_by_document_ids(
     visibility: Visibility,
     ids: &[String],
 ) -> Result<Vec<asset::Model>> {
-    Ok(visible_assets(visibility)
+    Ok(release::visible_frames(visibility, Offer::Anywhere)
         .filter(asset::Column::DocumentId.is_in(ids.iter().cloned()))
         .filter(asset::Column::ProofRecordId.in_subquery(visible_ids(visibility)))
         .all(db)
@@ -201,15 +203,17 @@ pub async fn channels_of(
 
 /// Cleared (or release-free) assets of visible proof records offered to a channel, for `reuseChannel { assets }`.
 fn channel_assets(visibility: Visibility, channel_id: i32) -> Select<asset::Entity> {
-    visible_assets(visibility).filter(asset::Column::ProofRecordId.in_subquery(visible_ids(visibility))).filter(
-        asset::Column::ProofRecordId.in_subquery(
-            Query::select()
-                .column(proof_record_channel::Column::ProofRecordId)
-                .from(proof_record_channel::Entity)
-                .and_where(proof_record_channel::Column::ChannelId.eq(channel_id))
-                .to_owned(),
-        ),
-    )
+    release::visible_frames(visibility, Offer::Channel(channel_id))
+        .filter(asset::Column::ProofRecordId.in_subquery(visible_ids(visibility)))
+        .filter(
+            asset::Column::ProofRecordId.in_subquery(
+                Query::select()
+                    .column(proof_record_channel::Column::ProofRecordId)
+                    .from(proof_record_channel::Entity)
+                    .and_where(proof_record_channel::Column::ChannelId.eq(channel_id))
+                    .to_owned(),
+            ),
+        )
 }
 
 fn asset_ordering() -> Ordering<asset::Model> {
@@ -232,8 +236,23 @@ pub async fn list_channel_assets(
     pagination::paginate(db, channel_assets(visibility, channel_id), &asset_ordering(), page).await
 }
 
-pub async fn count_channel_assets(db: &impl ConnectionTrait, visibility: Visibility, channel_id: i32) -> Result<i64> {
-    pagination::count(db, channel_assets(visibility, channel_id)).await
+/// How many frames the channel offers, and the earliest expiry still ahead among them (when the count changes).
+pub async fn count_channel_assets(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+    channel_id: i32,
+) -> Result<(i64, Option<DateTime<Utc>>)> {
+    let counted: Option<(i64, Option<DateTime<Utc>>)> = channel_assets(visibility, channel_id)
+        .select_only()
+        .column_as(Expr::col((asset::Entity, asset::Column::Id)).count(), "n")
+        .column_as(
+            Expr::from(sea_orm::sea_query::Func::min(Expr::col((asset::Entity, asset::Column::ReleaseExpiresAt)))),
+            "next_expiry",
+        )
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(counted.unwrap_or((0, None)))
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -255,6 +274,15 @@ pub struct AssetInput {
     pub shows: Vec<ObservationKind>,
     pub release: ReleaseStatus,
     pub captured_at: Option<DateTime<Utc>>,
+    /// After this instant the frame reads as PENDING on every public path.
+    #[serde(default)]
+    pub release_expires_at: Option<DateTime<Utc>>,
+    /// Reuse channel slugs the release covers; empty: every channel.
+    #[serde(default)]
+    pub release_channels: Vec<String>,
+    /// Why the release changed, for the `releaseChanged` audit entry; not stored with the frame.
+    #[serde(skip)]
+    pub release_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -458,6 +486,17 @@ pub(crate) async fn insert_new(
 async fn insert_owned(db: &impl ConnectionTrait, rows: &[proof_record::Model], items: &[NewProofRecord]) -> Result<()> {
     let slugs: Vec<String> = items.iter().flat_map(|item| item.draft.channels.iter().cloned()).collect();
     let mut channel_ids = catalog::channel_ids(db, &slugs).await?.into_iter();
+    let scoped = items.iter().any(|item| item.draft.assets.iter().any(|a| !a.release_channels.is_empty()));
+    let known = if scoped { catalog::channels(db).await? } else { Vec::new() };
+    let mut scopes = Vec::new();
+    for (row, item) in rows.iter().zip(items) {
+        for (i, frame) in item.draft.assets.iter().enumerate() {
+            let scope = release::resolve_scope(&known, i, &frame.release_channels)?;
+            if !scope.is_empty() {
+                scopes.push(((row.id, i as i32), scope));
+            }
+        }
+    }
     let (mut observations, mut assets, mut links, mut docs) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (row, item) in rows.iter().zip(items) {
         let own: Vec<observation::Model> = item
@@ -494,6 +533,7 @@ async fn insert_owned(db: &impl ConnectionTrait, rows: &[proof_record::Model], i
             shows: Set(shows_to_string(&a.shows)),
             release: Set(a.release),
             captured_at: Set(a.captured_at),
+            release_expires_at: Set(a.release_expires_at),
             ..Default::default()
         }));
         for channel_id in channel_ids.by_ref().take(item.draft.channels.len()) {
@@ -505,7 +545,18 @@ async fn insert_owned(db: &impl ConnectionTrait, rows: &[proof_record::Model], i
         }
     }
     super::bulk::insert(db, observations).await?;
-    super::bulk::insert(db, assets).await?;
+    if scopes.is_empty() {
+        super::bulk::insert(db, assets).await?;
+    } else {
+        // Scope rows need the frames' ids.
+        let ids: HashMap<(i32, i32), i32> = super::bulk::insert_returning(db, assets)
+            .await?
+            .into_iter()
+            .map(|a| ((a.proof_record_id, a.position), a.id))
+            .collect();
+        let scopes = scopes.into_iter().filter_map(|(key, s)| ids.get(&key).map(|&id| (id, s))).collect();
+        release::insert_scopes(db, scopes).await?;
+    }
     super::bulk::insert(db, links).await?;
     search::insert_documents(db, docs).await
 }
@@ -549,6 +600,7 @@ pub fn validate(draft: &ProofRecordDraft) -> Result<()> {
         if a.width.is_some_and(|w| w <= 0) || a.height.is_some_and(|h| h <= 0) {
             return Err(ServiceError::bad_input(format!("assets[{i}]"), "width and height must be positive"));
         }
+        super::check_time(&format!("assets[{i}].releaseExpiresAt"), a.release_expires_at)?;
     }
     Ok(())
 }
@@ -570,6 +622,7 @@ async fn content_of(db: &impl ConnectionTrait, row: &proof_record::Model) -> Res
     let observations = observations_of(db, &[row.id]).await?.remove(&row.id).unwrap_or_default();
     let assets = assets_of(db, Visibility::Preview, &[row.id]).await?.remove(&row.id).unwrap_or_default();
     let channels = channels_of(db, &[row.id]).await?.remove(&row.id).unwrap_or_default();
+    let mut scopes = release::scopes_of(db, &assets.iter().map(|a| a.id).collect::<Vec<_>>()).await?;
     let asset_ids = assets.iter().map(|a| a.document_id.clone()).collect();
     let draft = ProofRecordDraft {
         slug: row.slug.clone(),
@@ -587,6 +640,9 @@ async fn content_of(db: &impl ConnectionTrait, row: &proof_record::Model) -> Res
         assets: assets
             .into_iter()
             .map(|a| AssetInput {
+                release_channels: scopes.remove(&a.id).unwrap_or_default().into_iter().map(|c| c.slug).collect(),
+                release_expires_at: a.release_expires_at,
+                release_reason: None,
                 shows: shows_from_string(&a.shows),
                 url: a.url,
                 kind: a.kind,
@@ -646,40 +702,8 @@ pub(crate) async fn write(
     let row = active.update(db).await?;
     insert_owned(db, std::slice::from_ref(&row), std::slice::from_ref(&item)).await?;
     super::provenance::record_changed(db, &row.document_id, &item.draft).await?;
-    withhold_withdrawn_frames(db, &row).await?;
+    release::apply_tightened(db, &row).await?;
     Ok(row)
-}
-
-/// Rights hold at read time: a frame whose release the draft tightens (consent withdrawn: PENDING or DENIED)
-/// leaves the published copy in the same transaction, without waiting for a publish, and the write's
-/// generation bump empties every process's response cache within its poll interval. Loosening a release
-/// (PENDING to CLEARED) waits for the next publish, like any other edit.
-async fn withhold_withdrawn_frames(db: &impl ConnectionTrait, draft: &proof_record::Model) -> Result<()> {
-    let Some(published) = staged::by_document_id::<ProofRecords>(db, Visibility::Public, &draft.document_id).await?
-    else {
-        return Ok(());
-    };
-    let withheld = asset::Entity::find()
-        .filter(asset::Column::ProofRecordId.eq(draft.id))
-        .filter(asset::Column::Release.is_not_in(ReleaseStatus::PUBLIC))
-        .all(db)
-        .await?;
-    for release in [ReleaseStatus::Pending, ReleaseStatus::Denied] {
-        let frames: Vec<String> =
-            withheld.iter().filter(|a| a.release == release).map(|a| a.document_id.clone()).collect();
-        if frames.is_empty() {
-            continue;
-        }
-        super::events::asset_release_changed(db, &published, &frames, release).await?;
-        asset::Entity::update_many()
-            .col_expr(asset::Column::Release, sea_orm::sea_query::Expr::value(release))
-            .filter(asset::Column::ProofRecordId.eq(published.id))
-            .filter(asset::Column::DocumentId.is_in(frames))
-            .filter(asset::Column::Release.is_in(ReleaseStatus::PUBLIC))
-            .exec(db)
-            .await?;
-    }
-    Ok(())
 }
 
 /// Deletes proof record rows with everything they own.

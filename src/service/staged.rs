@@ -119,6 +119,16 @@ pub trait Staged: Send + Sync + 'static {
         draft: Row<Self>,
         published_at: DateTime<Utc>,
     ) -> impl std::future::Future<Output = Result<Row<Self>>> + Send;
+    /// Audit entries of their own that a change of the draft content calls for (a frame's release).
+    fn audit_change(
+        _db: &impl ConnectionTrait,
+        _actor: &Actor,
+        _document_id: &str,
+        _before: &Self::Draft,
+        _after: &Self::Draft,
+    ) -> impl std::future::Future<Output = Result<()>> + Send {
+        async { Ok(()) }
+    }
     /// Removes what cannot live without the document, when it is deleted.
     fn delete_dependents(
         _db: &impl ConnectionTrait,
@@ -339,10 +349,12 @@ async fn change<D: Staged>(
 ) -> Result<Row<D>> {
     let version = claim::<D>(db, document_id, expected).await?;
     let (row, mut draft) = D::load(db, document_id).await?.ok_or_else(|| missing::<D>(document_id))?;
+    let before = draft.clone();
     change(&mut draft);
     let row = D::write(db, Some(row), draft.clone(), version).await?;
     revision::record(db, D::REVISION_TYPE, document_id, version, &actor.0, &draft).await?;
     log::<D>(db, actor, action, document_id).await?;
+    D::audit_change(db, actor, document_id, &before, &draft).await?;
     Ok(row)
 }
 
@@ -722,6 +734,15 @@ impl Staged for ProofRecords {
         published_at: DateTime<Utc>,
     ) -> impl std::future::Future<Output = Result<proof_record::Model>> + Send {
         super::proof_record::insert_published(db, draft, published_at)
+    }
+    async fn audit_change(
+        db: &impl ConnectionTrait,
+        actor: &Actor,
+        document_id: &str,
+        before: &ProofRecordDraft,
+        after: &ProofRecordDraft,
+    ) -> Result<()> {
+        super::release::audit_changes(db, &actor.0, document_id, before, after).await
     }
     /// Its snippets go with it; articles keep a dangling pairing that reads as "no proof record".
     async fn delete_dependents(db: &impl ConnectionTrait, document_id: &str) -> Result<()> {

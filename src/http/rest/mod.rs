@@ -376,9 +376,9 @@ async fn read(
     let mut budget = Budget::new(&state.settings);
     let mut response = match execute(&state, route, principal.as_ref(), request, &mut budget).await {
         Err(response) => response,
-        Ok(body) => match (cache, stamp) {
+        Ok((body, expires_at)) => match (cache, stamp) {
             (Some(cache), Some(stamp)) => {
-                let entry = cache.put(key, stamp, Bytes::from(body), None);
+                let entry = cache.put(key, stamp, Bytes::from(body), expires_at);
                 let mut response = from_cache(cache, &entry, media, &headers);
                 if response.status() == StatusCode::OK {
                     with_link(route, &uri_path, &raw, &entry.body, &mut response);
@@ -400,16 +400,16 @@ async fn read(
     response
 }
 
-/// Runs the route's document: its body, or the problem to send.
+/// Runs the route's document: its body with the earliest frame expiry it shows, or the problem to send.
 async fn execute(
     state: &AppState,
     route: &Route,
     principal: Option<&Principal>,
     request: async_graphql::Request,
     budget: &mut Budget,
-) -> Result<String, Response> {
+) -> Result<(String, Option<chrono::DateTime<chrono::Utc>>), Response> {
     let from_executed = |done: Executed| problem_from_errors(&done.body, done.status);
-    let response = run_one(state, JSON, principal, request, budget).await.map_err(from_executed)?;
+    let (response, expires_at) = run_one(state, JSON, principal, request, budget).await.map_err(from_executed)?;
     if let Some(error) = response.errors.first() {
         let code = error
             .extensions
@@ -429,7 +429,7 @@ async fn execute(
             return Err(problem(StatusCode::NOT_FOUND, code::NOT_FOUND, &detail));
         }
     };
-    serialize_within(state, &body, budget).map_err(from_executed)
+    Ok((serialize_within(state, &body, budget).map_err(from_executed)?, expires_at))
 }
 
 /// A refused token (401, or 503 when the store is busy) as a problem, keeping `WWW-Authenticate`.
