@@ -123,7 +123,8 @@ macro_rules! article_summary {
 }
 macro_rules! asset_fields {
     () => {
-        "fragment AssetFields on Asset { id url kind alt caption credit width height shows release capturedAt }\n"
+        "fragment AssetFields on Asset { id url kind alt caption credit width height shows release releaseExpiresAt \
+         releaseChannels { slug } capturedAt }\n"
     };
 }
 macro_rules! record_summary {
@@ -135,12 +136,12 @@ macro_rules! record_detail {
     () => {
         "fragment ProofRecordDetail on ProofRecord { id slug title client deliverable problemSolved summary capturedOn \
          location observations { kind title detail position } assets { ...AssetFields } channels { slug name } \
-         snippets { id body charCount channel { slug } } articles { slug title } status publishedAt updatedAt version }\n"
+         snippets { id body charCount credit channel { slug } } articles { slug title } status publishedAt updatedAt version }\n"
     };
 }
 macro_rules! snippet_fields {
     () => {
-        "fragment SnippetFields on ProofSnippet { id body charCount status publishedAt version \
+        "fragment SnippetFields on ProofSnippet { id body charCount credit status publishedAt version \
          channel { slug name } proofRecord { slug title } article { slug title } }\n"
     };
 }
