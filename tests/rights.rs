@@ -443,3 +443,51 @@ async fn editors_can_chase_pending_denied_and_expiring_releases() {
     assert_eq!(error_code(&bad), "BAD_USER_INPUT", "{bad}");
     assert_eq!(bad["errors"][0]["extensions"]["field"], "withinDays");
 }
+
+/// JSON-LD is markup pasted into pages: a cached copy ends at the earliest expiry it shows, and even a preview
+/// token's copy holds only frames the public page may show (unexpired, scoped to the page if at all).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_ld_drops_a_lapsed_frame_from_its_cached_copy_and_never_shows_scoped_ones() {
+    let app = TestApp::with_demo().await;
+    let editor = app.token("jsonld-editor", Role::Editor).await;
+    let preview = app.token("jsonld-preview", Role::Preview).await;
+    let scoped = frame_url(8);
+    let get = |token: Option<String>| {
+        let mut request = axum::http::Request::get(format!("/api/v1/articles/{ORIGINAL_SLUG}/jsonld"));
+        if let Some(t) = token {
+            request = request.header("authorization", format!("Bearer {t}"));
+        }
+        app.request(request.body(axum::body::Body::empty()).unwrap())
+    };
+    let shown = get(Some(preview.clone())).await;
+    assert!(!shown.body.contains(&scoped), "a frame scoped to case studies is not page markup: {}", shown.body);
+
+    let lapsing = frame_url(3);
+    let at = chrono::Utc::now() + chrono::Duration::seconds(2);
+    let at = chrono::DateTime::from_timestamp(at.timestamp() + 1, 0).unwrap();
+    let changed = edit_frame(&app, &editor, &lapsing, |f| f["releaseExpiresAt"] = json!(at.to_rfc3339())).await;
+    assert!(changed.get("errors").is_none(), "{changed}");
+    let before = get(None).await;
+    assert!(before.body.contains(&lapsing), "public until it lapses: {}", before.body);
+    // A hit runs no SQL (the cache starts serving once it has read the generation, so retry).
+    let mut cached = false;
+    for _ in 0..20 {
+        let (again, statements) = app.count_statements(get(None)).await;
+        assert!(again.body.contains(&lapsing));
+        if statements == 0 {
+            cached = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(cached, "the JSON-LD was served from the cache");
+
+    while chrono::Utc::now() <= at {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let after = get(None).await;
+    assert!(!after.body.contains(&lapsing), "the cached JSON-LD kept a lapsed frame: {}", after.body);
+    assert_ne!(after.headers.get("etag"), before.headers.get("etag"));
+    let previewed = get(Some(preview)).await;
+    assert!(!previewed.body.contains(&lapsing), "a lapsed frame is not page markup, even in preview");
+}

@@ -6,7 +6,7 @@ use async_graphql::{Context, Result};
 use entity::{ReleaseStatus, article, asset, collection, question};
 use serde_json::{Value, json};
 
-use super::loaders::{AssetsOf, CollectionRow, ProofRecordDoc, QuestionsOf};
+use super::loaders::{AssetsOf, CollectionRow, ProofRecordDoc, QuestionsOf, ScopeOf};
 
 /// The article's JSON-LD, read through the request's loaders (so through its visibility).
 pub(crate) async fn of_article(ctx: &Context<'_>, article: &article::Model) -> Result<Value> {
@@ -20,10 +20,23 @@ pub(crate) async fn of_article(ctx: &Context<'_>, article: &article::Model) -> R
         Some(doc) => loader.load_one(ProofRecordDoc(doc.clone())).await?.flatten(),
         None => None,
     };
-    let frames = match record {
+    let mut frames = match record {
         Some(record) => loader.load_one(AssetsOf(record.id)).await?.unwrap_or_default(),
         None => Vec::new(),
     };
+    if !super::visibility(ctx).is_public() {
+        // A preview token reads every frame; the markup still holds only what the public page may show:
+        // unexpired, and scoped (if at all) to the article page. Public reads are filtered in SQL already.
+        let now = chrono::Utc::now();
+        let scopes = loader.load_many(frames.iter().map(|f| ScopeOf(f.id))).await?;
+        frames.retain(|f| {
+            let scope = scopes.get(&ScopeOf(f.id)).map(Vec::as_slice).unwrap_or_default();
+            f.release_expires_at.is_none_or(|at| at > now)
+                && (scope.is_empty() || scope.iter().any(|c| c.slug == crate::service::release::PROOF_PAGES))
+        });
+    }
+    // A cached copy must not outlive the earliest frame expiry it shows.
+    super::release::note_frames(ctx, &frames);
     Ok(build(article, collection.as_ref(), &questions, &frames))
 }
 
