@@ -21,7 +21,7 @@ use crate::{app, demo, graphql};
     about = "Backlot: a headless GraphQL + JSON content API for pages that use real production records as brand proof.",
     long_about = "Backlot stores articles, their paired proof records (what was made, the constraints, people and \
 decisions on set, the behind-the-scenes frames), the questions each page helps you ask, and the reuse channels \
-the material can go to, and serves them over GraphQL.\n\n\
+the material can go to, and serves them over GraphQL and a JSON (REST) API.\n\n\
 The database is --database-url, else $DATABASE_URL, else sqlite://backlot.db in the working directory \
 (created if missing). A postgres:// URL uses PostgreSQL. Every command applies pending migrations first.\n\n\
 Exit codes: 0 success, 1 failure, 2 bad usage, 3 the database (unreachable, a migration or a statement failed), \
@@ -39,9 +39,10 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Serve GraphQL at /graphql (GraphiQL in a browser), /healthz, /readyz and /metrics.
+    /// Serve GraphQL at /graphql (GraphiQL in a browser), the JSON API at /api/v1 (OpenAPI at
+    /// /api/v1/openapi.json), /healthz, /readyz and /metrics; and deliver webhooks.
     Serve(Box<ServeConfig>),
-    /// Import plain-text pages: files, or every .txt file in a directory. Articles are DRAFT unless --publish.
+    /// Import plain-text pages and proof-record files: files, or every .txt file in a directory. DRAFT unless --publish.
     ///
     /// With --bundle FILE instead, restore a bundle written by `backlot export` into an empty database (either
     /// backend): the whole file is checked first (a bad line is reported with its number, exit 4), then written
@@ -51,7 +52,8 @@ pub enum Command {
         /// Files or directories to import.
         #[arg(required_unless_present = "bundle", value_name = "PATH")]
         paths: Vec<PathBuf>,
-        /// Publish each imported article (its paired proof record stays a draft for editors to fill in).
+        /// Publish what imports: each page (a page's paired proof record stays a draft for editors to fill in,
+        /// unless a proof-record file for it is imported too, which is then published with its snippets).
         #[arg(long, conflicts_with = "bundle")]
         publish: bool,
         /// Overwrite drafts an editor changed since their last import (without it, such a file fails

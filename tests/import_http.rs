@@ -492,3 +492,29 @@ async fn import_server_reports_files_the_server_refuses_as_too_large_by_name() {
     assert!(stderr.contains("big.txt: the server refused the request as too large (HTTP 413)"), "{stderr}");
     assert!(stderr.contains("4096 bytes"), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_partial_failure_answers_every_file_and_a_misspelt_parameter_is_refused() {
+    let app = TestApp::new().await;
+    let editor = app.token("editor", Role::Editor).await;
+    // Hundreds of refused files make a 422 far larger than any refusal the API rewrites to problem+json.
+    let names: Vec<String> = (0..500).map(|i| format!("empty-{i:03}-{}.txt", "x".repeat(100))).collect();
+    let page = common::page("Lands Anyway", "rights");
+    let mut files: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "")).collect();
+    files.push(("good.txt", page.as_str()));
+    let response = post_files(&app, &editor, "", &files).await;
+    assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(response.body.len() > 64 * 1024, "the whole answer arrives ({} bytes)", response.body.len());
+    let body = response.json();
+    assert_eq!(body["files"].as_array().map(Vec::len), Some(501));
+    assert_eq!(body["failed"], 500);
+    assert_eq!(body["files"][500]["slug"], "lands-anyway");
+
+    // A typo must not turn a publish into a silent draft import.
+    let text = common::page("Typo Page", "rights");
+    let typo = post(&app, Some(&editor), "?name=t.txt&publsh=true", "text/plain", &[], text.into()).await;
+    let problem = assert_problem(&typo, StatusCode::BAD_REQUEST, "BAD_REQUEST");
+    assert!(problem["detail"].as_str().unwrap().contains("publish"), "{problem}");
+    let q = "query($s: String!) { article(slug: $s) { slug } }";
+    assert!(app.data_as(&editor, q, json!({ "s": "typo-page" })).await["article"].is_null(), "nothing written");
+}

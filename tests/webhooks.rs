@@ -399,19 +399,29 @@ async fn schedule_scheduled_publish_archive_and_delete_each_record_their_event()
 async fn an_import_records_import_completed_naming_only_public_pages() {
     let receiver = Receiver::start().await;
     let hooks = Hooks::new().await;
-    let webhook = hooks.subscribe(&receiver, &["import.completed"]).await;
+    let webhook = hooks.subscribe(&receiver, &["import.completed", "article.published"]).await;
     hooks.app.import("public.txt", &common::page("Public Import", "rights"), true);
     hooks.app.import("draft.txt", &common::page("Draft Import", "secrets"), false);
     let deliveries = hooks.deliveries(&webhook).await;
-    assert_eq!(deliveries.len(), 2, "{deliveries:#?}");
-    // Newest first: the draft import, then the published one.
+    assert_eq!(deliveries.len(), 3, "{deliveries:#?}");
+    // Newest first: the draft import, then the published one with its publish.
     let draft = &deliveries[0]["payload"];
     assert_eq!(draft["import"]["pages"], 1);
     assert_eq!(draft["import"]["public"], 0);
     assert!(!draft.to_string().contains("draft-import"), "a draft is counted, not named: {draft}");
-    let public = &deliveries[1]["payload"];
+    let by_type = |t: &str| deliveries.iter().find(|d| d["payload"]["type"] == t).map(|d| d["payload"].clone());
+    let public = deliveries
+        .iter()
+        .map(|d| d["payload"].clone())
+        .find(|p| p["type"] == "import.completed" && p["import"]["public"] == 1)
+        .expect("the public import");
     assert_eq!(public["import"]["articles"][0]["slug"], "public-import");
-    assert!(public["purge"].as_array().unwrap().contains(&json!("article:public-import")));
+    let purge = public["purge"].as_array().unwrap();
+    assert!(purge.contains(&json!("article:public-import")) && purge.contains(&json!("collection:proof")), "{purge:?}");
+    // A page the import published is announced like a publish by mutation, so a rebuild hook fires.
+    let published = by_type("article.published").expect("an import that publishes sends article.published");
+    assert_eq!(published["entity"]["slug"], "public-import");
+    assert!(published["purge"].as_array().unwrap().contains(&json!("collection:proof")), "{published}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

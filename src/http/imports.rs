@@ -21,7 +21,9 @@ use crate::import::upload::{self, UploadedFile};
 
 pub(crate) const PROBLEM_JSON: &str = "application/problem+json";
 
+/// A misspelt `publish` must not silently import drafts: unknown parameters are refused.
 #[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct ImportParams {
     name: Option<String>,
     publish: Option<bool>,

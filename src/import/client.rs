@@ -127,7 +127,18 @@ async fn send(
     let answered = matches!(status.as_u16(), 200 | 422 | 500);
     let parsed = answered.then(|| serde_json::from_str::<ImportReport>(&body).ok()).flatten();
     let Some(answer) = parsed.filter(|a| a.files.len() == numbers.len()) else {
-        return Err(CliError::Server(format!("the server refused the import (HTTP {status}): {}", detail(&body))));
+        let hint = match status.as_u16() {
+            401 => {
+                "; create an editor token with `backlot token create --name NAME --role editor` against the \
+                    server's database (or createApiToken as an admin) and pass it with --token"
+            }
+            403 => "; importing needs an editor token, and --publish a publisher token",
+            _ => "",
+        };
+        return Err(CliError::Server(format!(
+            "the server refused the import (HTTP {status}): {}{hint}",
+            detail(&body)
+        )));
     };
     for (n, file) in numbers.into_iter().zip(answer.files) {
         report(n, &files[n], result_of(file));

@@ -442,6 +442,7 @@ pub(crate) async fn write(
     };
     if publish {
         staged::copy_to_published::<ProofRecords>(db, &row.document_id).await?;
+        crate::service::events::published_by_import::<ProofRecords>(db, std::slice::from_ref(&row.document_id)).await?;
     }
     let document_id = row.document_id.clone();
     let old = snippet::of_proof_records(db, Visibility::Preview, std::slice::from_ref(&document_id))
@@ -467,6 +468,7 @@ pub(crate) async fn write(
         };
         if publish && !s.draft {
             staged::copy_to_published::<Snippets>(db, &snippet_id).await?;
+            crate::service::events::published_by_import::<Snippets>(db, std::slice::from_ref(&snippet_id)).await?;
         }
     }
     let change = match (existed, changed || publish) {

@@ -124,6 +124,9 @@ async fn write_batch(
         outcomes.into_iter().map(|o| o.unwrap_or_else(|| Err(not_written()))).collect();
     let written: Vec<(String, String, bool)> =
         outcomes.iter().flatten().map(|o| (o.document_id.clone(), o.slug.clone(), o.public)).collect();
+    let published: Vec<String> =
+        outcomes.iter().flatten().filter(|o| o.published).map(|o| o.document_id.clone()).collect();
+    crate::service::events::published_by_import::<crate::service::staged::Articles>(txn, &published).await?;
     crate::service::events::import_completed(txn, &written).await?;
     Ok(outcomes)
 }

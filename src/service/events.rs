@@ -12,7 +12,9 @@ use entity::{
     ContentStatus, Stage, article, asset, collection, proof_record, proof_record_channel, proof_snippet, reuse_channel,
     webhook, webhook_delivery, webhook_event,
 };
-use sea_orm::{ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::{
+    ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 use serde_json::{Value, json};
 
 use super::staged::{self, Articles, ContentKind, ProofRecords, Staged};
@@ -146,6 +148,26 @@ pub async fn staged<D: Staged>(db: &impl ConnectionTrait, change: Change, docume
     write(db, &event_type, subscribers, body).await
 }
 
+/// Records `*.published` for each document of kind `D` an import published, as a publish by mutation would:
+/// the subscribers are looked up once for the whole batch.
+pub async fn published_by_import<D: Staged>(db: &impl ConnectionTrait, document_ids: &[String]) -> Result<()> {
+    if document_ids.is_empty() {
+        return Ok(());
+    }
+    let event_type = format!("{}.{}", kind_prefix(D::KIND), Change::Published.name());
+    let subscribers = subscribers(db, &event_type).await?;
+    if subscribers.is_empty() {
+        return Ok(());
+    }
+    for document_id in document_ids {
+        if let Some(described) = describe(db, D::KIND, document_id).await? {
+            let body = json!({ "entity": described.entity, "purge": described.purge });
+            write(db, &event_type, subscribers.clone(), body).await?;
+        }
+    }
+    Ok(())
+}
+
 /// Records `import.completed` for the pages an import transaction wrote: `(document_id, slug, public)`.
 pub async fn import_completed(db: &impl ConnectionTrait, pages: &[(String, String, bool)]) -> Result<()> {
     if pages.is_empty() {
@@ -159,6 +181,25 @@ pub async fn import_completed(db: &impl ConnectionTrait, pages: &[(String, Strin
     let public: Vec<&(String, String, bool)> = pages.iter().filter(|(_, _, public)| *public).collect();
     let mut purge: Vec<String> = public.iter().map(|(_, slug, _)| format!("article:{slug}")).collect();
     purge.extend(["articles".to_string(), "search".to_string()]);
+    // The collections the public pages are in: their lists changed too.
+    let documents: Vec<String> = public.iter().map(|(document_id, _, _)| document_id.clone()).collect();
+    let collections: Vec<String> = collection::Entity::find()
+        .select_only()
+        .column(collection::Column::Slug)
+        .filter(
+            collection::Column::Id.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(article::Column::CollectionId)
+                    .from(article::Entity)
+                    .and_where(article::Column::DocumentId.is_in(documents))
+                    .to_owned(),
+            ),
+        )
+        .order_by_asc(collection::Column::Slug)
+        .into_tuple()
+        .all(db)
+        .await?;
+    purge.extend(collections.into_iter().map(|slug| format!("collection:{slug}")));
     let articles: Vec<Value> = public
         .iter()
         .map(|(document_id, slug, _)| {

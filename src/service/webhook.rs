@@ -47,29 +47,48 @@ pub fn sign(secret: &str, msg_id: &str, timestamp: i64, body: &str) -> String {
 }
 
 /// Whether `ip` is an address a webhook may not reach by default: loopback, private, link-local (with the
-/// cloud metadata address 169.254.169.254), unique-local (with fd00:ec2::254), shared, unspecified,
-/// broadcast, multicast or documentation.
+/// cloud metadata address 169.254.169.254), unique-local (with fd00:ec2::254), shared, benchmarking,
+/// reserved, unspecified, broadcast, multicast or documentation; and any IPv6 address that embeds an IPv4
+/// one (mapped, compatible, translated, NAT64, 6to4) when that IPv4 address is internal, since a gateway
+/// on the way may turn it into exactly that address.
 pub fn is_internal(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => internal_v4(v4),
         IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
+            if let Some(v4) = embedded_v4(v6) {
                 return internal_v4(v4);
             }
-            let first = v6.segments()[0];
+            let [first, second, ..] = v6.segments();
             v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
                 || (first & 0xfe00) == 0xfc00 // unique local fc00::/7
                 || (first & 0xffc0) == 0xfe80 // link-local fe80::/10
-                || (first == 0x2001 && v6.segments()[1] == 0x0db8) // documentation
-                || v6 == Ipv6Addr::new(0, 0, 0, 0, 0, 0xffff, 0, 0)
+                || (first == 0x2001 && second == 0x0db8) // documentation
+                || (first == 0x0100 && v6.segments()[1..4] == [0, 0, 0]) // discard-only 100::/64
+                || first == 0 // the rest of ::/16: IPv4-era forms no public host uses
         }
     }
 }
 
+/// The IPv4 address an IPv6 address carries: IPv4-mapped (::ffff:a.b.c.d), IPv4-translated
+/// (::ffff:0:a.b.c.d), IPv4-compatible (::a.b.c.d), NAT64 (64:ff9b::/96 and the local-use 64:ff9b:1::/48)
+/// and 6to4 (2002:AABB:CCDD::/16).
+fn embedded_v4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
+    let s = v6.segments();
+    let low = |hi: u16, lo: u16| Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8);
+    match s {
+        [0, 0, 0, 0, 0, 0xffff, hi, lo] | [0, 0, 0, 0, 0xffff, 0, hi, lo] => Some(low(hi, lo)),
+        [0, 0, 0, 0, 0, 0, hi, lo] if hi != 0 => Some(low(hi, lo)),
+        [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] => Some(low(hi, lo)),
+        [0x64, 0xff9b, 1, ..] => Some(low(s[6], s[7])),
+        [0x2002, hi, lo, ..] => Some(low(hi, lo)),
+        _ => None,
+    }
+}
+
 fn internal_v4(v4: Ipv4Addr) -> bool {
-    let [a, b, ..] = v4.octets();
+    let [a, b, c, _] = v4.octets();
     v4.is_loopback()
         || v4.is_private()
         || v4.is_link_local()
@@ -79,6 +98,9 @@ fn internal_v4(v4: Ipv4Addr) -> bool {
         || v4.is_documentation()
         || a == 0
         || (a == 100 && (64..128).contains(&b)) // shared address space 100.64.0.0/10
+        || (a == 192 && b == 0 && c == 0) // IETF protocol assignments 192.0.0.0/24
+        || (a == 198 && (b == 18 || b == 19)) // benchmarking 198.18.0.0/15
+        || a >= 240 // reserved 240.0.0.0/4
 }
 
 /// Where a delivery connects: the URL, and for a host name the one address checked, which the client is
@@ -99,8 +121,9 @@ pub async fn check_target(url: &str, allow_private: bool) -> std::result::Result
     let port = parsed.port_or_known_default().unwrap_or(80);
     let refuse = |ip: IpAddr| {
         format!(
-            "resolves to {ip}, an internal (loopback, private, link-local or metadata) address; start the server \
-             with --webhook-allow-private (BACKLOT_WEBHOOK_ALLOW_PRIVATE=1) to allow it"
+            "resolves to {ip}, an internal (loopback, private, link-local or metadata) address; to allow such \
+             addresses, start the server with --webhook-allow-private (BACKLOT_WEBHOOK_ALLOW_PRIVATE=1), and \
+             create the webhook on the command line with `backlot webhook create --allow-private`"
         )
     };
     let host = parsed.host_str().ok_or("has no host")?.to_string();
@@ -341,4 +364,43 @@ pub async fn redeliver(
     .ok_or_else(|| ServiceError::NotFound { entity: "webhook delivery", key: delivery_id.to_string() })?;
     let mut found = with_events(db, vec![row]).await?;
     found.pop().ok_or_else(|| ServiceError::NotFound { entity: "webhook delivery", key: delivery_id.to_string() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_addresses_are_caught_in_every_spelling() {
+        for internal in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "169.254.169.254",
+            "100.64.0.1",
+            "192.0.0.170",
+            "198.18.0.1",
+            "240.0.0.1",
+            "255.255.255.255",
+            "::1",
+            "::",
+            "::ffff:127.0.0.1",
+            "::ffff:0:7f00:1",
+            "::127.0.0.1",
+            "64:ff9b::7f00:1",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b:1::a00:1",
+            "2002:7f00:1::",
+            "100::1",
+            "fd00:ec2::254",
+            "fe80::1",
+            "2001:db8::1",
+        ] {
+            assert!(is_internal(internal.parse().unwrap()), "{internal} passed as public");
+        }
+        for public in
+            ["93.184.215.14", "2606:2800:21f:cb07:6820:80da:af6b:8b2c", "64:ff9b::5db8:d70e", "2002:5db8:d70e::"]
+        {
+            assert!(!is_internal(public.parse().unwrap()), "{public} refused as internal");
+        }
+    }
 }

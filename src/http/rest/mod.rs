@@ -65,8 +65,17 @@ pub(super) async fn problems(request: axum::extract::Request, next: axum::middle
     if !rest || response.status().is_success() || !json {
         return response;
     }
+    // The refusals this converts are small; a large error answer is a handler's own (a 422 with the results
+    // of thousands of files) and passes untouched, never buffered or cut.
+    const REFUSAL_BYTES: usize = 64 * 1024;
+    let small = axum::body::HttpBody::size_hint(response.body()).upper().is_some_and(|n| n <= REFUSAL_BYTES as u64);
+    if !small {
+        return response;
+    }
     let (parts, body) = response.into_parts();
-    let bytes = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
+    let Ok(bytes) = axum::body::to_bytes(body, REFUSAL_BYTES).await else {
+        return problem(StatusCode::INTERNAL_SERVER_ERROR, code::INTERNAL_SERVER_ERROR, "the answer could not be read");
+    };
     // Only the GraphQL error shape is converted; a handler's own JSON (per-file import results) passes as is.
     let shaped = serde_json::from_slice::<serde_json::Value>(&bytes)
         .is_ok_and(|v| v["errors"][0]["extensions"]["code"].is_string() && v.get("data").is_none());
