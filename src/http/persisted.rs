@@ -135,10 +135,11 @@ impl PersistedQueries {
                 if let Some(known) = self.manifest.get(&hash) {
                     return Ok(known.to_string());
                 }
-                match self.learned.get(&hash) {
-                    Some(known) if !restricted => Ok(known.to_string()),
-                    _ => Err(Refusal::NotFound),
+                if restricted {
+                    // Sending the text would not help: only the list's operations run without a token.
+                    return Err(Refusal::NotInList);
                 }
+                self.learned.get(&hash).map(|known| known.to_string()).ok_or(Refusal::NotFound)
             }
         }
     }
@@ -201,5 +202,7 @@ mod tests {
         assert_eq!(pq.resolve(Some(Q), None, true), Err(Refusal::NotInList));
         assert_eq!(pq.resolve(Some(Q), Some(&ext(&sha256_hex(Q))), true), Err(Refusal::NotInList));
         assert_eq!(pq.resolve(Some(Q), None, false).as_deref(), Ok(Q), "a token holder may query freely");
+        assert_eq!(pq.resolve(Some(Q), Some(&ext(&sha256_hex(Q))), false).as_deref(), Ok(Q), "and register a hash");
+        assert_eq!(pq.resolve(None, Some(&ext(&sha256_hex(Q))), true), Err(Refusal::NotInList), "not for the public");
     }
 }
