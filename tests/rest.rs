@@ -455,6 +455,8 @@ async fn errors_are_problem_json_with_graphql_codes() {
         ("/api/v1/articles?limit=2&limit=3", 400, "BAD_USER_INPUT", "limit"),
         ("/api/v1/articles?colection=proof", 400, "BAD_USER_INPUT", "colection"),
         ("/api/v1/search", 400, "BAD_USER_INPUT", "q"),
+        // The service names the GraphQL argument (`query`); REST names its own parameter.
+        ("/api/v1/search?q=%E2%80%8B", 400, "BAD_USER_INPUT", "q: must contain at least one word"),
         ("/api/v1/no-such-route", 404, "NOT_FOUND", "endpoint"),
         ("/api/v1", 404, "NOT_FOUND", "endpoint"),
     ];

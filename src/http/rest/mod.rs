@@ -429,7 +429,12 @@ async fn execute(
                 _ => None,
             })
             .unwrap_or_else(|| code::INTERNAL_SERVER_ERROR.to_string());
-        return Err(problem(status_of(&code), &code, &error.message));
+        // A message names the GraphQL argument at fault; here the query parameter that filled it is named.
+        let renamed = route.params.iter().find_map(|p| {
+            let rest = error.message.strip_prefix(p.graphql_name())?.strip_prefix(':')?;
+            Some(format!("{}:{rest}", p.name()))
+        });
+        return Err(problem(status_of(&code), &code, renamed.as_deref().unwrap_or(&error.message)));
     }
     let body = match unwrap(route, response.data) {
         Some(body) => body,

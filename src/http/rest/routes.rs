@@ -37,6 +37,21 @@ impl Param {
         }
     }
 
+    /// The GraphQL argument it fills, as the API's error messages name it (`query: must contain ...`).
+    pub fn graphql_name(self) -> &'static str {
+        match self {
+            Param::Limit => "first",
+            Param::After => "after",
+            Param::Collection => "filter.collection",
+            Param::Text => "filter.text",
+            Param::Search => "query",
+            Param::PublishedAfter => "filter.publishedAfter",
+            Param::PublishedBefore => "filter.publishedBefore",
+            Param::Order => "orderBy",
+            Param::Article => "filter.article",
+        }
+    }
+
     pub fn description(self) -> &'static str {
         match self {
             Param::Limit => "Items per page, 1 to 100 (default 20).",
