@@ -3,16 +3,13 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use backlot::service::token::Role;
-use common::TestApp;
-use serde_json::{Value, json};
+use common::{Served, TestApp, post_to, serve, serve_with};
+use serde_json::json;
 
 const THESIS: &str = r#"{"query":"{ article(slug: \"website-direction\") { thesis } }"}"#;
 
@@ -73,66 +70,20 @@ async fn public_answers_are_cached_with_etags_and_writes_invalidate_them() {
     assert_ne!(public.headers.get("etag").unwrap().to_str().unwrap(), etag);
 }
 
-struct Served(Child, u16);
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serve(url: &str) -> Served {
-    serve_with(url, &[])
-}
-
-fn serve_with(url: &str, extra: &[&str]) -> Served {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new(env!("CARGO_BIN_EXE_backlot"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", url])
-        .args(extra)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed() < Duration::from_secs(20), "serve did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Served(child, port)
-}
-
-/// A plain HTTP/1.1 POST, so the test talks to the processes exactly as a client would.
-fn post(port: u16, token: Option<&str>, body: &str) -> Value {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
-    write!(
-        stream,
-        "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let payload = response.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
-    serde_json::from_str(payload).unwrap_or_else(|e| panic!("{e}: {response}"))
-}
-
 /// Publishes a new thesis through `writer`, then waits for `reader` to serve it; how long that took after
 /// the publish was acknowledged, failing past `bound`.
 fn publish_and_wait(writer: &Served, reader: &Served, token: &str, thesis: &str, bound: Duration) -> Duration {
-    let draft = post(writer.1, Some(token), r#"{"query":"{ article(slug: \"website-direction\") { id version } }"}"#);
+    let draft =
+        post_to(writer.1, Some(token), r#"{"query":"{ article(slug: \"website-direction\") { id version } }"}"#);
     let (id, version) = (&draft["data"]["article"]["id"], draft["data"]["article"]["version"].as_i64().unwrap());
     let update = json!({ "query": "mutation($id: ID!, $v: Int!, $t: String) { updateArticle(id: $id, expectedVersion: $v, input: { thesis: $t }) { version } }", "variables": { "id": id, "v": version, "t": thesis } });
-    let updated = post(writer.1, Some(token), &update.to_string());
+    let updated = post_to(writer.1, Some(token), &update.to_string());
     let publish = json!({ "query": "mutation($id: ID!, $v: Int!) { publishArticle(id: $id, expectedVersion: $v) { version } }", "variables": { "id": id, "v": updated["data"]["updateArticle"]["version"] } });
-    let published = post(writer.1, Some(token), &publish.to_string());
+    let published = post_to(writer.1, Some(token), &publish.to_string());
     assert!(published.get("errors").is_none(), "{published}");
     let acknowledged = Instant::now();
     loop {
-        let now = post(reader.1, None, THESIS);
+        let now = post_to(reader.1, None, THESIS);
         if now["data"]["article"]["thesis"] == thesis {
             return acknowledged.elapsed();
         }
@@ -151,8 +102,8 @@ async fn another_process_stops_serving_a_stale_page_within_a_second_of_a_write()
     let app = TestApp::with_demo().await;
     let token = publisher_token(&app);
     let (writer, reader) = (serve(&app.url), serve(&app.url));
-    let before = post(reader.1, None, THESIS);
-    assert_eq!(post(reader.1, None, THESIS), before, "warm and cached");
+    let before = post_to(reader.1, None, THESIS);
+    assert_eq!(post_to(reader.1, None, THESIS), before, "warm and cached");
     publish_and_wait(&writer, &reader, &token, "Changed elsewhere.", Duration::from_secs(1));
 }
 
@@ -169,8 +120,8 @@ async fn on_postgresql_another_process_hears_of_a_write_without_polling() {
     let reader = serve_with(&app.url, &["--cache-poll-ms", "3600000"]);
     // The first poll runs at start-up; give the listener its moment to subscribe too.
     std::thread::sleep(Duration::from_millis(300));
-    let before = post(reader.1, None, THESIS);
-    assert_eq!(post(reader.1, None, THESIS), before, "warm and cached");
+    let before = post_to(reader.1, None, THESIS);
+    assert_eq!(post_to(reader.1, None, THESIS), before, "warm and cached");
     // The target is well under 100 ms; the bound leaves room for a loaded CI machine.
     let took = publish_and_wait(&writer, &reader, &token, "Heard by notification.", Duration::from_millis(500));
     eprintln!("another process served the new page {took:?} after the publish");

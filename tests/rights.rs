@@ -4,15 +4,12 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use backlot::service::token::Role;
-use common::{ORIGINAL_SLUG, TestApp, error_code};
+use common::{ORIGINAL_SLUG, TestApp, error_code, post_to, serve};
 use serde_json::{Value, json};
 
 const DRAFT: &str = r#"query($slug: String!) { proofRecord(slug: $slug) { id version
@@ -71,48 +68,6 @@ async fn channel_urls(app: &TestApp, slug: &str) -> (Vec<String>, i64) {
     (urls(&assets["nodes"]), assets["totalCount"].as_i64().unwrap())
 }
 
-struct Served(Child, u16);
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serve(url: &str) -> Served {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new(env!("CARGO_BIN_EXE_backlot"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", url])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed() < Duration::from_secs(20), "serve did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Served(child, port)
-}
-
-/// A plain HTTP/1.1 POST to a `backlot serve` process.
-fn post(port: u16, token: Option<&str>, body: &str) -> Value {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
-    write!(
-        stream,
-        "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let payload = response.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
-    serde_json::from_str(payload).unwrap_or_else(|e| panic!("{e}: {response}"))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revoked_release_leaves_cached_pages_here_and_in_another_process_within_a_second() {
     let app = TestApp::with_demo().await;
@@ -129,8 +84,8 @@ async fn a_revoked_release_leaves_cached_pages_here_and_in_another_process_withi
     let here = app.data(&page_query(), json!({})).await;
     assert!(page_urls(&here).contains(&revoked), "cleared before: {here}");
     for _ in 0..2 {
-        assert!(page_urls(&post(reader.1, None, &page)["data"]).contains(&revoked));
-        assert!(post(reader.1, None, &social).to_string().contains(&revoked));
+        assert!(page_urls(&post_to(reader.1, None, &page)["data"]).contains(&revoked));
+        assert!(post_to(reader.1, None, &social).to_string().contains(&revoked));
     }
 
     let changed = edit_frame(&app, &editor, &revoked, |f| {
@@ -145,8 +100,8 @@ async fn a_revoked_release_leaves_cached_pages_here_and_in_another_process_withi
     assert!(!page_urls(&here).contains(&revoked), "this process still shows the revoked frame: {here}");
     assert!(!channel_urls(&app, "social-posts").await.0.contains(&revoked));
     loop {
-        let page_there = post(reader.1, None, &page);
-        let social_there = post(reader.1, None, &social);
+        let page_there = post_to(reader.1, None, &page);
+        let social_there = post_to(reader.1, None, &social);
         if !page_urls(&page_there["data"]).contains(&revoked) && !social_there.to_string().contains(&revoked) {
             break;
         }
@@ -216,16 +171,16 @@ async fn an_expiry_passing_hides_the_frame_with_no_write_even_from_the_cache() {
         .to_string();
     let has_next = |answer: Value| answer["data"]["reuseChannel"]["assets"]["pageInfo"]["hasNextPage"].clone();
     for _ in 0..2 {
-        assert!(page_urls(&post(reader.1, None, &page)["data"]).contains(&expiring));
-        assert_eq!(has_next(post(reader.1, None, &first_three)), json!(true));
+        assert!(page_urls(&post_to(reader.1, None, &page)["data"]).contains(&expiring));
+        assert_eq!(has_next(post_to(reader.1, None, &first_three)), json!(true));
     }
 
     let wait = (at - chrono::Utc::now()).to_std().unwrap_or_default() + Duration::from_millis(50);
     tokio::time::sleep(wait).await;
 
-    let there = post(reader.1, None, &page);
+    let there = post_to(reader.1, None, &page);
     assert!(!page_urls(&there["data"]).contains(&expiring), "the other process served an expired frame: {there}");
-    assert_eq!(has_next(post(reader.1, None, &first_three)), json!(false), "the frame past the page expired too");
+    assert_eq!(has_next(post_to(reader.1, None, &first_three)), json!(false), "the frame past the page expired too");
 
     let after = app.post_json(body.clone()).await;
     assert!(!after.body.contains(&expiring), "an expired frame was served (from the cache?): {}", after.body);

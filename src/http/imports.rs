@@ -12,14 +12,11 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
 use super::AppState;
 use super::auth::{Refusal, principal};
 use crate::error::code;
 use crate::import::upload::{self, UploadedFile};
-
-pub(crate) const PROBLEM_JSON: &str = "application/problem+json";
 
 /// A misspelt `publish` must not silently import drafts: unknown parameters are refused.
 #[derive(Debug, Default, serde::Deserialize)]
@@ -30,16 +27,9 @@ pub(super) struct ImportParams {
     force: Option<bool>,
 }
 
-/// An RFC 9457 problem with the stable `code` clients branch on.
+/// The API's problem+json answer, with the `WWW-Authenticate` challenge a 401 owes the client.
 pub(crate) fn problem_json(status: StatusCode, code: &str, detail: &str) -> Response {
-    let body = json!({
-        "type": "about:blank",
-        "title": status.canonical_reason().unwrap_or("Error"),
-        "status": status.as_u16(),
-        "detail": detail,
-        "code": code,
-    });
-    let mut response = (status, [(header::CONTENT_TYPE, PROBLEM_JSON)], body.to_string()).into_response();
+    let mut response = super::rest::problem(status, code, detail);
     if status == StatusCode::UNAUTHORIZED {
         response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }

@@ -113,7 +113,7 @@ async fn send(
         .multipart(form)
         .send()
         .await
-        .map_err(|e| CliError::ServerUnreachable(format!("{url}: {}", error_chain(&e))))?;
+        .map_err(|e| CliError::ServerUnreachable(format!("{url}: {}", crate::service::error_chain(&e))))?;
     let status = response.status();
     let body = response.text().await.map_err(|e| CliError::ServerUnreachable(format!("{url}: {e}")))?;
     if status == reqwest::StatusCode::PAYLOAD_TOO_LARGE {
@@ -152,16 +152,4 @@ fn detail(body: &str) -> String {
         .ok()
         .and_then(|v| v.get("detail").and_then(|d| d.as_str()).map(str::to_string))
         .unwrap_or_else(|| body.chars().take(300).collect())
-}
-
-/// reqwest's error with its causes ("error sending request: ... connection refused").
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

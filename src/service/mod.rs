@@ -190,3 +190,16 @@ where
     generation::note_local_write();
     Ok(out)
 }
+
+/// An error with its causes, as one line ("error sending request: ... connection refused"), for messages
+/// about failures of other systems (HTTP clients).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

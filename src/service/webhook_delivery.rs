@@ -186,7 +186,7 @@ async fn send(target: &Target, secret: &str, event: &webhook_event::Model) -> Ou
     let mut response = match response {
         Ok(response) => response,
         Err(e) if e.is_timeout() => return failed(format!("no answer within {} s", REQUEST_TIMEOUT.as_secs())),
-        Err(e) => return failed(format!("request failed: {}", error_chain(&e))),
+        Err(e) => return failed(format!("request failed: {}", crate::service::error_chain(&e))),
     };
     let status = response.status().as_u16();
     let mut body = Vec::new();
@@ -196,7 +196,7 @@ async fn send(target: &Target, secret: &str, event: &webhook_event::Model) -> Ou
             Ok(Some(chunk)) => body.extend_from_slice(&chunk),
             Ok(None) => break,
             Err(e) => {
-                error = Some(format!("reading the answer failed: {}", error_chain(&e)));
+                error = Some(format!("reading the answer failed: {}", crate::service::error_chain(&e)));
                 break;
             }
         }
@@ -205,17 +205,6 @@ async fn send(target: &Target, secret: &str, event: &webhook_event::Model) -> Ou
     let excerpt = (!body.is_empty()).then(|| String::from_utf8_lossy(&body).into_owned());
     let error = error.or_else(|| (!(200..300).contains(&status)).then(|| format!("answered HTTP {status}")));
     Outcome { status: Some(status), error, excerpt }
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// `delay` plus up to a fifth more, so receivers that failed together are not retried together.

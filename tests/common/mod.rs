@@ -249,3 +249,54 @@ Next: review the paired Proof record, browse Proof.\n"
 pub fn exists(path: &Path) -> bool {
     path.exists()
 }
+
+/// A `backlot serve` process on `url`, killed when dropped; `.1` is its port.
+pub struct Served(pub std::process::Child, pub u16);
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `backlot serve` on a free port with `extra` flags and waits until it accepts connections.
+pub fn serve_with(url: &str, extra: &[&str]) -> Served {
+    use std::process::{Command, Stdio};
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new(env!("CARGO_BIN_EXE_backlot"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", url])
+        .args(extra)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "serve did not start");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    Served(child, port)
+}
+
+pub fn serve(url: &str) -> Served {
+    serve_with(url, &[])
+}
+
+/// A plain HTTP/1.1 POST of a GraphQL body to a `backlot serve` process, as a client would send it.
+pub fn post_to(port: u16, token: Option<&str>, body: &str) -> Value {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    write!(
+        stream,
+        "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let payload = response.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    serde_json::from_str(payload).unwrap_or_else(|e| panic!("{e}: {response}"))
+}
