@@ -370,3 +370,37 @@ pub async fn delete_channel(db: &impl ConnectionTrait, slug: &str, expected: i32
     let version = channel_by_slug(db, slug).await?.map(|c| c.version);
     Err(stale("reuse channel", expected, version, slug))
 }
+
+/// A reuse channel joined to what it belongs to: the join's owner column (a proof record's or a frame's
+/// row id) is selected as `owner`.
+#[derive(Debug, sea_orm::FromQueryResult)]
+pub(crate) struct OwnedChannel {
+    owner: i32,
+    id: i32,
+    slug: String,
+    name: String,
+    description: Option<String>,
+    max_chars: Option<i32>,
+    position: i32,
+    version: i32,
+    requires_credit: bool,
+}
+
+/// Joined channel rows grouped by owner, each group in query order.
+pub(crate) fn group_by_owner(rows: Vec<OwnedChannel>) -> std::collections::HashMap<i32, Vec<reuse_channel::Model>> {
+    let mut map: std::collections::HashMap<i32, Vec<reuse_channel::Model>> = std::collections::HashMap::new();
+    for r in rows {
+        let channel = reuse_channel::Model {
+            id: r.id,
+            slug: r.slug,
+            name: r.name,
+            description: r.description,
+            max_chars: r.max_chars,
+            position: r.position,
+            version: r.version,
+            requires_credit: r.requires_credit,
+        };
+        map.entry(r.owner).or_default().push(channel);
+    }
+    map
+}

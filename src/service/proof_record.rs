@@ -145,19 +145,6 @@ pub async fn assets_by_document_ids(
         .await?)
 }
 
-#[derive(Debug, sea_orm::FromQueryResult)]
-struct ChannelOfRecord {
-    proof_record_id: i32,
-    id: i32,
-    slug: String,
-    name: String,
-    description: Option<String>,
-    max_chars: Option<i32>,
-    position: i32,
-    version: i32,
-    requires_credit: bool,
-}
-
 fn channel_link_relation() -> sea_orm::RelationDef {
     proof_record_channel::Entity::belongs_to(reuse_channel::Entity)
         .from(proof_record_channel::Column::ChannelId)
@@ -171,34 +158,14 @@ pub async fn channels_of(
     proof_record_ids: &[i32],
 ) -> Result<HashMap<i32, Vec<reuse_channel::Model>>> {
     let rows = reuse_channel::Entity::find()
-        .column_as(
-            Expr::col((proof_record_channel::Entity, proof_record_channel::Column::ProofRecordId)),
-            "proof_record_id",
-        )
+        .column_as(Expr::col((proof_record_channel::Entity, proof_record_channel::Column::ProofRecordId)), "owner")
         .join(JoinType::InnerJoin, channel_link_relation().rev())
         .filter(proof_record_channel::Column::ProofRecordId.is_in(proof_record_ids.iter().copied()))
         .order_by_asc(reuse_channel::Column::Position)
-        .into_model::<ChannelOfRecord>()
+        .into_model::<super::catalog::OwnedChannel>()
         .all(db)
         .await?;
-    let channels = rows.into_iter().map(|r| {
-        let channel = reuse_channel::Model {
-            id: r.id,
-            slug: r.slug,
-            name: r.name,
-            description: r.description,
-            max_chars: r.max_chars,
-            position: r.position,
-            version: r.version,
-            requires_credit: r.requires_credit,
-        };
-        (r.proof_record_id, channel)
-    });
-    let mut map: HashMap<i32, Vec<reuse_channel::Model>> = HashMap::new();
-    for (record, channel) in channels {
-        map.entry(record).or_default().push(channel);
-    }
-    Ok(map)
+    Ok(super::catalog::group_by_owner(rows))
 }
 
 /// Cleared (or release-free) assets of visible proof records offered to a channel, for `reuseChannel { assets }`.

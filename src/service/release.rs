@@ -77,19 +77,6 @@ pub fn next_expiry<'a>(frames: impl IntoIterator<Item = &'a asset::Model>) -> Op
     frames.into_iter().filter_map(|f| f.release_expires_at).filter(|t| *t > at).min()
 }
 
-#[derive(Debug, sea_orm::FromQueryResult)]
-struct ScopeRow {
-    asset_id: i32,
-    id: i32,
-    slug: String,
-    name: String,
-    description: Option<String>,
-    max_chars: Option<i32>,
-    position: i32,
-    version: i32,
-    requires_credit: bool,
-}
-
 /// The channel scope of each frame row (in channel order; a frame with no scope has no entry).
 pub async fn scopes_of(
     db: &impl ConnectionTrait,
@@ -99,28 +86,14 @@ pub async fn scopes_of(
         return Ok(HashMap::new());
     }
     let rows = reuse_channel::Entity::find()
-        .column_as(Expr::col((asset_channel::Entity, asset_channel::Column::AssetId)), "asset_id")
+        .column_as(Expr::col((asset_channel::Entity, asset_channel::Column::AssetId)), "owner")
         .join(JoinType::InnerJoin, scope_relation().rev())
         .filter(asset_channel::Column::AssetId.is_in(asset_ids.iter().copied()))
         .order_by_asc(reuse_channel::Column::Position)
-        .into_model::<ScopeRow>()
+        .into_model::<super::catalog::OwnedChannel>()
         .all(db)
         .await?;
-    let mut map: HashMap<i32, Vec<reuse_channel::Model>> = HashMap::new();
-    for r in rows {
-        let channel = reuse_channel::Model {
-            id: r.id,
-            slug: r.slug,
-            name: r.name,
-            description: r.description,
-            max_chars: r.max_chars,
-            position: r.position,
-            version: r.version,
-            requires_credit: r.requires_credit,
-        };
-        map.entry(r.asset_id).or_default().push(channel);
-    }
-    Ok(map)
+    Ok(super::catalog::group_by_owner(rows))
 }
 
 fn scope_relation() -> sea_orm::RelationDef {
