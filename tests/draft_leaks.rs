@@ -8,86 +8,13 @@ use backlot::service::token::Role;
 use common::{ORIGINAL_SLUG, TestApp};
 use serde_json::{Value, json};
 
-async fn create_article(app: &TestApp, token: &str, title: &str, secret: &str) -> (Value, i64) {
-    let body = app
-        .data_as(
-            token,
-            r#"mutation($t: String!, $s: String!) { createArticle(input: {
-                title: $t, thesis: $s, collection: "proof",
-                questions: [{ question: "Is this secret?", answer: $s }],
-                relatedTitles: ["Behind-the-Scenes Production as Brand Proof"]
-            }) { id version } }"#,
-            json!({ "t": title, "s": secret }),
-        )
-        .await;
-    (body["createArticle"]["id"].clone(), body["createArticle"]["version"].as_i64().unwrap())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_unpublished_is_reachable_publicly() {
     let app = TestApp::with_demo().await;
     let admin = app.token("admin", Role::Admin).await;
 
-    // A draft, a scheduled and an archived article, each linked from and to the published original.
-    let (draft_id, _) = create_article(&app, &admin, "Draft Zebrafish", "zebrafish plans").await;
-    let (scheduled_id, v) = create_article(&app, &admin, "Scheduled Quokka", "quokka launch").await;
-    app.data_as(
-        &admin,
-        "mutation($id: ID!, $v: Int!) { scheduleArticle(id: $id, expectedVersion: $v, publishAt: \"2100-01-01T00:00:00Z\") { id } }",
-        json!({ "id": scheduled_id, "v": v }),
-    )
-    .await;
-    let (archived_id, v) = create_article(&app, &admin, "Archived Narwhal", "narwhal history").await;
-    let p = app
-        .data_as(
-            &admin,
-            "mutation($id: ID!, $v: Int!) { publishArticle(id: $id, expectedVersion: $v) { version } }",
-            json!({ "id": archived_id, "v": v }),
-        )
-        .await;
-    let v = p["publishArticle"]["version"].as_i64().unwrap();
-    app.data_as(
-        &admin,
-        "mutation($id: ID!, $v: Int!) { archiveArticle(id: $id, expectedVersion: $v) { status } }",
-        json!({ "id": archived_id, "v": v }),
-    )
-    .await;
-
-    // The published original now links to all three, and has an unpublished edit of its own.
-    let original = app
-        .data_as(&admin, "{ article(slug: \"behind-the-scenes-production-as-brand-proof\") { id version } }", json!({}))
-        .await;
-    app.data_as(
-        &admin,
-        r#"mutation($id: ID!, $v: Int!) { updateArticle(id: $id, expectedVersion: $v, input: {
-            title: "AAA Axolotl Retitle", thesis: "axolotl rewrite",
-            relatedTitles: ["Draft Zebrafish", "Scheduled Quokka", "Archived Narwhal", "Website Direction"]
-        }) { version } }"#,
-        json!({ "id": original["article"]["id"], "v": original["article"]["version"] }),
-    )
-    .await;
-
-    // A draft proof record paired to the draft article, with a snippet published ahead of it.
-    let record = app
-        .data_as(&admin, r#"mutation { createProofRecord(input: { title: "Pelican Record", client: "pelican corp",
-            channels: ["social-posts"], assets: [{ url: "https://x.invalid/pelican.jpg", release: CLEARED }] }) { id } }"#, json!({}))
-        .await;
-    let snippet = app
-        .data_as(&admin, r#"mutation { createSnippet(input: { proofRecord: "pelican-record", channel: "social-posts", body: "pelican claim" }) { id version } }"#, json!({}))
-        .await;
-    app.data_as(
-        &admin,
-        "mutation($id: ID!, $v: Int!) { publishSnippet(id: $id, expectedVersion: $v) { status } }",
-        json!({ "id": snippet["createSnippet"]["id"], "v": snippet["createSnippet"]["version"] }),
-    )
-    .await;
-    // And a draft snippet on a published record.
-    app.data_as(&admin, r#"mutation { createSnippet(input: { proofRecord: "behind-the-scenes-production-as-brand-proof", channel: "social-posts", body: "walrus draft claim" }) { id } }"#, json!({})).await;
-
-    let ids = json!({
-        "d": draft_id, "s": scheduled_id, "a": archived_id,
-        "r": record["createProofRecord"]["id"], "n": snippet["createSnippet"]["id"],
-    });
+    let [draft_id, scheduled_id, archived_id, record_id, snippet_id] = common::unpublished_fixtures(&app, &admin).await;
+    let ids = json!({ "d": draft_id, "s": scheduled_id, "a": archived_id, "r": record_id, "n": snippet_id });
     let public = app
         .data(
             r#"query($d: ID!, $s: ID!, $a: ID!, $r: ID!, $n: ID!) {

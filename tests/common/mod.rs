@@ -300,3 +300,78 @@ pub fn post_to(port: u16, token: Option<&str>, body: &str) -> Value {
     let payload = response.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
     serde_json::from_str(payload).unwrap_or_else(|e| panic!("{e}: {response}"))
 }
+
+/// The unpublished content the leak tests look for, created next to the demo set by an admin: a draft, a
+/// scheduled and an archived article, each linked both ways with the published original; an unpublished
+/// retitle of the original; a draft proof record with a published snippet; and a draft snippet on the
+/// published record. Answers the global IDs `[draft, scheduled, archived, record, snippet]`.
+pub async fn unpublished_fixtures(app: &TestApp, admin: &str) -> [Value; 5] {
+    async fn create_article(app: &TestApp, token: &str, title: &str, secret: &str) -> (Value, i64) {
+        let body = app
+            .data_as(
+                token,
+                r#"mutation($t: String!, $s: String!) { createArticle(input: {
+                    title: $t, thesis: $s, collection: "proof",
+                    questions: [{ question: "Is this secret?", answer: $s }],
+                    relatedTitles: ["Behind-the-Scenes Production as Brand Proof"]
+                }) { id version } }"#,
+                json!({ "t": title, "s": secret }),
+            )
+            .await;
+        (body["createArticle"]["id"].clone(), body["createArticle"]["version"].as_i64().unwrap())
+    }
+    let (draft_id, _) = create_article(app, admin, "Draft Zebrafish", "zebrafish plans").await;
+    let (scheduled_id, v) = create_article(app, admin, "Scheduled Quokka", "quokka launch").await;
+    app.data_as(
+        admin,
+        "mutation($id: ID!, $v: Int!) { scheduleArticle(id: $id, expectedVersion: $v, publishAt: \"2100-01-01T00:00:00Z\") { id } }",
+        json!({ "id": scheduled_id, "v": v }),
+    )
+    .await;
+    let (archived_id, v) = create_article(app, admin, "Archived Narwhal", "narwhal history").await;
+    let p = app
+        .data_as(
+            admin,
+            "mutation($id: ID!, $v: Int!) { publishArticle(id: $id, expectedVersion: $v) { version } }",
+            json!({ "id": archived_id, "v": v }),
+        )
+        .await;
+    app.data_as(
+        admin,
+        "mutation($id: ID!, $v: Int!) { archiveArticle(id: $id, expectedVersion: $v) { status } }",
+        json!({ "id": archived_id, "v": p["publishArticle"]["version"] }),
+    )
+    .await;
+    let original =
+        app.data_as(admin, &format!("{{ article(slug: \"{ORIGINAL_SLUG}\") {{ id version }} }}"), json!({})).await;
+    app.data_as(
+        admin,
+        r#"mutation($id: ID!, $v: Int!) { updateArticle(id: $id, expectedVersion: $v, input: {
+            title: "AAA Axolotl Retitle", thesis: "axolotl rewrite",
+            relatedTitles: ["Draft Zebrafish", "Scheduled Quokka", "Archived Narwhal", "Website Direction"]
+        }) { version } }"#,
+        json!({ "id": original["article"]["id"], "v": original["article"]["version"] }),
+    )
+    .await;
+    let record = app
+        .data_as(admin, r#"mutation { createProofRecord(input: { title: "Pelican Record", client: "pelican corp",
+            channels: ["social-posts"], assets: [{ url: "https://x.invalid/pelican.jpg", release: CLEARED }] }) { id } }"#, json!({}))
+        .await;
+    let snippet = app
+        .data_as(admin, r#"mutation { createSnippet(input: { proofRecord: "pelican-record", channel: "social-posts", body: "pelican claim" }) { id version } }"#, json!({}))
+        .await;
+    app.data_as(
+        admin,
+        "mutation($id: ID!, $v: Int!) { publishSnippet(id: $id, expectedVersion: $v) { status } }",
+        json!({ "id": snippet["createSnippet"]["id"], "v": snippet["createSnippet"]["version"] }),
+    )
+    .await;
+    app.data_as(admin, &format!(r#"mutation {{ createSnippet(input: {{ proofRecord: "{ORIGINAL_SLUG}", channel: "social-posts", body: "walrus draft claim" }}) {{ id }} }}"#), json!({})).await;
+    [
+        draft_id,
+        scheduled_id,
+        archived_id,
+        record["createProofRecord"]["id"].clone(),
+        snippet["createSnippet"]["id"].clone(),
+    ]
+}
