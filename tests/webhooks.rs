@@ -695,3 +695,43 @@ async fn a_rotated_secret_signs_the_next_deliveries_and_a_deleted_webhook_gets_n
     let gone = hooks.data("query($id: ID!) { webhook(id: $id) { id } }", json!({ "id": webhook })).await;
     assert_eq!(gone["webhook"], Value::Null);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_earlier_expiry_is_announced_as_a_release_change_and_a_later_one_is_not() {
+    let receiver = Receiver::start().await;
+    let hooks = Hooks::new().await;
+    backlot::demo::load(&hooks.app.db).await.expect("demo loads").expect("empty database");
+    let webhook = hooks.subscribe(&receiver, &["asset.release_changed"]).await;
+    let query = format!(
+        r#"{{ article(slug: "{}") {{ proofRecord {{ id version
+        assets {{ url kind alt caption credit width height shows release releaseExpiresAt capturedAt }} }} }} }}"#,
+        common::ORIGINAL_SLUG
+    );
+    // The crew frame (cleared, no expiry) gets one: its rights tighten, at once and announced.
+    let crew = "https://demo.backlot.invalid/bts/brand-proof-03.jpg";
+    let set_expiry = |at: &'static str| {
+        let (hooks, query) = (&hooks, query.clone());
+        async move {
+            let draft = hooks.data(&query, json!({})).await;
+            let record = &draft["article"]["proofRecord"];
+            let mut assets = record["assets"].as_array().unwrap().clone();
+            for asset in &mut assets {
+                if asset["url"] == crew {
+                    asset["releaseExpiresAt"] = json!(at);
+                }
+            }
+            let mutation = "mutation($id: ID!, $v: Int!, $assets: [AssetInput!]!) {
+                updateProofRecord(id: $id, expectedVersion: $v, input: { assets: $assets }) { version } }";
+            hooks.data(mutation, json!({ "id": record["id"], "v": record["version"], "assets": assets })).await
+        }
+    };
+    set_expiry("2029-01-01T00:00:00Z").await;
+    let deliveries = hooks.deliveries(&webhook).await;
+    assert_eq!(deliveries.len(), 1, "{deliveries:#?}");
+    let payload = &deliveries[0]["payload"];
+    assert_eq!(payload["release"], "CLEARED", "the status in force is unchanged");
+    assert_eq!(payload["releaseExpiresAt"], "2029-01-01T00:00:00Z");
+    // Moving it later loosens the release: that waits for a publish, and is not announced as a change.
+    set_expiry("2031-01-01T00:00:00Z").await;
+    assert_eq!(hooks.deliveries(&webhook).await.len(), 1);
+}

@@ -215,13 +215,15 @@ pub async fn import_completed(db: &impl ConnectionTrait, pages: &[(String, Strin
 }
 
 /// Records `asset.release_changed` for each frame (asset document id) of the published proof record `record`
-/// whose release is about to change to `release`: those the published copy still shows (call it before the
-/// change).
+/// whose rights are about to tighten: its release becomes `release`, or (with `release` unchanged) its
+/// expiry moves to `expires_at` or its channel scope narrows. Only frames the published copy still shows
+/// are named (call it before the change).
 pub async fn asset_release_changed(
     db: &impl ConnectionTrait,
     record: &proof_record::Model,
     frames: &[String],
     release: entity::ReleaseStatus,
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Result<()> {
     let subscribers = subscribers(db, "asset.release_changed").await?;
     if subscribers.is_empty() || frames.is_empty() {
@@ -250,6 +252,7 @@ pub async fn asset_release_changed(
                 "proofRecord": described.as_ref().map(|d| d.entity.clone()),
             },
             "release": sea_orm::ActiveEnum::to_value(&release),
+            "releaseExpiresAt": expires_at.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)),
             "purge": purge,
         });
         write(db, "asset.release_changed", subscribers.clone(), body).await?;

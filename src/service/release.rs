@@ -170,10 +170,11 @@ pub(crate) async fn apply_tightened(db: &impl ConnectionTrait, draft: &entity::p
                 insert_scopes(db, vec![(public.id, kept.into_iter().collect())]).await?;
             }
         }
-        if let Some(release) = release {
+        if release.is_some() || expiry.is_some() || narrowed {
             // Before the update: the event names frames the public copy still offers.
-            super::events::asset_release_changed(db, &published, std::slice::from_ref(&public.document_id), release)
-                .await?;
+            let (frame, now_release) = (std::slice::from_ref(&public.document_id), release.unwrap_or(public.release));
+            let expires_at = expiry.or(public.release_expires_at);
+            super::events::asset_release_changed(db, &published, frame, now_release, expires_at).await?;
         }
         if release.is_some() || expiry.is_some() {
             let mut update = asset::Entity::update_many().filter(asset::Column::Id.eq(public.id));
