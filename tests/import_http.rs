@@ -3,9 +3,8 @@
 
 mod common;
 
-use std::io::BufRead;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -381,49 +380,6 @@ async fn proof_record_errors_name_their_line_and_write_nothing() {
     assert_eq!(record["snippets"], json!([]));
 }
 
-/// `backlot serve` on a free port of 127.0.0.1, on the test's database.
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Server {
-    fn start(app: &TestApp) -> Server {
-        Server::start_with(app, &[])
-    }
-
-    fn start_with(app: &TestApp, args: &[&str]) -> Server {
-        let child = Command::new(env!("CARGO_BIN_EXE_backlot"))
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .args(args)
-            .env("DATABASE_URL", &app.url)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start backlot serve");
-        // Owned from here, so a failed start is still killed and reaped.
-        let mut server = Server { child, url: String::new() };
-        let mut stdout = std::io::BufReader::new(server.child.stdout.take().expect("stdout"));
-        let mut line = String::new();
-        while server.url.is_empty() {
-            line.clear();
-            assert!(stdout.read_line(&mut line).expect("read stdout") > 0, "serve exited before listening");
-            if let Some(rest) = line.strip_prefix("Backlot listening on ") {
-                server.url = rest.split("/graphql").next().expect("address").to_string();
-            }
-        }
-        server
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// The per-file lines of an import's stdout (without the summary, which names the target and the time).
 fn file_lines(stdout: &[u8]) -> Vec<String> {
     String::from_utf8_lossy(stdout).lines().filter(|l| l.starts_with('[')).map(str::to_string).collect()
@@ -440,10 +396,10 @@ async fn import_server_sends_pages_to_a_running_server_with_the_local_output_and
     std::fs::write(folder.join("3-broken.txt"), BAD_PAGE).unwrap();
     std::fs::write(folder.join("4-second.txt"), page("Remote Two", "mu")).unwrap();
     let folder = folder.to_str().unwrap();
-    let server = Server::start(&remote);
+    let server = common::serve(&remote.url);
     let token = remote.token("ci-push", Role::Publisher).await;
 
-    let pushed = remote.cli(&["import", "--server", &server.url, "--token", &token, "--publish", folder]);
+    let pushed = remote.cli(&["import", "--server", &server.2, "--token", &token, "--publish", folder]);
     let imported = local.cli(&["import", "--publish", folder]);
     assert_eq!(pushed.status.code(), Some(4), "{}", String::from_utf8_lossy(&pushed.stderr));
     assert_eq!(imported.status.code(), Some(4));
@@ -454,7 +410,7 @@ async fn import_server_sends_pages_to_a_running_server_with_the_local_output_and
     let stderr = String::from_utf8_lossy(&pushed.stderr);
     assert!(stderr.contains("[3/4] error:") && stderr.contains("line 2:"), "{stderr}");
     let summary = String::from_utf8_lossy(&pushed.stdout);
-    assert!(summary.contains(&format!("into {}: 2 created, 1 updated, 1 failed", server.url)), "{summary}");
+    assert!(summary.contains(&format!("into {}: 2 created, 1 updated, 1 failed", server.2)), "{summary}");
     let q = "query($s: String!) { article(slug: $s) { status } }";
     assert_eq!(remote.data(q, json!({ "s": "remote-two" })).await["article"]["status"], "PUBLISHED");
 
@@ -462,7 +418,7 @@ async fn import_server_sends_pages_to_a_running_server_with_the_local_output_and
     let file = Path::new(folder).join("4-second.txt");
     let out = Command::new(env!("CARGO_BIN_EXE_backlot"))
         .args(["import", file.to_str().unwrap()])
-        .env("BACKLOT_SERVER", &server.url)
+        .env("BACKLOT_SERVER", &server.2)
         .env("BACKLOT_TOKEN", &token)
         .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/unused")
         .output()
@@ -472,7 +428,7 @@ async fn import_server_sends_pages_to_a_running_server_with_the_local_output_and
 
     // A preview token is refused (exit 1), a server that is not there is exit 3.
     let preview = remote.token("preview", Role::Preview).await;
-    let out = remote.cli(&["import", "--server", &server.url, "--token", &preview, file.to_str().unwrap()]);
+    let out = remote.cli(&["import", "--server", &server.2, "--token", &preview, file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("403"), "{}", String::from_utf8_lossy(&out.stderr));
     let out = remote.cli(&["import", "--server", "http://127.0.0.1:1", "--token", &token, file.to_str().unwrap()]);
@@ -483,10 +439,10 @@ async fn import_server_sends_pages_to_a_running_server_with_the_local_output_and
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn import_server_reports_files_the_server_refuses_as_too_large_by_name() {
     let app = TestApp::new().await;
-    let server = Server::start_with(&app, &["--max-body-bytes", "4096"]);
+    let server = common::serve_with(&app.url, &["--max-body-bytes", "4096"]);
     let token = app.token("ci-push", Role::Editor).await;
     let big = app.write_page("big.txt", &page("Big Push", &"word ".repeat(2000)));
-    let out = app.cli(&["import", "--server", &server.url, "--token", &token, &big]);
+    let out = app.cli(&["import", "--server", &server.2, "--token", &token, &big]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(4), "{stderr}");
     assert!(stderr.contains("big.txt: the server refused the request as too large (HTTP 413)"), "{stderr}");

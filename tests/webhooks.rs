@@ -5,9 +5,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -520,35 +518,20 @@ async fn the_cli_creates_lists_and_deletes_webhooks_and_never_lists_the_secret()
 
 // ---- serve processes ------------------------------------------------------------------------
 
-struct Serve(Child);
-
-impl Serve {
-    /// `backlot serve` on a free port of 127.0.0.1, on the test's database, delivering webhooks fast.
-    fn start(app: &TestApp) -> Serve {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_backlot"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--webhook-allow-private", "--webhook-poll-ms", "20"])
-            .args(["--webhook-retry-schedule", "100ms,200ms", "--webhook-lease-seconds", "1"])
-            .env("DATABASE_URL", &app.url)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start backlot serve");
-        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-        let mut line = String::new();
-        while !line.starts_with("Backlot listening on ") {
-            line.clear();
-            assert!(stdout.read_line(&mut line).expect("read stdout") > 0, "serve exited before listening");
-        }
-        Serve(child)
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+/// `backlot serve` on the test's database, delivering webhooks fast.
+fn serve_fast(app: &TestApp) -> common::Served {
+    common::serve_with(
+        &app.url,
+        &[
+            "--webhook-allow-private",
+            "--webhook-poll-ms",
+            "20",
+            "--webhook-retry-schedule",
+            "100ms,200ms",
+            "--webhook-lease-seconds",
+            "1",
+        ],
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -560,7 +543,7 @@ async fn an_event_committed_while_no_server_runs_is_delivered_by_the_next_serve(
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(receiver.verified().is_empty(), "no worker ran yet");
 
-    let _serve = Serve::start(&hooks.app);
+    let _serve = serve_fast(&hooks.app);
     let got = receiver.wait_for(1).await;
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].1["entity"]["slug"], "offline-page");
@@ -571,8 +554,8 @@ async fn two_serve_processes_deliver_each_event_exactly_once() {
     let receiver = Receiver::start().await;
     let hooks = Hooks::new().await;
     hooks.subscribe(&receiver, &["article.published"]).await;
-    let first = Serve::start(&hooks.app);
-    let second = Serve::start(&hooks.app);
+    let first = serve_fast(&hooks.app);
+    let second = serve_fast(&hooks.app);
     const EVENTS: usize = 30;
     for n in 0..EVENTS {
         hooks.publish_new(&format!("Shared Page {n}")).await;
@@ -594,7 +577,7 @@ async fn a_delivery_claimed_by_a_killed_serve_is_sent_by_the_next_once_its_lease
     hooks.subscribe(&receiver, &["article.published"]).await;
     hooks.publish_new("Interrupted Page").await;
 
-    let mut first = Serve::start(&hooks.app);
+    let mut first = serve_fast(&hooks.app);
     let started = Instant::now();
     while receiver.state.lock().unwrap().requests == 0 {
         assert!(started.elapsed() < Duration::from_secs(15), "the first serve never sent");
@@ -603,7 +586,7 @@ async fn a_delivery_claimed_by_a_killed_serve_is_sent_by_the_next_once_its_lease
     // kill -9 while its request is in flight: it records nothing, its claim stays until the lease ends.
     first.0.kill().expect("kill -9");
     first.0.wait().expect("wait");
-    let _second = Serve::start(&hooks.app);
+    let _second = serve_fast(&hooks.app);
     let got = receiver.wait_for(1).await;
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].1["entity"]["slug"], "interrupted-page");

@@ -250,8 +250,8 @@ pub fn exists(path: &Path) -> bool {
     path.exists()
 }
 
-/// A `backlot serve` process on `url`, killed when dropped; `.1` is its port.
-pub struct Served(pub std::process::Child, pub u16);
+/// A `backlot serve` process, killed when dropped; `.1` is its port, `.2` its base URL (`http://127.0.0.1:PORT`).
+pub struct Served(pub std::process::Child, pub u16, pub String);
 
 impl Drop for Served {
     fn drop(&mut self) {
@@ -260,24 +260,32 @@ impl Drop for Served {
     }
 }
 
-/// Starts `backlot serve` on a free port with `extra` flags and waits until it accepts connections.
+/// Starts `backlot serve` on the database `url` with `extra` flags, on a port the OS picks, and waits for
+/// its start-up line, which names the address.
 pub fn serve_with(url: &str, extra: &[&str]) -> Served {
+    use std::io::BufRead;
     use std::process::{Command, Stdio};
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let child = Command::new(env!("CARGO_BIN_EXE_backlot"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", url])
+        .args(["serve", "--listen", "127.0.0.1:0", "--database-url", url])
         .args(extra)
         .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap();
-    let started = std::time::Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed() < std::time::Duration::from_secs(20), "serve did not start");
-        std::thread::sleep(std::time::Duration::from_millis(20));
+        .expect("start backlot serve");
+    // Owned from here, so a failed start is still killed and reaped.
+    let mut served = Served(child, 0, String::new());
+    let mut stdout = std::io::BufReader::new(served.0.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    while served.2.is_empty() {
+        line.clear();
+        assert!(stdout.read_line(&mut line).expect("read stdout") > 0, "serve exited before listening");
+        if let Some(rest) = line.strip_prefix("Backlot listening on ") {
+            served.2 = rest.split("/graphql").next().expect("address").to_string();
+        }
     }
-    Served(child, port)
+    served.1 = served.2.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port");
+    served
 }
 
 pub fn serve(url: &str) -> Served {
