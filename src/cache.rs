@@ -1,31 +1,64 @@
-//! A cache of public (no token) GraphQL responses, keyed by the exact request, valid for one content
-//! generation. Any write in this process makes every entry stale at once; a write in another process
-//! is noticed through PostgreSQL's LISTEN/NOTIFY within milliseconds, and by polling the generation row
-//! (every 200 ms by default; the only way on SQLite), so no process serves a stale page for longer than
-//! that after a write is acknowledged. Responses for token holders are never cached.
+//! A cache of public (no token) GraphQL responses, keyed by the exact request. Each entry carries the tags
+//! of what its answer read (see `graphql::tags`), and each write names the tags it changed
+//! (`service::changes`): a write drops only the entries that share a tag with it, and an entry that could
+//! not be tagged is dropped by any write. A write in this process reaches the cache at commit; a write in
+//! another process through the change log, read when PostgreSQL's LISTEN/NOTIFY announces a new
+//! generation (within milliseconds) or when polling the generation row finds one (every 200 ms by
+//! default; the only way on SQLite). Responses for token holders are never cached.
 //!
 //! Memory is bounded by moka's TinyLFU policy: a new entry is admitted only if it is likely to be asked
 //! for more often than what it would push out, so a flood of one-off requests cannot empty the hot set.
 
+use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use sea_orm::DatabaseConnection;
 
+use crate::service::changes::Changed;
 use crate::service::generation;
 
-/// What a cached entry is valid for: the database generation and this process's write count.
+/// When a request started, on the cache's invalidation clock: its answer is current unless a change to
+/// one of its tags was applied after that.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Stamp(i64, u64);
+pub struct Stamp(u64);
+
+/// What an answer read: the tags of the documents and lists behind it, or `None` when that is unknown
+/// (it then goes stale with any write).
+pub type Tags = Option<Arc<[String]>>;
+
+/// Past this many distinct tags remembered, the cache starts over (drops every entry) rather than grow.
+const MAX_REMEMBERED_TAGS: usize = 100_000;
+
+/// The invalidation clock's readings: when each tag was last changed, when anything was, and before
+/// which nothing is current (the last full invalidation).
+#[derive(Default)]
+struct Invalidated {
+    by_tag: HashMap<String, u64>,
+    any: u64,
+    floor: u64,
+}
+
+impl Invalidated {
+    fn current(&self, seq: u64, tags: &Tags) -> bool {
+        seq >= self.floor
+            && match tags {
+                None => seq >= self.any,
+                Some(tags) => tags.iter().all(|t| self.by_tag.get(t).is_none_or(|&changed| changed <= seq)),
+            }
+    }
+}
 
 #[derive(Clone)]
 pub struct CachedResponse {
     pub body: Bytes,
     pub etag: String,
     stamp: Stamp,
+    /// What the answer read (sent as `Surrogate-Key`/`Cache-Tag`, so a CDN can purge by the same keys).
+    pub tags: Tags,
     /// The earliest frame expiry in the body: past it the answer is wrong (the frame must go), so it is not served, and
     /// the entry leaves the cache then.
     expires_at: Option<chrono::DateTime<chrono::Utc>>,
@@ -121,8 +154,14 @@ impl CachedResponse {
 
 pub struct ResponseCache {
     entries: moka::sync::Cache<Vec<u8>, CachedResponse>,
-    /// -1 until the first poll: nothing is cached before the generation is known.
+    /// The last database generation whose changes were applied; -1 until the first poll (and while the
+    /// database cannot be read): nothing is cached while it is unknown.
     db_generation: AtomicI64,
+    /// The invalidation clock: one tick per change applied.
+    seq: AtomicU64,
+    invalidated: RwLock<Invalidated>,
+    /// One catch-up with the change log at a time (the poll and the listener both start them).
+    catching_up: tokio::sync::Mutex<()>,
 }
 
 /// An entry's weight: its key and body, plus room for the compressed copies made on demand (which moka
@@ -160,22 +199,69 @@ impl ResponseCache {
                 }
             })
             .build();
-        Arc::new(ResponseCache { entries, db_generation: AtomicI64::new(-1) })
+        let cache = Arc::new(ResponseCache {
+            entries,
+            db_generation: AtomicI64::new(-1),
+            seq: AtomicU64::new(0),
+            invalidated: RwLock::default(),
+            catching_up: tokio::sync::Mutex::new(()),
+        });
+        // This process's writes reach the cache at commit.
+        let weak = Arc::downgrade(&cache);
+        generation::on_local_write(move |changed| {
+            let Some(cache) = weak.upgrade() else { return false };
+            cache.invalidate(changed);
+            true
+        });
+        cache
     }
 
     /// The stamp to record before executing a request (so a write during execution makes it stale).
     pub fn stamp(&self) -> Option<Stamp> {
-        let db = self.db_generation.load(Ordering::SeqCst);
-        (db >= 0).then(|| Stamp(db, generation::local_writes()))
+        (self.db_generation.load(Ordering::SeqCst) >= 0).then(|| Stamp(self.seq.load(Ordering::SeqCst)))
+    }
+
+    fn current(&self, stamp: Stamp, tags: &Tags) -> bool {
+        self.invalidated.read().unwrap_or_else(|e| e.into_inner()).current(stamp.0, tags)
     }
 
     pub fn get(&self, key: &[u8]) -> Option<CachedResponse> {
-        let found = self.stamp().and_then(|stamp| {
+        let found = self.stamp().and_then(|_| {
             // moka removes expired entries lazily; an entry past its time is never served.
-            self.entries.get(key).filter(|e| e.stamp == stamp && e.fresh())
+            let entry = self.entries.get(key).filter(|e| e.fresh())?;
+            if self.current(entry.stamp, &entry.tags) {
+                Some(entry)
+            } else {
+                self.entries.invalidate(key);
+                None
+            }
         });
         crate::http::observe::note_cache(found.is_some());
         found
+    }
+
+    /// Applies a change: entries that read any of its tags (or could not say what they read) stop being
+    /// served at once, and leave the cache when next asked for or pushed out.
+    pub fn invalidate(&self, changed: &Changed) {
+        let mut invalidated = self.invalidated.write().unwrap_or_else(|e| e.into_inner());
+        let full = match changed {
+            Changed::Tags(tags) if tags.is_empty() => return,
+            Changed::Tags(tags) => {
+                let tick = self.seq.fetch_add(1, Ordering::SeqCst) + 1;
+                invalidated.any = tick;
+                for tag in tags {
+                    invalidated.by_tag.insert(tag.clone(), tick);
+                }
+                invalidated.by_tag.len() > MAX_REMEMBERED_TAGS
+            }
+            Changed::Everything => true,
+        };
+        if full {
+            let tick = self.seq.fetch_add(1, Ordering::SeqCst) + 1;
+            *invalidated = Invalidated { by_tag: HashMap::new(), any: tick, floor: tick };
+            self.entries.invalidate_all();
+            self.report();
+        }
     }
 
     /// The entry's body in `coding`, compressed on first use and kept with the entry.
@@ -204,30 +290,36 @@ impl ResponseCache {
         stamp: Stamp,
         body: Bytes,
         expires_at: Option<chrono::DateTime<chrono::Utc>>,
+        tags: Tags,
     ) -> CachedResponse {
-        let entry = CachedResponse { etag: etag_of(&body), body, stamp, expires_at, encoded: Arc::default() };
-        if self.stamp() == Some(stamp) && entry.fresh() {
+        let entry = CachedResponse { etag: etag_of(&body), body, stamp, tags, expires_at, encoded: Arc::default() };
+        if self.stamp().is_some() && entry.fresh() && self.current(stamp, &entry.tags) {
             self.entries.insert(key, entry.clone());
             self.report();
         }
         entry
     }
 
-    /// A generation seen by polling or notification. Only a newer one matters: notifications and polls
-    /// may arrive out of order, and going back would only empty the cache once more.
-    fn observe(&self, db_generation: i64) {
-        let previous = self.db_generation.load(Ordering::SeqCst);
-        if db_generation > previous || previous < 0 {
-            self.advance(db_generation);
+    /// Brings the cache up to the database generation `seen` (by a poll, or a notification when
+    /// `notified`): applies what other processes changed since the last one applied, from the change log.
+    async fn catch_up(&self, db: &DatabaseConnection, seen: i64, notified: bool) {
+        let _one_at_a_time = self.catching_up.lock().await;
+        let known = self.db_generation.load(Ordering::SeqCst);
+        if seen == known || (notified && seen < known) {
+            // Notifications and polls may arrive out of order: an older one changes nothing.
+            return;
         }
-    }
-
-    fn advance(&self, db_generation: i64) {
-        if self.db_generation.swap(db_generation, Ordering::SeqCst) != db_generation {
-            // Stale entries are never served (their stamp no longer matches); this frees their memory.
-            self.entries.invalidate_all();
-            self.report();
-        }
+        let changed = if known < 0 || seen < known {
+            // The first reading, or the database went back (it was replaced): nothing cached can be trusted.
+            Changed::Everything
+        } else {
+            generation::changes_between(db, known, seen).await.unwrap_or_else(|e| {
+                tracing::warn!("cannot read the content change log, dropping the response cache: {e}");
+                Changed::Everything
+            })
+        };
+        self.invalidate(&changed);
+        self.db_generation.store(seen, Ordering::SeqCst);
     }
 
     /// Follows the database generation for the life of the process: a poll every `interval`, and on
@@ -235,14 +327,14 @@ impl ResponseCache {
     /// within milliseconds.
     pub fn spawn_poller(self: &Arc<Self>, db: DatabaseConnection, interval: Duration) {
         if db.get_database_backend() == sea_orm::DbBackend::Postgres {
-            self.spawn_listener(db.get_postgres_connection_pool().clone());
+            self.spawn_listener(db.clone());
         }
         let cache = Arc::downgrade(self);
         tokio::spawn(async move {
             loop {
                 let Some(cache) = cache.upgrade() else { return };
                 match generation::current(&db).await {
-                    Ok(g) => cache.advance(g),
+                    Ok(g) => cache.catch_up(&db, g, false).await,
                     Err(e) => {
                         // Unknown generation: stop serving from the cache until the database answers again.
                         cache.db_generation.store(-1, Ordering::SeqCst);
@@ -255,8 +347,9 @@ impl ResponseCache {
         });
     }
 
-    fn spawn_listener(self: &Arc<Self>, pool: sea_orm::sqlx::PgPool) {
+    fn spawn_listener(self: &Arc<Self>, db: DatabaseConnection) {
         let cache = Arc::downgrade(self);
+        let pool = db.get_postgres_connection_pool().clone();
         tokio::spawn(async move {
             loop {
                 let mut listener = match sea_orm::sqlx::postgres::PgListener::connect_with(&pool).await {
@@ -277,7 +370,7 @@ impl ResponseCache {
                 while let Ok(notification) = listener.recv().await {
                     let Some(cache) = cache.upgrade() else { return };
                     if let Ok(g) = notification.payload().parse::<i64>() {
-                        cache.observe(g);
+                        cache.catch_up(&db, g, true).await;
                     }
                 }
             }
@@ -293,14 +386,27 @@ mod tests {
         Bytes::from(format!("{i:08}").repeat(len / 8))
     }
 
+    fn tags(names: &[&str]) -> Tags {
+        Some(names.iter().map(|n| n.to_string()).collect())
+    }
+
+    fn changed(names: &[&str]) -> Changed {
+        Changed::Tags(names.iter().map(|n| n.to_string()).collect())
+    }
+
+    fn ready(max_bytes: usize) -> Arc<ResponseCache> {
+        let cache = ResponseCache::new(max_bytes);
+        cache.db_generation.store(1, Ordering::SeqCst);
+        cache
+    }
+
     #[test]
     fn a_flood_of_one_off_entries_leaves_the_hot_set_cached() {
-        let cache = ResponseCache::new(1024 * 1024);
-        cache.advance(1);
+        let cache = ready(1024 * 1024);
         let stamp = cache.stamp().expect("generation known");
         let hot: Vec<Vec<u8>> = (0..20).map(|i| format!("hot {i}").into_bytes()).collect();
         for (i, key) in hot.iter().enumerate() {
-            cache.put(key.clone(), stamp, body(i, 8 * 1024), None);
+            cache.put(key.clone(), stamp, body(i, 8 * 1024), None, None);
         }
         for _ in 0..5 {
             for key in &hot {
@@ -310,7 +416,7 @@ mod tests {
         }
         // Ten times the budget in requests seen once each.
         for i in 0..1280 {
-            cache.put(format!("flood {i}").into_bytes(), stamp, body(i, 8 * 1024), None);
+            cache.put(format!("flood {i}").into_bytes(), stamp, body(i, 8 * 1024), None, None);
             if i % 64 == 0 {
                 cache.entries.run_pending_tasks();
             }
@@ -322,20 +428,48 @@ mod tests {
     }
 
     #[test]
-    fn an_entry_is_not_served_past_its_expiry_or_after_a_newer_generation() {
-        let cache = ResponseCache::new(1024 * 1024);
-        cache.advance(1);
+    fn an_entry_is_not_served_past_its_expiry() {
+        let cache = ready(1024 * 1024);
         let stamp = cache.stamp().expect("generation known");
         let soon = chrono::Utc::now() + chrono::Duration::milliseconds(50);
-        cache.put(b"expiring".to_vec(), stamp, body(1, 64), Some(soon));
-        cache.put(b"lasting".to_vec(), stamp, body(2, 64), None);
+        cache.put(b"expiring".to_vec(), stamp, body(1, 64), Some(soon), None);
+        cache.put(b"lasting".to_vec(), stamp, body(2, 64), None, None);
         assert!(cache.get(b"expiring").is_some());
         std::thread::sleep(Duration::from_millis(60));
         assert!(cache.get(b"expiring").is_none(), "served past its expiry");
         assert!(cache.get(b"lasting").is_some());
-        cache.observe(0);
-        assert!(cache.get(b"lasting").is_some(), "an older generation arriving late changes nothing");
-        cache.observe(2);
-        assert!(cache.get(b"lasting").is_none(), "a newer generation makes every entry stale");
+    }
+
+    #[test]
+    fn a_change_drops_the_entries_that_read_its_tags_and_keeps_the_others() {
+        let cache = ready(1024 * 1024);
+        let stamp = cache.stamp().expect("generation known");
+        cache.put(b"page a".to_vec(), stamp, body(1, 64), None, tags(&["article:a", "proof-record:a"]));
+        cache.put(b"page b".to_vec(), stamp, body(2, 64), None, tags(&["article:b"]));
+        cache.put(b"index".to_vec(), stamp, body(3, 64), None, tags(&["articles"]));
+        cache.put(b"untagged".to_vec(), stamp, body(4, 64), None, None);
+        cache.invalidate(&changed(&[]));
+        assert!(cache.get(b"untagged").is_some(), "a write that changed nothing public keeps everything");
+        cache.invalidate(&changed(&["article:b", "articles"]));
+        assert!(cache.get(b"page a").is_some(), "another article's page is kept");
+        assert!(cache.get(b"page b").is_none(), "the changed article's page is dropped");
+        assert!(cache.get(b"index").is_none(), "a list the change could be in is dropped");
+        assert!(cache.get(b"untagged").is_none(), "an answer that could not say what it read is dropped");
+        cache.invalidate(&Changed::Everything);
+        assert!(cache.get(b"page a").is_none(), "a change to anything drops everything");
+    }
+
+    #[test]
+    fn an_answer_read_before_a_change_to_its_tags_is_not_cached_after_it() {
+        let cache = ready(1024 * 1024);
+        let before = cache.stamp().expect("generation known");
+        cache.invalidate(&changed(&["article:a"]));
+        cache.put(b"page a".to_vec(), before, body(1, 64), None, tags(&["article:a"]));
+        assert!(cache.get(b"page a").is_none(), "an answer begun before the change was cached after it");
+        cache.put(b"page b".to_vec(), before, body(2, 64), None, tags(&["article:b"]));
+        assert!(cache.get(b"page b").is_some(), "an answer the change could not touch is cached");
+        let after = cache.stamp().expect("generation known");
+        cache.put(b"page a".to_vec(), after, body(1, 64), None, tags(&["article:a"]));
+        assert!(cache.get(b"page a").is_some(), "an answer begun after the change is cached");
     }
 }

@@ -126,3 +126,115 @@ async fn on_postgresql_another_process_hears_of_a_write_without_polling() {
     let took = publish_and_wait(&writer, &reader, &token, "Heard by notification.", Duration::from_millis(500));
     eprintln!("another process served the new page {took:?} after the publish");
 }
+
+const OTHER_PAGE: &str = r#"{"query":"{ article(slug: \"behind-the-scenes-production-as-brand-proof\") { title thesis proofRecord { client assets { url release } } } }"}"#;
+const INDEX: &str = r#"{"query":"{ articles(first: 10) { totalCount edges { node { slug thesis } } } }"}"#;
+const SEARCH: &str = r#"{"query":"{ search(query: \"website\") { __typename ... on Article { slug } } }"}"#;
+const CHANNEL: &str =
+    r#"{"query":"{ reuseChannel(slug: \"social-posts\") { snippets(first: 5) { edges { node { body } } } } }"}"#;
+const MISSING: &str = r#"{"query":"{ article(slug: \"arrives-later\") { title } }"}"#;
+
+/// Whether `reader` (a `serve --bench` process, which counts each answer's SQL) answered `body` from its
+/// cache: a hit runs no SQL, so it has no statement count.
+fn is_hit(reader: &Served, body: &str) -> bool {
+    !common::post_for_headers(reader.1, None, body).0.contains_key("x-backlot-sql-statements")
+}
+
+/// Waits up to a second for `reader` to answer `body` with something other than `before`.
+fn changes_within_a_second(reader: &Served, body: &str, before: &serde_json::Value) -> serde_json::Value {
+    let started = Instant::now();
+    loop {
+        let now = post_to(reader.1, None, body);
+        if &now != before {
+            return now;
+        }
+        assert!(started.elapsed() < Duration::from_secs(1), "still the old answer a second later: {body}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Dependency-tagged invalidation: a publish drops the cached answers that read the article (its page, the
+/// lists and search it is in) and keeps the others, in another process too; a draft edit drops nothing; a
+/// cached "not found" goes when the slug arrives; a write that cannot say what it changed drops everything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_drops_only_the_cached_answers_that_could_show_what_it_changed() {
+    let app = TestApp::with_demo().await;
+    let publisher = app.token("tagged-publisher", Role::Publisher).await;
+    let reader = serve_with(&app.url, &["--bench", "--cache-poll-ms", "20"]);
+    let all = [THESIS, OTHER_PAGE, INDEX, SEARCH, CHANNEL, MISSING];
+    // The first poll (which tells the process the generation it caches for) may still be under way.
+    let started = Instant::now();
+    for body in all {
+        while !is_hit(&reader, body) {
+            assert!(started.elapsed() < Duration::from_secs(2), "never cached: {body}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+    eprintln!("warm after {:?}", started.elapsed());
+    let (headers, other_page) = common::post_for_headers(reader.1, None, OTHER_PAGE);
+    let keys = headers.get("surrogate-key").expect("a Surrogate-Key header");
+    assert!(keys.split(' ').any(|k| k == "article:behind-the-scenes-production-as-brand-proof"), "{keys}");
+    assert!(keys.split(' ').any(|k| k.starts_with("proof-record:")), "the paired record is read too: {keys}");
+    assert_eq!(headers.get("cache-tag").map(|t| t.replace(',', " ")).as_ref(), Some(keys));
+
+    // A draft edit changes nothing public: everything stays cached.
+    let draft = app.data_as(&publisher, "{ article(slug: \"website-direction\") { id version } }", json!({})).await;
+    let updated = app
+        .data_as(
+            &publisher,
+            "mutation($id: ID!, $v: Int!) { updateArticle(id: $id, expectedVersion: $v, input: { thesis: \"Tagged thesis.\" }) { version } }",
+            json!({ "id": draft["article"]["id"], "v": draft["article"]["version"] }),
+        )
+        .await;
+    std::thread::sleep(Duration::from_millis(200));
+    for body in all {
+        assert!(is_hit(&reader, body), "a draft edit dropped a cached answer: {body}");
+    }
+
+    // Publishing it drops its page, the index and search, and nothing else.
+    let before = post_to(reader.1, None, THESIS);
+    app.data_as(
+        &publisher,
+        "mutation($id: ID!, $v: Int!) { publishArticle(id: $id, expectedVersion: $v) { version } }",
+        json!({ "id": draft["article"]["id"], "v": updated["updateArticle"]["version"] }),
+    )
+    .await;
+    let after = changes_within_a_second(&reader, THESIS, &before);
+    assert_eq!(after["data"]["article"]["thesis"], "Tagged thesis.");
+    for kept in [OTHER_PAGE, CHANNEL, MISSING] {
+        assert!(is_hit(&reader, kept), "a publish dropped an answer it cannot change: {kept}");
+    }
+    assert_eq!(post_to(reader.1, None, OTHER_PAGE), other_page);
+    for dropped in [INDEX, SEARCH] {
+        assert!(!is_hit(&reader, dropped), "a list that shows the article was kept: {dropped}");
+    }
+
+    // A cached "not found" goes when a document with that slug is published.
+    let missing = post_to(reader.1, None, MISSING);
+    assert_eq!(missing["data"]["article"], serde_json::Value::Null);
+    let created = app
+        .data_as(
+            &publisher,
+            r#"mutation { createArticle(input: { title: "Arrives Later" }) { id version } }"#,
+            json!({}),
+        )
+        .await;
+    app.data_as(
+        &publisher,
+        "mutation($id: ID!, $v: Int!) { publishArticle(id: $id, expectedVersion: $v) { version } }",
+        json!({ "id": created["createArticle"]["id"], "v": created["createArticle"]["version"] }),
+    )
+    .await;
+    let arrived = changes_within_a_second(&reader, MISSING, &missing);
+    assert_eq!(arrived["data"]["article"]["title"], "Arrives Later");
+    assert!(is_hit(&reader, OTHER_PAGE));
+
+    // A write that does not say what it changed (an admin's collection edit) drops everything.
+    let admin = app.token("tagged-admin", Role::Admin).await;
+    app.data_as(&admin, r#"mutation { createCollection(input: { name: "Tagged Shelf" }) { slug } }"#, json!({})).await;
+    let started = Instant::now();
+    while is_hit(&reader, OTHER_PAGE) {
+        assert!(started.elapsed() < Duration::from_secs(1), "an untagged write left the cache as it was");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}

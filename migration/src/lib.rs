@@ -11,6 +11,7 @@ mod m20261125_000006_sort_index;
 mod m20261126_000001_release_rights;
 mod m20261126_000002_snippet_provenance;
 mod m20261126_000003_webhooks;
+mod m20261126_000004_content_changes;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_release_rights::Migration),
             Box::new(m20261126_000002_snippet_provenance::Migration),
             Box::new(m20261126_000003_webhooks::Migration),
+            Box::new(m20261126_000004_content_changes::Migration),
         ]
     }
 }

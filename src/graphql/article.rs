@@ -174,6 +174,7 @@ pub struct ArticleQuery;
 impl ArticleQuery {
     /// An article by slug; null if there is none you may see.
     async fn article(&self, ctx: &Context<'_>, slug: String) -> Result<Option<Article>> {
+        super::tags::note(ctx, crate::service::changes::article(&slug));
         let found =
             crate::service::staged::by_slug::<Articles>(super::db(ctx), super::visibility(ctx), &slug).await.gql()?;
         if let Some(row) = &found {
@@ -227,7 +228,7 @@ pub(crate) async fn article_connection(
 ) -> Result<CountedConnection<Article>> {
     let page = service::list(super::db(ctx), &query, &page).await.gql()?;
     super::prefetch::article_page(ctx, &page).await?;
-    Ok(connection(page, Count::Articles(query), Article))
+    Ok(connection(ctx, page, Count::Articles(query), Article))
 }
 
 #[derive(InputObject)]

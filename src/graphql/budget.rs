@@ -117,7 +117,11 @@ impl Extension for RequestLimits {
             // Past the budget the answer is refused whole: resolve nothing more.
             return Err(ServerError::new("the answer is over the response size budget", None));
         }
-        let gate = ctx.data_opt::<Arc<RootFieldGate>>().filter(|_| info.path_node.parent.is_none());
+        let root = info.path_node.parent.is_none();
+        if root {
+            super::tags::guard_root_field(ctx, info.name);
+        }
+        let gate = ctx.data_opt::<Arc<RootFieldGate>>().filter(|_| root);
         // The permit is held while the field and everything below it resolve.
         let _permit = match gate {
             Some(gate) => gate.0.acquire().await.ok(),

@@ -52,9 +52,11 @@ pub struct CollectionQuery;
 #[Object]
 impl CollectionQuery {
     async fn collection(&self, ctx: &Context<'_>, slug: String) -> Result<Option<Collection>> {
+        super::tags::note(ctx, crate::service::changes::collection(&slug));
         Ok(catalog::visible_by_slug(super::db(ctx), super::visibility(ctx), &slug).await.gql()?.map(Collection))
     }
     async fn collections(&self, ctx: &Context<'_>) -> Result<Vec<Collection>> {
+        super::tags::note(ctx, crate::service::changes::COLLECTIONS);
         Ok(catalog::visible(super::db(ctx), super::visibility(ctx)).await.gql()?.into_iter().map(Collection).collect())
     }
 }

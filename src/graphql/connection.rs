@@ -5,7 +5,7 @@ use async_graphql::{Context, Object, OutputType, Result};
 
 use crate::error::GqlResult;
 use crate::service::{
-    self, Page, PageRequest, Visibility, article::ArticleListing, proof_record::ProofRecordListing,
+    self, Page, PageRequest, Visibility, article::ArticleListing, changes, proof_record::ProofRecordListing,
     question::QuestionFilter,
 };
 
@@ -52,7 +52,20 @@ pub fn page_request(
     PageRequest { first, after, last, before }
 }
 
-pub fn connection<M, N: OutputType>(page: Page<M>, count: Count, wrap: impl Fn(M) -> N) -> CountedConnection<N> {
+/// A page as a connection, tagging the answer with the list's kind (any write of the kind may add, remove or
+/// reorder its items; the items' own fields are the kind's documents, which its writes name too).
+pub fn connection<M, N: OutputType>(
+    ctx: &Context<'_>,
+    page: Page<M>,
+    count: Count,
+    wrap: impl Fn(M) -> N,
+) -> CountedConnection<N> {
+    let listed = match &count {
+        Count::Articles(_) | Count::Questions(..) => changes::ARTICLES,
+        Count::ProofRecords(_) | Count::ChannelAssets(..) => changes::PROOF_RECORDS,
+        Count::ChannelSnippets(..) => changes::SNIPPETS,
+    };
+    super::tags::note(ctx, listed);
     let mut connection = Connection::with_additional_fields(page.has_previous, page.has_next, TotalCount(count));
     connection.edges.extend(page.items.into_iter().map(|(cursor, model)| Edge::new(cursor, wrap(model))));
     connection

@@ -1,6 +1,7 @@
 //! Per-request DataLoaders: every relation field resolves through one batched query per key type.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{
@@ -9,21 +10,39 @@ use entity::{
 };
 use sea_orm::DatabaseConnection;
 
+use super::tags::ReadTags;
+use crate::service::changes;
 use crate::service::staged::{self, Articles, ProofRecords};
 use crate::service::{self, Visibility, article as articles, catalog, proof_record as proof_records, snippet};
 
-/// Loads for one request at one visibility.
+/// Loads for one request at one visibility, noting the cache tags of what they load (see [`super::tags`]).
 pub struct Loaders {
     db: DatabaseConnection,
     visibility: Visibility,
+    tags: Arc<ReadTags>,
 }
 
 pub type BacklotLoader = DataLoader<Loaders, HashMapCache>;
 
-pub fn new_loader(db: DatabaseConnection, visibility: Visibility) -> BacklotLoader {
+pub fn new_loader(db: DatabaseConnection, visibility: Visibility, tags: Arc<ReadTags>) -> BacklotLoader {
     // Cached per request, so prefetched relations are served without another query.
     // Batches run on tasks of their own, still counted against the request (access log, metrics).
-    DataLoader::with_cache(Loaders { db, visibility }, crate::http::observe::spawn_in_request, HashMapCache::default())
+    DataLoader::with_cache(
+        Loaders { db, visibility, tags },
+        crate::http::observe::spawn_in_request,
+        HashMapCache::default(),
+    )
+}
+
+impl Loaders {
+    /// Tags each document found by `tag`, and the kind's list tag `missed` when some key found nothing
+    /// (the key names no document a write could name, so any write of the kind may make it appear).
+    fn note_found<M>(&self, keys: usize, rows: &[M], tag: impl Fn(&M) -> String, missed: &str) {
+        self.tags.note_all(rows.iter().map(tag));
+        if rows.len() < keys {
+            self.tags.note(missed);
+        }
+    }
 }
 
 type LoadResult<K, V> = Result<HashMap<K, V>, async_graphql::Error>;
@@ -136,6 +155,7 @@ impl Loader<ArticleRow> for Loaders {
     type Error = async_graphql::Error;
     async fn load(&self, keys: &[ArticleRow]) -> LoadResult<ArticleRow, Self::Value> {
         let rows = staged::by_ids::<Articles>(&self.db, self.visibility, &ids(keys)).await.map_err(gql)?;
+        self.note_found(keys.len(), &rows, |m| changes::article(&m.slug), changes::ARTICLES);
         Ok(fill(keys, by(rows, |m| m.id)))
     }
 }
@@ -145,6 +165,8 @@ impl Loader<ArticleSlug> for Loaders {
     type Error = async_graphql::Error;
     async fn load(&self, keys: &[ArticleSlug]) -> LoadResult<ArticleSlug, Self::Value> {
         let rows = articles::by_slugs(&self.db, self.visibility, &ids(keys)).await.map_err(gql)?;
+        // By the slug asked for, found or not: its later arrival is a write to that slug.
+        self.tags.note_all(keys.iter().map(|k| changes::article(&k.0)));
         Ok(fill(keys, by(rows, |m| m.slug.clone())))
     }
 }
@@ -154,6 +176,7 @@ impl Loader<ArticleDoc> for Loaders {
     type Error = async_graphql::Error;
     async fn load(&self, keys: &[ArticleDoc]) -> LoadResult<ArticleDoc, Self::Value> {
         let rows = staged::by_document_ids::<Articles>(&self.db, self.visibility, &ids(keys)).await.map_err(gql)?;
+        self.note_found(keys.len(), &rows, |m| changes::article(&m.slug), changes::ARTICLES);
         Ok(fill(keys, by(rows, |m| m.document_id.clone())))
     }
 }
@@ -163,6 +186,8 @@ impl Loader<ArticlesOfProofRecord> for Loaders {
     type Error = async_graphql::Error;
     async fn load(&self, keys: &[ArticlesOfProofRecord]) -> LoadResult<ArticlesOfProofRecord, Self::Value> {
         let rows = articles::by_proof_record_documents(&self.db, self.visibility, &ids(keys)).await.map_err(gql)?;
+        // Which articles pair with a record is written on the articles: any article write may change it.
+        self.tags.note(changes::ARTICLES);
         let grouped = articles::group(rows, |m| m.proof_record_document_id.clone().unwrap_or_default());
         Ok(fill(keys, grouped))
     }
@@ -173,6 +198,7 @@ impl Loader<ProofRecordDoc> for Loaders {
     type Error = async_graphql::Error;
     async fn load(&self, keys: &[ProofRecordDoc]) -> LoadResult<ProofRecordDoc, Self::Value> {
         let rows = staged::by_document_ids::<ProofRecords>(&self.db, self.visibility, &ids(keys)).await.map_err(gql)?;
+        self.note_found(keys.len(), &rows, |m| changes::proof_record(&m.slug), changes::PROOF_RECORDS);
         Ok(fill(keys, by(rows, |m| m.document_id.clone())))
     }
 }
@@ -182,6 +208,7 @@ impl Loader<ProofRecordRow> for Loaders {
     type Error = async_graphql::Error;
     async fn load(&self, keys: &[ProofRecordRow]) -> LoadResult<ProofRecordRow, Self::Value> {
         let rows = staged::by_ids::<ProofRecords>(&self.db, self.visibility, &ids(keys)).await.map_err(gql)?;
+        self.note_found(keys.len(), &rows, |m| changes::proof_record(&m.slug), changes::PROOF_RECORDS);
         Ok(fill(keys, by(rows, |m| m.id)))
     }
 }
@@ -245,7 +272,9 @@ impl Loader<SnippetsOf> for Loaders {
     type Value = Vec<proof_snippet::Model>;
     type Error = async_graphql::Error;
     async fn load(&self, keys: &[SnippetsOf]) -> LoadResult<SnippetsOf, Self::Value> {
-        Ok(fill(keys, snippet::of_proof_records(&self.db, self.visibility, &ids(keys)).await.map_err(gql)?))
+        let found = snippet::of_proof_records(&self.db, self.visibility, &ids(keys)).await.map_err(gql)?;
+        self.tags.note(changes::SNIPPETS);
+        Ok(fill(keys, found))
     }
 }
 
@@ -254,6 +283,7 @@ impl Loader<CollectionRow> for Loaders {
     type Error = async_graphql::Error;
     async fn load(&self, keys: &[CollectionRow]) -> LoadResult<CollectionRow, Self::Value> {
         let rows = catalog::visible_by_ids(&self.db, self.visibility, &ids(keys)).await.map_err(gql)?;
+        self.note_found(keys.len(), &rows, |m| changes::collection(&m.slug), changes::COLLECTIONS);
         Ok(fill(keys, by(rows, |m| m.id)))
     }
 }
@@ -263,6 +293,7 @@ impl Loader<ChannelSlug> for Loaders {
     type Error = async_graphql::Error;
     async fn load(&self, keys: &[ChannelSlug]) -> LoadResult<ChannelSlug, Self::Value> {
         let slugs: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
+        self.tags.note_all(slugs.iter().map(|s| changes::channel(s)));
         let rows = catalog::channels_by_slugs(&self.db, &slugs).await.map_err(gql)?;
         Ok(fill(keys, by(rows, |m| m.slug.clone())))
     }
@@ -273,6 +304,7 @@ impl Loader<ChannelRow> for Loaders {
     type Error = async_graphql::Error;
     async fn load(&self, keys: &[ChannelRow]) -> LoadResult<ChannelRow, Self::Value> {
         let rows = catalog::channels_by_ids(&self.db, &ids(keys)).await.map_err(gql)?;
+        self.note_found(keys.len(), &rows, |m| changes::channel(&m.slug), changes::CHANNELS);
         Ok(fill(keys, by(rows, |m| m.id)))
     }
 }

@@ -20,6 +20,7 @@ pub mod reuse_channel;
 pub mod search;
 pub mod snippet;
 mod staged;
+pub mod tags;
 pub mod webhook;
 
 use async_graphql::{Context, EmptySubscription, MergedObject, Schema, SchemaBuilder};

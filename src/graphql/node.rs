@@ -11,7 +11,7 @@ use super::question::Question;
 use super::reuse_channel::ReuseChannel;
 use super::snippet::ProofSnippet;
 use crate::error::GqlResult;
-use crate::service::{self, catalog};
+use crate::service::{self, catalog, changes};
 
 #[derive(Interface)]
 #[graphql(field(name = "id", ty = "ID", desc = "Opaque global identifier, stable across publishes."))]
@@ -58,6 +58,16 @@ impl NodeQuery {
         };
         let db = super::db(ctx);
         let v = super::visibility(ctx);
+        // By what a write of the kind names: the document's key when the ID carries it, else the kind's list.
+        let tag = match type_name.as_str() {
+            "Collection" => changes::collection(&key),
+            "ReuseChannel" => changes::channel(&key),
+            "ProofRecord" | "Asset" => changes::PROOF_RECORDS.to_string(),
+            // A snippet's offer also changes with its record's and source's writes, which name `snippets`.
+            "ProofSnippet" => changes::SNIPPETS.to_string(),
+            _ => changes::ARTICLES.to_string(),
+        };
+        super::tags::note(ctx, tag);
         let node = match type_name.as_str() {
             "Article" => service::staged::by_document_id::<service::staged::Articles>(db, v, &key)
                 .await

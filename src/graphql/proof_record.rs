@@ -208,6 +208,7 @@ pub struct ProofRecordQuery;
 #[Object]
 impl ProofRecordQuery {
     async fn proof_record(&self, ctx: &Context<'_>, slug: String) -> Result<Option<ProofRecord>> {
+        super::tags::note(ctx, crate::service::changes::proof_record(&slug));
         Ok(crate::service::staged::by_slug::<crate::service::staged::ProofRecords>(
             super::db(ctx),
             super::visibility(ctx),
@@ -246,7 +247,7 @@ pub(crate) async fn proof_record_connection(
     let query = service::ProofRecordListing { visibility: super::visibility(ctx), filter, order_by, direction };
     let page = service::list(super::db(ctx), &query, &page).await.gql()?;
     super::prefetch::proof_record_page(ctx, &page).await?;
-    Ok(connection(page, Count::ProofRecords(query), ProofRecord))
+    Ok(connection(ctx, page, Count::ProofRecords(query), ProofRecord))
 }
 
 #[derive(InputObject)]

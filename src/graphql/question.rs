@@ -61,6 +61,6 @@ impl QuestionQuery {
         let page = service::list(super::db(ctx), v, &filter, &page_request(first, after, last, before)).await.gql()?;
         let rows: Vec<_> = page.items.iter().map(|(_, q)| q).collect();
         super::prefetch::questions(ctx, &super::prefetch::connection_nodes(ctx), &rows).await?;
-        Ok(connection(page, Count::Questions(v, filter), Question))
+        Ok(connection(ctx, page, Count::Questions(v, filter), Question))
     }
 }

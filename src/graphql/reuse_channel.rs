@@ -73,7 +73,7 @@ impl ReuseChannel {
         super::prefetch::assets(ctx, &super::prefetch::connection_nodes(ctx), &rows).await?;
         // The row past the page counts too: its expiry changes `hasNextPage`.
         super::release::note_frames(ctx, page.items.iter().map(|(_, m)| m).chain(page.beyond.as_ref()));
-        Ok(connection(page, Count::ChannelAssets(v, self.0.id), Asset))
+        Ok(connection(ctx, page, Count::ChannelAssets(v, self.0.id), Asset))
     }
     /// Snippets written for this channel; each fits it (`maxChars`, credit line), and none is stale.
     #[graphql(complexity = "super::page_complexity(child_complexity, first, last)")]
@@ -90,7 +90,7 @@ impl ReuseChannel {
         let page = snippet::list_for_channel(super::db(ctx), v, self.0.id, &page).await.gql()?;
         let rows: Vec<_> = page.items.iter().map(|(_, s)| s).collect();
         super::prefetch::snippets(ctx, &super::prefetch::connection_nodes(ctx), &rows).await?;
-        Ok(connection(page, Count::ChannelSnippets(v, self.0.id), ProofSnippet))
+        Ok(connection(ctx, page, Count::ChannelSnippets(v, self.0.id), ProofSnippet))
     }
 }
 
@@ -100,9 +100,11 @@ pub struct ReuseChannelQuery;
 #[Object]
 impl ReuseChannelQuery {
     async fn reuse_channel(&self, ctx: &Context<'_>, slug: String) -> Result<Option<ReuseChannel>> {
+        super::tags::note(ctx, crate::service::changes::channel(&slug));
         Ok(catalog::channel_by_slug(super::db(ctx), &slug).await.gql()?.map(ReuseChannel))
     }
     async fn reuse_channels(&self, ctx: &Context<'_>) -> Result<Vec<ReuseChannel>> {
+        super::tags::note(ctx, crate::service::changes::CHANNELS);
         Ok(catalog::channels(super::db(ctx)).await.gql()?.into_iter().map(ReuseChannel).collect())
     }
 }

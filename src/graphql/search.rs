@@ -34,6 +34,8 @@ impl SearchQuery {
     ) -> Result<Vec<SearchHit>> {
         let db = super::db(ctx);
         let v = super::visibility(ctx);
+        // Any write of a searchable kind names `search`; the hits' relations are tagged as they load.
+        super::tags::note(ctx, crate::service::changes::SEARCH);
         let hits = service::hits(db, v, &query, first.unwrap_or(20)).await.gql()?;
         let ids_of = |kind: Kind| hits.iter().filter(|(k, _)| *k == kind).map(|(_, id)| *id).collect::<Vec<_>>();
         let (article_ids, record_ids, question_ids) =

@@ -182,12 +182,13 @@ impl SnippetQuery {
         before: Option<String>,
     ) -> Result<CountedConnection<ProofSnippet>> {
         let db = super::db(ctx);
+        super::tags::note(ctx, crate::service::changes::channel(&channel));
         let Some(found) = catalog::channel_by_slug(db, &channel).await.gql()? else {
             return Err(bad_input("channel", &format!("no reuse channel has the slug {channel:?}")));
         };
         let v = super::visibility(ctx);
         let page = snippet::list_for_channel(db, v, found.id, &page_request(first, after, last, before)).await.gql()?;
-        Ok(connection(page, Count::ChannelSnippets(v, found.id), ProofSnippet))
+        Ok(connection(ctx, page, Count::ChannelSnippets(v, found.id), ProofSnippet))
     }
 }
 

@@ -72,8 +72,26 @@ pub(super) struct Executed {
     pub(super) status: StatusCode,
     pub(super) body: String,
     pub(super) has_errors: bool,
+    pub(super) hints: CacheHints,
+}
+
+/// What a cached copy of an answer must know: when it stops being true, and what it read.
+#[derive(Default)]
+pub(super) struct CacheHints {
     /// The earliest frame expiry in the answer: a cached copy must not outlive it.
     pub(super) expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The tags of what it read (see `graphql::tags`).
+    pub(super) tags: crate::cache::Tags,
+}
+
+/// Sends an answer's tags as `Surrogate-Key` and `Cache-Tag`, so a CDN in front can purge by them.
+pub(super) fn with_surrogate_keys(tags: &crate::cache::Tags, response: &mut Response) {
+    if let Some((surrogate, cache_tag)) = crate::graphql::tags::surrogate_headers(tags)
+        && let (Ok(surrogate), Ok(cache_tag)) = (HeaderValue::from_str(&surrogate), HeaderValue::from_str(&cache_tag))
+    {
+        response.headers_mut().insert("surrogate-key", surrogate);
+        response.headers_mut().insert("cache-tag", cache_tag);
+    }
 }
 
 /// Executes one operation for `principal`. The response is serialized straight from async-graphql's
@@ -85,20 +103,20 @@ async fn execute_one(
     request: async_graphql::Request,
     budget: &mut Budget,
 ) -> Executed {
-    let (response, expires_at) = match run_one(state, media, principal, request, budget).await {
+    let (response, hints) = match run_one(state, media, principal, request, budget).await {
         Ok(ran) => ran,
         Err(done) => return done,
     };
     let has_errors = !response.errors.is_empty();
     match serialize_within(state, &response, budget) {
-        Ok(body) => Executed { status: StatusCode::OK, body, has_errors, expires_at },
+        Ok(body) => Executed { status: StatusCode::OK, body, has_errors, hints },
         Err(done) => done,
     }
 }
 
 /// Runs one operation for `principal` under the request's limits and budgets: its response with every error
 /// coded and `data` in the query's field order, or the finished answer when it could not run or ran out of
-/// a budget, with the earliest frame expiry it shows (a cached copy must not outlive it). The REST routes
+/// a budget, with what a cached copy must know (the earliest frame expiry it shows, what it read). The REST routes
 /// run their fixed documents through here too, so both share every limit.
 pub(super) async fn run_one(
     state: &AppState,
@@ -106,7 +124,7 @@ pub(super) async fn run_one(
     principal: Option<&Principal>,
     mut request: async_graphql::Request,
     budget: &mut Budget,
-) -> Result<(async_graphql::Response, Option<chrono::DateTime<chrono::Utc>>), Executed> {
+) -> Result<(async_graphql::Response, CacheHints), Executed> {
     let refuse = |message: String, code: &str| request_error(media, json!({ "errors": [coded_error(&message, code)] }));
     let checked = preflight(&request.query);
     let max = state.settings.max_aliases;
@@ -131,9 +149,11 @@ pub(super) async fn run_one(
     let scope = RequestScope::for_principal(principal.cloned());
     let bytes = Arc::new(crate::graphql::ResponseBytes::new(budget.response_bytes));
     let deadline = Arc::new(crate::graphql::release::ReleaseDeadline::default());
+    let read = Arc::new(crate::graphql::tags::ReadTags::default());
     let (query, operation_name) = (request.query.clone(), request.operation_name.clone());
     let request = request
-        .data(new_loader(state.db.clone(), scope.visibility))
+        .data(new_loader(state.db.clone(), scope.visibility, read.clone()))
+        .data(read.clone())
         .data(scope)
         .data(started.clone())
         .data(budget.cost.clone())
@@ -149,7 +169,12 @@ pub(super) async fn run_one(
             state.settings.request_timeout_ms
         );
         let body = json!({ "data": null, "errors": [coded_error(&message, code::TIMEOUT)] });
-        return Err(Executed { status: StatusCode::OK, body: body.to_string(), has_errors: true, expires_at: None });
+        return Err(Executed {
+            status: StatusCode::OK,
+            body: body.to_string(),
+            has_errors: true,
+            hints: CacheHints::default(),
+        });
     };
     let executed = started.0.load(Ordering::Relaxed);
     if bytes.exceeded() {
@@ -160,7 +185,7 @@ pub(super) async fn run_one(
         return Err(request_error(media, json!({ "errors": response.errors })));
     }
     crate::graphql::order::in_query_order(&mut response.data, &query, operation_name.as_deref());
-    Ok((response, deadline.at()))
+    Ok((response, CacheHints { expires_at: deadline.at(), tags: read.tags() }))
 }
 
 /// Serializes `value` within the request's response budget (refused whole past it, never cut).
@@ -186,7 +211,7 @@ fn too_large(state: &AppState) -> Executed {
         state.settings.max_response_bytes
     );
     let body = json!({ "data": null, "errors": [coded_error(&message, code::RESPONSE_TOO_LARGE)] });
-    Executed { status: StatusCode::OK, body: body.to_string(), has_errors: true, expires_at: None }
+    Executed { status: StatusCode::OK, body: body.to_string(), has_errors: true, hints: CacheHints::default() }
 }
 
 /// What one HTTP request may still spend; a batch's operations share it.
@@ -266,6 +291,7 @@ pub(super) fn from_cache(
     if let Some(coding) = coding {
         response.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding.name()));
     }
+    with_surrogate_keys(&entry.tags, &mut response);
     response
 }
 
@@ -292,10 +318,18 @@ async fn cached_or_execute(
     let executed = execute_one(state, media, None, request, &mut Budget::new(&state.settings)).await;
     let mut response = match (cache, stamp) {
         (Some(cache), Some(stamp)) if executed.status == StatusCode::OK && !executed.has_errors => {
-            let entry = cache.put(key, stamp, Bytes::from(executed.body), executed.expires_at);
+            let entry =
+                cache.put(key, stamp, Bytes::from(executed.body), executed.hints.expires_at, executed.hints.tags);
             from_cache(cache, &entry, media, headers)
         }
-        _ => respond(executed.status, media, None, executed.body),
+        _ => {
+            let ok = executed.status == StatusCode::OK && !executed.has_errors;
+            let mut response = respond(executed.status, media, None, executed.body);
+            if ok {
+                with_surrogate_keys(&executed.hints.tags, &mut response);
+            }
+            response
+        }
     };
     with_statement_count(state, before, &mut response);
     response
@@ -443,7 +477,7 @@ fn refused(media: &'static str, refusal: Refusal) -> Response {
 /// A request error: no `data` entry; 400 for graphql-response+json, 200 for legacy application/json.
 fn request_error(media: &'static str, body: serde_json::Value) -> Executed {
     let status = if media == GRAPHQL_RESPONSE { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-    Executed { status, body: body.to_string(), has_errors: true, expires_at: None }
+    Executed { status, body: body.to_string(), has_errors: true, hints: CacheHints::default() }
 }
 
 pub(super) async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {

@@ -8,7 +8,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, Transact
 use super::ParsedPage;
 use crate::service::article::{self, ArticleDraft, NewArticle, Saved};
 use crate::service::audit::{self, Entry};
-use crate::service::{Result, ServiceError, Visibility, catalog, now, proof_record, revision, staged};
+use crate::service::{Result, ServiceError, Visibility, catalog, changes, now, proof_record, revision, staged};
 
 /// How revisions written by the importer name their author.
 pub const IMPORT_AUTHOR: &str = "import";
@@ -61,7 +61,22 @@ pub async fn import_batch(
 ) -> Result<Vec<Result<ImportOutcome>>> {
     let actor = actor.to_string();
     // The service's unit of work: the write lock up front, one content-generation bump, one commit.
-    crate::service::transaction(db, move |txn| Box::pin(write_batch(txn, pages, publish, force, actor))).await
+    crate::service::transaction(db, move |txn| {
+        Box::pin(async move {
+            // What the pages were named before and after: a publish may replace an older public slug.
+            let slugs: Vec<String> = pages.iter().map(|p| p.slug.clone()).collect();
+            let collections = pages
+                .iter()
+                .filter_map(|p| p.collection.as_deref())
+                .filter_map(|name| catalog::collection_slug(name).ok());
+            changes::note(collections.map(|slug| changes::collection(&slug)).chain([changes::COLLECTIONS.to_string()]));
+            changes::note_articles_by_slugs(txn, &slugs).await?;
+            let outcomes = write_batch(txn, pages, publish, force, actor).await?;
+            changes::note_articles_by_slugs(txn, &slugs).await?;
+            Ok(outcomes)
+        })
+    })
+    .await
 }
 
 async fn write_batch(

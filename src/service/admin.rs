@@ -40,13 +40,23 @@ pub async fn create_api_token(
     expires_in: Option<chrono::Duration>,
 ) -> Result<(api_token::Model, String)> {
     let key = name.clone();
-    let work: Work<_> = Box::new(move |txn| Box::pin(async move { token::create(txn, &name, role, expires_in).await }));
+    let work: Work<_> = Box::new(move |txn| {
+        Box::pin(async move {
+            super::changes::note_nothing_public();
+            token::create(txn, &name, role, expires_in).await
+        })
+    });
     audited(db, actor, "createApiToken", "api_token", key, work).await
 }
 
 pub async fn revoke_api_token(db: &DatabaseConnection, actor: &Actor, name: String) -> Result<api_token::Model> {
     let key = name.clone();
-    let work: Work<_> = Box::new(move |txn| Box::pin(async move { token::revoke(txn, &name).await }));
+    let work: Work<_> = Box::new(move |txn| {
+        Box::pin(async move {
+            super::changes::note_nothing_public();
+            token::revoke(txn, &name).await
+        })
+    });
     audited(db, actor, "revokeApiToken", "api_token", key, work).await
 }
 

@@ -62,7 +62,7 @@ macro_rules! table_names {
 pub const TABLES: [&str; 14] = for_each_table!(table_names);
 
 /// Tables deliberately left out of a bundle, and why. A table in neither list fails `tests/bundle.rs`.
-pub const EXCLUDED: [(&str, &str); 8] = [
+pub const EXCLUDED: [(&str, &str); 9] = [
     ("api_tokens", "credentials: create new tokens on the target"),
     ("webhooks", "credentials (signing secrets): create new webhooks on the target"),
     ("webhook_events", "delivery state of this installation's webhooks"),
@@ -70,6 +70,7 @@ pub const EXCLUDED: [(&str, &str); 8] = [
     ("webhook_attempts", "delivery state of this installation's webhooks"),
     ("search_documents", "derived: rebuilt from the content on import"),
     ("content_generation", "a cache counter: bumped on import"),
+    ("content_changes", "what recent writes changed, for caches: an import changes everything"),
     ("seaql_migrations", "the schema: the header names the last migration"),
 ];
 
@@ -721,9 +722,9 @@ pub async fn restore(
         reset_sequences(txn).await?;
     }
     rebuild_search(txn).await?;
-    generation::bump(txn).await?;
+    generation::bump(txn, &super::changes::Changed::Everything).await?;
     write.commit().await?;
-    generation::note_local_write();
+    generation::note_local_write(&super::changes::Changed::Everything);
     Ok(counts)
 }
 

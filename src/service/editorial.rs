@@ -1,19 +1,29 @@
 //! Editorial writes as units of work: each function opens its transaction (whose first write is the
 //! version claim), resolves references inside it, records the revision and audit entry, and commits.
 //! The steps themselves are the staged-document layer's ([`super::staged`]).
+//!
+//! Each also says what the public could see change ([`changes`]): a draft write nothing (what it does to
+//! the published copy, a tightened release or a stale snippet, is noted where it happens); a publish,
+//! take-down or delete the document as it was named before and after.
 
 use chrono::{DateTime, Utc};
 use entity::{ContentStatus, article};
 use sea_orm::DatabaseConnection;
 
 pub use super::staged::{Actor, Articles, ContentKind, ProofRecords, Row, Snippets, Staged};
-use super::{Result, ServiceError, staged, transaction};
+use super::{Result, ServiceError, changes, staged, transaction};
 
 /// Creates a DRAFT document (and schedules it when the patch says so).
 pub async fn create<D: Staged>(db: &DatabaseConnection, actor: &Actor, patch: D::Patch) -> Result<Row<D>> {
     D::check_new(&patch)?;
     let actor = actor.clone();
-    transaction(db, move |txn| Box::pin(async move { staged::create::<D>(txn, &actor, patch).await })).await
+    transaction(db, move |txn| {
+        Box::pin(async move {
+            changes::note_nothing_public();
+            staged::create::<D>(txn, &actor, patch).await
+        })
+    })
+    .await
 }
 
 /// Changes the draft; the public keeps the published version until the next publish.
@@ -25,14 +35,25 @@ pub async fn update<D: Staged>(
     patch: D::Patch,
 ) -> Result<Row<D>> {
     let (actor, id) = (actor.clone(), document_id.to_string());
-    transaction(db, move |txn| Box::pin(async move { staged::update::<D>(txn, &actor, &id, expected, patch).await }))
-        .await
+    transaction(db, move |txn| {
+        Box::pin(async move {
+            changes::note_nothing_public();
+            staged::update::<D>(txn, &actor, &id, expected, patch).await
+        })
+    })
+    .await
 }
 
 /// Deletes the document, draft and published.
 pub async fn delete<D: Staged>(db: &DatabaseConnection, actor: &Actor, document_id: &str, expected: i32) -> Result<()> {
     let (actor, id) = (actor.clone(), document_id.to_string());
-    transaction(db, move |txn| Box::pin(async move { staged::delete::<D>(txn, &actor, &id, expected).await })).await
+    transaction(db, move |txn| {
+        Box::pin(async move {
+            changes::note_document::<D>(txn, &id).await?;
+            staged::delete::<D>(txn, &actor, &id, expected).await
+        })
+    })
+    .await
 }
 
 /// Publishes the current draft; returns the draft row.
@@ -43,7 +64,15 @@ pub async fn publish<D: Staged>(
     expected: i32,
 ) -> Result<Row<D>> {
     let (actor, id) = (actor.clone(), document_id.to_string());
-    transaction(db, move |txn| Box::pin(async move { staged::publish::<D>(txn, &actor, &id, expected).await })).await
+    transaction(db, move |txn| {
+        Box::pin(async move {
+            changes::note_document::<D>(txn, &id).await?;
+            let row = staged::publish::<D>(txn, &actor, &id, expected).await?;
+            changes::note_document::<D>(txn, &id).await?;
+            Ok(row)
+        })
+    })
+    .await
 }
 
 /// Publishes the article; with `with_proof_record`, its paired proof record too, in the same unit of work.
@@ -61,12 +90,16 @@ pub async fn publish_article(
     transaction(db, move |txn| {
         Box::pin(async move {
             staged::claim_unchanged::<Articles>(txn, &actor, &id, expected).await?;
+            changes::note_document::<Articles>(txn, &id).await?;
             let published = staged::copy_to_published::<Articles>(txn, &id).await?;
+            changes::note_document::<Articles>(txn, &id).await?;
             super::events::staged::<Articles>(txn, super::events::Change::Published, &id).await?;
             let record = published
                 .proof_record_document_id
                 .ok_or_else(|| ServiceError::bad_input("withProofRecord", "this article has no paired proof record"))?;
+            changes::note_document::<ProofRecords>(txn, &record).await?;
             staged::publish_with::<ProofRecords>(txn, &actor, &record).await?;
+            changes::note_document::<ProofRecords>(txn, &record).await?;
             staged::log::<Articles>(txn, &actor, "publishArticle", &id).await?;
             staged::draft::<Articles>(txn, &id).await
         })
@@ -84,7 +117,10 @@ pub async fn take_down<D: Staged>(
 ) -> Result<Row<D>> {
     let (actor, id) = (actor.clone(), document_id.to_string());
     transaction(db, move |txn| {
-        Box::pin(async move { staged::take_down::<D>(txn, &actor, &id, expected, status).await })
+        Box::pin(async move {
+            changes::note_document::<D>(txn, &id).await?;
+            staged::take_down::<D>(txn, &actor, &id, expected, status).await
+        })
     })
     .await
 }
@@ -98,8 +134,13 @@ pub async fn schedule<D: Staged>(
     at: Option<DateTime<Utc>>,
 ) -> Result<Row<D>> {
     let (actor, id) = (actor.clone(), document_id.to_string());
-    transaction(db, move |txn| Box::pin(async move { staged::schedule::<D>(txn, &actor, &id, expected, at).await }))
-        .await
+    transaction(db, move |txn| {
+        Box::pin(async move {
+            changes::note_nothing_public();
+            staged::schedule::<D>(txn, &actor, &id, expected, at).await
+        })
+    })
+    .await
 }
 
 /// Makes an older revision's content the draft again, as a new revision.
@@ -112,7 +153,10 @@ pub async fn restore<D: Staged>(
 ) -> Result<Row<D>> {
     let (actor, id) = (actor.clone(), document_id.to_string());
     transaction(db, move |txn| {
-        Box::pin(async move { staged::restore::<D>(txn, &actor, &id, expected, revision).await })
+        Box::pin(async move {
+            changes::note_nothing_public();
+            staged::restore::<D>(txn, &actor, &id, expected, revision).await
+        })
     })
     .await
 }
@@ -123,13 +167,20 @@ pub async fn publish_due(db: &DatabaseConnection, kind: ContentKind, document_id
     transaction(db, move |txn| {
         Box::pin(async move {
             match kind {
-                ContentKind::Article => staged::publish_if_due::<Articles>(txn, &id).await,
-                ContentKind::ProofRecord => staged::publish_if_due::<ProofRecords>(txn, &id).await,
-                ContentKind::Snippet => staged::publish_if_due::<Snippets>(txn, &id).await,
+                ContentKind::Article => publish_if_due::<Articles>(txn, &id).await,
+                ContentKind::ProofRecord => publish_if_due::<ProofRecords>(txn, &id).await,
+                ContentKind::Snippet => publish_if_due::<Snippets>(txn, &id).await,
             }
         })
     })
     .await
+}
+
+async fn publish_if_due<D: Staged>(txn: &sea_orm::DatabaseTransaction, id: &str) -> Result<bool> {
+    changes::note_document::<D>(txn, id).await?;
+    let published = staged::publish_if_due::<D>(txn, id).await?;
+    changes::note_document::<D>(txn, id).await?;
+    Ok(published)
 }
 
 /// Drafts of every kind whose `publish_at` has passed.

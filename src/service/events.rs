@@ -307,7 +307,13 @@ async fn describe(db: &impl ConnectionTrait, kind: ContentKind, document_id: &st
             let (published, draft) = pick(&rows, |r| r.stage);
             let Some(shown) = published.clone().or(draft.clone()) else { return Ok(None) };
             let version = draft.as_ref().map_or(shown.version, |d| d.version);
-            let mut purge = vec![format!("proof-record:{}", shown.slug), "proof-records".into(), "search".into()];
+            // A record's snippets and frames are offered through it: the snippet lists change with it.
+            let mut purge = vec![
+                format!("proof-record:{}", shown.slug),
+                "proof-records".into(),
+                "snippets".into(),
+                "search".into(),
+            ];
             purge.extend(channel_keys(db, shown.id).await?);
             // An article page shows its paired proof record.
             let pages: Vec<String> = staged::visible::<Articles>(Visibility::Public)

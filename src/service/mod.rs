@@ -8,6 +8,7 @@ pub mod audit;
 pub(crate) mod bulk;
 pub mod bundle;
 pub mod catalog;
+pub mod changes;
 pub mod editorial;
 pub mod events;
 pub mod generation;
@@ -176,7 +177,8 @@ impl WriteTransaction {
 pub type BoxFuture<'c, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'c>>;
 
 /// Runs `work` in one transaction: committed when it succeeds, rolled back (nothing written) when it
-/// fails. Every content write goes through here, so here is where cached responses learn they are stale.
+/// fails. Every content write goes through here, so here is where cached responses learn they are stale:
+/// what the work noted it changed ([`changes::note`]), or everything when it noted nothing.
 pub async fn transaction<T, F>(db: &sea_orm::DatabaseConnection, work: F) -> Result<T>
 where
     T: Send,
@@ -184,10 +186,11 @@ where
 {
     let txn = begin_write(db).await?;
     // On any error the transaction is dropped uncommitted, which rolls it back.
-    let out = work(&txn).await?;
-    generation::bump(&*txn).await?;
+    let (out, changed) = changes::collect(work(&txn)).await;
+    let out = out?;
+    generation::bump(&*txn, &changed).await?;
     txn.commit().await?;
-    generation::note_local_write();
+    generation::note_local_write(&changed);
     Ok(out)
 }
 

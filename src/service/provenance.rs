@@ -247,6 +247,8 @@ async fn mark_drifted(
         if reasons.is_empty() {
             continue;
         }
+        // A stale snippet leaves the public lists: the same write names them.
+        super::changes::note([super::changes::snippet(&row.document_id), super::changes::SNIPPETS.to_string()]);
         let mut active = row.into_active_model();
         active.stale_reason = Set(Some(reasons.join("; ")));
         active.stale_since = Set(Some(now()));
@@ -309,6 +311,7 @@ pub async fn approve(
     transaction(db, move |txn| {
         Box::pin(async move {
             staged::claim_unchanged::<Snippets>(txn, &actor, &id, expected).await?;
+            super::changes::note([super::changes::snippet(&id), super::changes::SNIPPETS.to_string()]);
             let rows = proof_snippet::Entity::find()
                 .filter(proof_snippet::Column::DocumentId.eq(id.as_str()))
                 .all(txn)

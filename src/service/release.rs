@@ -171,6 +171,8 @@ pub(crate) async fn apply_tightened(db: &impl ConnectionTrait, draft: &entity::p
             }
         }
         if release.is_some() || expiry.is_some() || narrowed {
+            // The published copy changes in this (draft) write: its answers go stale now.
+            super::changes::note_document::<ProofRecords>(db, &published.document_id).await?;
             // Before the update: the event names frames the public copy still offers.
             let (frame, now_release) = (std::slice::from_ref(&public.document_id), release.unwrap_or(public.release));
             let expires_at = expiry.or(public.release_expires_at);

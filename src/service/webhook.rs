@@ -200,6 +200,8 @@ pub async fn create(
     let actor = actor.to_string();
     let model = transaction(db, move |txn| {
         Box::pin(async move {
+            // Subscriptions are not content: no public answer changes.
+            super::changes::note_nothing_public();
             let model = active.insert(txn).await?;
             audit::record(txn, &actor, "createWebhook", ENTITY, &model.id.to_string(), None).await?;
             Ok(model)
@@ -226,6 +228,8 @@ pub async fn set_paused(db: &DatabaseConnection, actor: &str, id: i32, paused: b
     let actor = actor.to_string();
     transaction(db, move |txn| {
         Box::pin(async move {
+            // Subscriptions are not content: no public answer changes.
+            super::changes::note_nothing_public();
             let model = webhook::Entity::find_by_id(id).one(txn).await?.ok_or_else(|| missing(id))?;
             let mut active = model.into_active_model();
             if paused {
@@ -252,6 +256,8 @@ pub async fn rotate_secret(db: &DatabaseConnection, actor: &str, id: i32) -> Res
     let (actor, new) = (actor.to_string(), secret.clone());
     let model = transaction(db, move |txn| {
         Box::pin(async move {
+            // Subscriptions are not content: no public answer changes.
+            super::changes::note_nothing_public();
             let model = webhook::Entity::find_by_id(id).one(txn).await?.ok_or_else(|| missing(id))?;
             let mut active = model.into_active_model();
             active.secret = Set(new);
@@ -270,6 +276,8 @@ pub async fn delete(db: &DatabaseConnection, actor: &str, id: i32) -> Result<()>
     let actor = actor.to_string();
     transaction(db, move |txn| {
         Box::pin(async move {
+            // Subscriptions are not content: no public answer changes.
+            super::changes::note_nothing_public();
             webhook::Entity::find_by_id(id).one(txn).await?.ok_or_else(|| missing(id))?;
             let deliveries: Vec<i32> = webhook_delivery::Entity::find()
                 .select_only()
@@ -338,6 +346,8 @@ pub async fn redeliver(
     let actor = actor.to_string();
     let row = transaction(db, move |txn| {
         Box::pin(async move {
+            // Subscriptions are not content: no public answer changes.
+            super::changes::note_nothing_public();
             let at = now();
             let affected = webhook_delivery::Entity::update_many()
                 .col_expr(webhook_delivery::Column::Status, Expr::value(PENDING))

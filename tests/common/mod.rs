@@ -6,6 +6,7 @@
 
 #![allow(dead_code)]
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::process::Output;
 use std::sync::Arc;
@@ -294,6 +295,11 @@ pub fn serve(url: &str) -> Served {
 
 /// A plain HTTP/1.1 POST of a GraphQL body to a `backlot serve` process, as a client would send it.
 pub fn post_to(port: u16, token: Option<&str>, body: &str) -> Value {
+    post_for_headers(port, token, body).1
+}
+
+/// [`post_to`], with the response's headers (names in lower case).
+pub fn post_for_headers(port: u16, token: Option<&str>, body: &str) -> (HashMap<String, String>, Value) {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
@@ -305,8 +311,14 @@ pub fn post_to(port: u16, token: Option<&str>, body: &str) -> Value {
     .unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
-    let payload = response.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
-    serde_json::from_str(payload).unwrap_or_else(|e| panic!("{e}: {response}"))
+    let (head, payload) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    let headers = head
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_string()))
+        .collect();
+    (headers, serde_json::from_str(payload).unwrap_or_else(|e| panic!("{e}: {response}")))
 }
 
 /// The unpublished content the leak tests look for, created next to the demo set by an admin: a draft, a

@@ -20,7 +20,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, any, get};
 use serde_json::json;
 
-use super::graphql::{Budget, Executed, from_cache, run_one, serialize_within, with_statement_count};
+use super::graphql::{
+    Budget, CacheHints, Executed, from_cache, run_one, serialize_within, with_statement_count, with_surrogate_keys,
+};
 use super::{AppState, JSON};
 use crate::error::code;
 use crate::service::token::Principal;
@@ -385,9 +387,9 @@ async fn read(
     let mut budget = Budget::new(&state.settings);
     let mut response = match execute(&state, route, principal.as_ref(), request, &mut budget).await {
         Err(response) => response,
-        Ok((body, expires_at)) => match (cache, stamp) {
+        Ok((body, hints)) => match (cache, stamp) {
             (Some(cache), Some(stamp)) => {
-                let entry = cache.put(key, stamp, Bytes::from(body), expires_at);
+                let entry = cache.put(key, stamp, Bytes::from(body), hints.expires_at, hints.tags);
                 let mut response = from_cache(cache, &entry, media, &headers);
                 if response.status() == StatusCode::OK {
                     with_link(route, &uri_path, &raw, &entry.body, &mut response);
@@ -397,6 +399,9 @@ async fn read(
             _ => {
                 let mut response = super::respond(StatusCode::OK, media, principal.as_ref(), body.clone());
                 with_link(route, &uri_path, &raw, body.as_bytes(), &mut response);
+                if principal.is_none() {
+                    with_surrogate_keys(&hints.tags, &mut response);
+                }
                 response
             }
         },
@@ -409,16 +414,16 @@ async fn read(
     response
 }
 
-/// Runs the route's document: its body with the earliest frame expiry it shows, or the problem to send.
+/// Runs the route's document: its body with what a cached copy must know, or the problem to send.
 async fn execute(
     state: &AppState,
     route: &Route,
     principal: Option<&Principal>,
     request: async_graphql::Request,
     budget: &mut Budget,
-) -> Result<(String, Option<chrono::DateTime<chrono::Utc>>), Response> {
+) -> Result<(String, CacheHints), Response> {
     let from_executed = |done: Executed| problem_from_errors(&done.body, done.status);
-    let (response, expires_at) = run_one(state, JSON, principal, request, budget).await.map_err(from_executed)?;
+    let (response, hints) = run_one(state, JSON, principal, request, budget).await.map_err(from_executed)?;
     if let Some(error) = response.errors.first() {
         let code = error
             .extensions
@@ -443,7 +448,7 @@ async fn execute(
             return Err(problem(StatusCode::NOT_FOUND, code::NOT_FOUND, &detail));
         }
     };
-    Ok((serialize_within(state, &body, budget).map_err(from_executed)?, expires_at))
+    Ok((serialize_within(state, &body, budget).map_err(from_executed)?, hints))
 }
 
 /// A refused token (401, or 503 when the store is busy) as a problem, keeping `WWW-Authenticate`.

@@ -1,0 +1,182 @@
+//! What a write changed, named as cache tags: the same keys a public answer is tagged with for what it
+//! read (see `graphql::tags`), sent as `Surrogate-Key` headers and in webhook `purge` lists.
+//!
+//! A document is tagged by kind and public identity (`article:<slug>`, `proof-record:<slug>`,
+//! `snippet:<document id>`, `collection:<slug>`, `channel:<slug>`); a list, count or search over a kind by
+//! the kind's plural (`articles`, `proof-records`, `snippets`, `collections`, `channels`, `search`). A
+//! lookup that found nothing is tagged with the key it looked for (a slug) or, when it has no such key,
+//! with the kind's plural, so the document's later arrival invalidates it.
+//!
+//! Writes note their tags while their transaction runs ([`note`]); [`super::transaction`] collects them.
+//! A write that notes nothing is taken to have changed anything ([`Changed::Everything`]): only writes
+//! that say what they touched keep the rest of the cache.
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+
+use entity::{article, proof_record};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+
+use super::Result;
+use super::staged::{ContentKind, Staged};
+
+pub const ARTICLES: &str = "articles";
+pub const PROOF_RECORDS: &str = "proof-records";
+pub const SNIPPETS: &str = "snippets";
+pub const COLLECTIONS: &str = "collections";
+pub const CHANNELS: &str = "channels";
+pub const SEARCH: &str = "search";
+
+pub fn article(slug: &str) -> String {
+    format!("article:{slug}")
+}
+
+pub fn proof_record(slug: &str) -> String {
+    format!("proof-record:{slug}")
+}
+
+pub fn snippet(document_id: &str) -> String {
+    format!("snippet:{document_id}")
+}
+
+pub fn collection(slug: &str) -> String {
+    format!("collection:{slug}")
+}
+
+pub fn channel(slug: &str) -> String {
+    format!("channel:{slug}")
+}
+
+/// What one committed write changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Changed {
+    /// Only answers tagged with one of these.
+    Tags(BTreeSet<String>),
+    /// Anything: every cached answer is stale.
+    Everything,
+}
+
+impl Changed {
+    /// The change log's column: the tags separated by spaces, NULL for everything.
+    pub fn to_column(&self) -> Option<String> {
+        match self {
+            Changed::Tags(tags) => Some(tags.iter().map(String::as_str).collect::<Vec<_>>().join(" ")),
+            Changed::Everything => None,
+        }
+    }
+
+    pub fn from_column(column: Option<&str>) -> Changed {
+        match column {
+            Some(tags) => Changed::Tags(tags.split(' ').filter(|t| !t.is_empty()).map(str::to_string).collect()),
+            None => Changed::Everything,
+        }
+    }
+}
+
+tokio::task_local! {
+    /// The tags noted by the write transaction running on this task; `None` until something is noted.
+    static NOTED: RefCell<Option<BTreeSet<String>>>;
+}
+
+/// Notes that the running write changed what these tags name. Outside a write transaction it does nothing.
+pub fn note<I, S>(tags: I)
+where
+    I: IntoIterator<Item = S>,
+    S: Into<String>,
+{
+    let _ = NOTED.try_with(|noted| noted.borrow_mut().get_or_insert_default().extend(tags.into_iter().map(Into::into)));
+}
+
+/// Notes that the running write changed nothing a public answer shows (a draft, a token, a webhook).
+pub fn note_nothing_public() {
+    note(std::iter::empty::<String>());
+}
+
+/// Runs `work` collecting what it notes.
+pub(super) async fn collect<T>(work: impl std::future::Future<Output = T>) -> (T, Changed) {
+    NOTED
+        .scope(RefCell::new(None), async move {
+            let out = work.await;
+            let noted = NOTED.with(|noted| noted.borrow_mut().take());
+            (out, noted.map_or(Changed::Everything, Changed::Tags))
+        })
+        .await
+}
+
+/// Notes the tags of the staged document `document_id` of kind `D` as its rows name it now (draft and
+/// published, so a slug the publish is about to replace is named too), and the lists its kind is in.
+/// Call it before and after a change that reaches the published copy.
+pub async fn note_document<D: Staged>(db: &impl ConnectionTrait, document_id: &str) -> Result<()> {
+    note(document_tags(db, D::KIND, document_id).await?);
+    Ok(())
+}
+
+/// [`note_document`] for the articles with any of `slugs` (in any stage), found in batches: an import's pages.
+pub async fn note_articles_by_slugs(db: &impl ConnectionTrait, slugs: &[String]) -> Result<()> {
+    for batch in slugs.chunks(500) {
+        let documents = sea_orm::sea_query::Query::select()
+            .column(article::Column::DocumentId)
+            .from(article::Entity)
+            .and_where(article::Column::Slug.is_in(batch.iter().cloned()))
+            .to_owned();
+        let named: Vec<String> = article::Entity::find()
+            .select_only()
+            .column(article::Column::Slug)
+            .filter(article::Column::DocumentId.in_subquery(documents))
+            .into_tuple()
+            .all(db)
+            .await?;
+        // The slugs themselves too: a page new to the database is looked up by its slug before it exists.
+        note(named.iter().chain(batch).map(|s| self::article(s)));
+    }
+    note([ARTICLES, SEARCH]);
+    Ok(())
+}
+
+async fn document_tags(db: &impl ConnectionTrait, kind: ContentKind, document_id: &str) -> Result<Vec<String>> {
+    /// The slugs of every stage of a document, in `E`'s table.
+    async fn slugs<E: EntityTrait>(
+        db: &impl ConnectionTrait,
+        slug: E::Column,
+        document: E::Column,
+        document_id: &str,
+    ) -> Result<Vec<String>> {
+        Ok(E::find().select_only().column(slug).filter(document.eq(document_id)).into_tuple().all(db).await?)
+    }
+    let (mut tags, lists): (Vec<String>, &[&str]) = match kind {
+        ContentKind::Article => {
+            let found = slugs::<article::Entity>(db, article::Column::Slug, article::Column::DocumentId, document_id);
+            (found.await?.iter().map(|s| self::article(s)).collect(), &[ARTICLES, SEARCH])
+        }
+        ContentKind::ProofRecord => {
+            let (slug, document) = (proof_record::Column::Slug, proof_record::Column::DocumentId);
+            let found = slugs::<proof_record::Entity>(db, slug, document, document_id);
+            // A record owns its frames and snippets: their lists change with it.
+            (found.await?.iter().map(|s| self::proof_record(s)).collect(), &[PROOF_RECORDS, SNIPPETS, SEARCH])
+        }
+        ContentKind::Snippet => (vec![snippet(document_id)], &[SNIPPETS]),
+    };
+    tags.extend(lists.iter().map(|l| l.to_string()));
+    Ok(tags)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_write_that_notes_nothing_changed_everything_and_one_that_notes_changed_only_that() {
+        let ((), changed) = collect(async {}).await;
+        assert_eq!(changed, Changed::Everything);
+        let ((), changed) = collect(async { note_nothing_public() }).await;
+        assert_eq!(changed, Changed::Tags(BTreeSet::new()));
+        let ((), changed) = collect(async {
+            note([article("a"), ARTICLES.to_string()]);
+            note([article("a")]);
+        })
+        .await;
+        assert_eq!(changed, Changed::Tags([article("a"), ARTICLES.to_string()].into_iter().collect()));
+        assert_eq!(Changed::from_column(changed.to_column().as_deref()), changed);
+        assert_eq!(Changed::from_column(None), Changed::Everything);
+    }
+}
