@@ -237,4 +237,28 @@ async fn a_write_drops_only_the_cached_answers_that_could_show_what_it_changed()
         assert!(started.elapsed() < Duration::from_secs(1), "an untagged write left the cache as it was");
         std::thread::sleep(Duration::from_millis(10));
     }
+
+    // A collection is public once it holds a published article: publishing one into it shows the cached
+    // "not found" collection, and still keeps the other pages.
+    const SHELF: &str = r#"{"query":"{ collection(slug: \"tagged-shelf\") { name } }"}"#;
+    let shelf = post_to(reader.1, None, SHELF);
+    assert_eq!(shelf["data"]["collection"], serde_json::Value::Null, "{shelf}");
+    post_to(reader.1, None, OTHER_PAGE);
+    assert!(is_hit(&reader, SHELF) && is_hit(&reader, OTHER_PAGE));
+    let shelved = app
+        .data_as(
+            &publisher,
+            r#"mutation { createArticle(input: { title: "On The Shelf", collection: "tagged-shelf" }) { id version } }"#,
+            json!({}),
+        )
+        .await;
+    app.data_as(
+        &publisher,
+        "mutation($id: ID!, $v: Int!) { publishArticle(id: $id, expectedVersion: $v) { version } }",
+        json!({ "id": shelved["createArticle"]["id"], "v": shelved["createArticle"]["version"] }),
+    )
+    .await;
+    let shown = changes_within_a_second(&reader, SHELF, &shelf);
+    assert_eq!(shown["data"]["collection"]["name"], "Tagged Shelf");
+    assert!(is_hit(&reader, OTHER_PAGE));
 }

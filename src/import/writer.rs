@@ -63,7 +63,8 @@ pub async fn import_batch(
     // The service's unit of work: the write lock up front, one content-generation bump, one commit.
     crate::service::transaction(db, move |txn| {
         Box::pin(async move {
-            // What the pages were named before and after: a publish may replace an older public slug.
+            // What the pages were named before and after (a publish may replace an older public slug), and
+            // their collections, before and after (a new one too).
             let slugs: Vec<String> = pages.iter().map(|p| p.slug.clone()).collect();
             let collections = pages
                 .iter()

@@ -14,7 +14,7 @@
 use std::cell::RefCell;
 use std::collections::BTreeSet;
 
-use entity::{article, proof_record};
+use entity::{article, collection, proof_record};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use super::Result;
@@ -119,18 +119,40 @@ pub async fn note_articles_by_slugs(db: &impl ConnectionTrait, slugs: &[String])
             .from(article::Entity)
             .and_where(article::Column::Slug.is_in(batch.iter().cloned()))
             .to_owned();
-        let named: Vec<String> = article::Entity::find()
+        note(article_tags(db, article::Column::DocumentId.in_subquery(documents)).await?);
+        // The slugs themselves too: a page new to the database is looked up by its slug before it exists.
+        note(batch.iter().map(|s| self::article(s)));
+    }
+    Ok(())
+}
+
+/// The tags of the article rows `rows` selects: their slugs, their collections (a public collection is one
+/// with a published article, so publishing can show or hide it), and the lists articles are in.
+async fn article_tags(db: &impl ConnectionTrait, rows: sea_orm::sea_query::SimpleExpr) -> Result<Vec<String>> {
+    let found: Vec<(String, Option<i32>)> = article::Entity::find()
+        .select_only()
+        .column(article::Column::Slug)
+        .column(article::Column::CollectionId)
+        .filter(rows)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let collection_ids: BTreeSet<i32> = found.iter().filter_map(|(_, c)| *c).collect();
+    let collections: Vec<String> = if collection_ids.is_empty() {
+        Vec::new()
+    } else {
+        collection::Entity::find()
             .select_only()
-            .column(article::Column::Slug)
-            .filter(article::Column::DocumentId.in_subquery(documents))
+            .column(collection::Column::Slug)
+            .filter(collection::Column::Id.is_in(collection_ids))
             .into_tuple()
             .all(db)
-            .await?;
-        // The slugs themselves too: a page new to the database is looked up by its slug before it exists.
-        note(named.iter().chain(batch).map(|s| self::article(s)));
-    }
-    note([ARTICLES, SEARCH]);
-    Ok(())
+            .await?
+    };
+    let mut tags: Vec<String> = found.iter().map(|(slug, _)| self::article(slug)).collect();
+    tags.extend(collections.iter().map(|slug| self::collection(slug)));
+    tags.extend([ARTICLES, COLLECTIONS, SEARCH].map(str::to_string));
+    Ok(tags)
 }
 
 async fn document_tags(db: &impl ConnectionTrait, kind: ContentKind, document_id: &str) -> Result<Vec<String>> {
@@ -144,10 +166,7 @@ async fn document_tags(db: &impl ConnectionTrait, kind: ContentKind, document_id
         Ok(E::find().select_only().column(slug).filter(document.eq(document_id)).into_tuple().all(db).await?)
     }
     let (mut tags, lists): (Vec<String>, &[&str]) = match kind {
-        ContentKind::Article => {
-            let found = slugs::<article::Entity>(db, article::Column::Slug, article::Column::DocumentId, document_id);
-            (found.await?.iter().map(|s| self::article(s)).collect(), &[ARTICLES, SEARCH])
-        }
+        ContentKind::Article => (article_tags(db, article::Column::DocumentId.eq(document_id)).await?, &[]),
         ContentKind::ProofRecord => {
             let (slug, document) = (proof_record::Column::Slug, proof_record::Column::DocumentId);
             let found = slugs::<proof_record::Entity>(db, slug, document, document_id);
