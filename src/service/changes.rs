@@ -155,7 +155,11 @@ async fn article_tags(db: &impl ConnectionTrait, rows: sea_orm::sea_query::Simpl
     Ok(tags)
 }
 
-async fn document_tags(db: &impl ConnectionTrait, kind: ContentKind, document_id: &str) -> Result<Vec<String>> {
+pub(super) async fn document_tags(
+    db: &impl ConnectionTrait,
+    kind: ContentKind,
+    document_id: &str,
+) -> Result<Vec<String>> {
     /// The slugs of every stage of a document, in `E`'s table.
     async fn slugs<E: EntityTrait>(
         db: &impl ConnectionTrait,

@@ -289,12 +289,8 @@ async fn describe(db: &impl ConnectionTrait, kind: ContentKind, document_id: &st
             let (published, draft) = pick(&rows, |r| r.stage);
             let Some(shown) = published.clone().or(draft.clone()) else { return Ok(None) };
             let version = draft.as_ref().map_or(shown.version, |d| d.version);
-            let mut purge = vec![format!("article:{}", shown.slug), "articles".into(), "search".into()];
-            if let Some(id) = shown.collection_id
-                && let Some(c) = collection::Entity::find_by_id(id).one(db).await?
-            {
-                purge.push(format!("collection:{}", c.slug));
-            }
+            // The keys its answers are tagged with (`Surrogate-Key`): what the response cache drops too.
+            let purge = super::changes::document_tags(db, kind, document_id).await?;
             Ok(Some(Described {
                 entity: entity("Article", Some(&shown.slug), version),
                 purge,
@@ -307,13 +303,7 @@ async fn describe(db: &impl ConnectionTrait, kind: ContentKind, document_id: &st
             let (published, draft) = pick(&rows, |r| r.stage);
             let Some(shown) = published.clone().or(draft.clone()) else { return Ok(None) };
             let version = draft.as_ref().map_or(shown.version, |d| d.version);
-            // A record's snippets and frames are offered through it: the snippet lists change with it.
-            let mut purge = vec![
-                format!("proof-record:{}", shown.slug),
-                "proof-records".into(),
-                "snippets".into(),
-                "search".into(),
-            ];
+            let mut purge = super::changes::document_tags(db, kind, document_id).await?;
             purge.extend(channel_keys(db, shown.id).await?);
             // An article page shows its paired proof record.
             let pages: Vec<String> = staged::visible::<Articles>(Visibility::Public)
@@ -336,7 +326,7 @@ async fn describe(db: &impl ConnectionTrait, kind: ContentKind, document_id: &st
             let (published, draft) = pick(&rows, |r| r.stage);
             let Some(shown) = published.clone().or(draft.clone()) else { return Ok(None) };
             let version = draft.as_ref().map_or(shown.version, |d| d.version);
-            let mut purge = vec![format!("snippet:{document_id}"), "snippets".into()];
+            let mut purge = super::changes::document_tags(db, kind, document_id).await?;
             let record: Option<String> = staged::visible::<ProofRecords>(Visibility::Public)
                 .select_only()
                 .column(proof_record::Column::Slug)
