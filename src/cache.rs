@@ -223,6 +223,8 @@ impl ResponseCache {
     }
 
     fn advance(&self, db_generation: i64) {
+        // Before stamping with it, so no replica answer older than it is cached under it.
+        crate::service::replica::observe(db_generation);
         if self.db_generation.swap(db_generation, Ordering::SeqCst) != db_generation {
             // Stale entries are never served (their stamp no longer matches); this frees their memory.
             self.entries.invalidate_all();
