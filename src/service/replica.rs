@@ -80,6 +80,8 @@ pub struct Replica {
     last_check_us: AtomicU64,
     checking: AtomicBool,
     reachable: AtomicBool,
+    /// `public_reads_total{database}`, looked up once: counting a read is one atomic add.
+    counted: [prometheus::IntCounter; 2],
 }
 
 impl Replica {
@@ -94,6 +96,8 @@ impl Replica {
             last_check_us: AtomicU64::new(0),
             checking: AtomicBool::new(false),
             reachable: AtomicBool::new(replica.replayed >= 0),
+            counted: ["primary", "replica"]
+                .map(|db| crate::http::metrics::METRICS.public_reads.with_label_values(&[db])),
         })
     }
 
@@ -109,8 +113,7 @@ impl Replica {
         if self.since_last_check() >= due {
             self.spawn_check();
         }
-        let reads = &crate::http::metrics::METRICS.public_reads;
-        reads.with_label_values(&[if current { "replica" } else { "primary" }]).inc();
+        self.counted[usize::from(current)].inc();
         current.then_some(&self.db)
     }
 
