@@ -174,13 +174,19 @@ fn publish(writer: &Served, token: &str, thesis: &str) {
     assert!(published.get("errors").is_none(), "{published}");
 }
 
-/// `backlot_public_reads_total{database="..."}` of a serve process.
-fn public_reads(served: &Served, database: &str) -> u64 {
+/// A plain HTTP/1.1 GET of `path` from a serve process: the whole response, headers and all.
+fn get(served: &Served, path: &str) -> String {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", served.1)).expect("connect");
-    write!(stream, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").expect("send");
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").expect("send");
     let mut response = String::new();
     stream.read_to_string(&mut response).expect("read");
+    response
+}
+
+/// `backlot_public_reads_total{database="..."}` of a serve process.
+fn public_reads(served: &Served, database: &str) -> u64 {
+    let response = get(served, "/metrics");
     let series = format!("backlot_public_reads_total{{database=\"{database}\"}} ");
     let line = response.lines().find_map(|l| l.strip_prefix(series.as_str()));
     line.and_then(|n| n.trim().parse().ok()).unwrap_or_else(|| panic!("no {series} in {response}"))
@@ -241,6 +247,11 @@ async fn public_reads_use_the_replica_and_never_go_back_in_time() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_eq!(thesis(b.1, Some(&token)), "Published while replay is paused.");
+    let rest = get(&b, "/api/v1/articles/website-direction");
+    assert!(
+        rest.contains(&original) && !rest.contains("Published while"),
+        "the JSON API reads the replica too: {rest}"
+    );
     // (2) The writing process never shows older content than its write: the primary answers it.
     assert_eq!(thesis(a.1, None), "Published while replay is paused.");
     // A process that heard of the write by notification drops its cached page and does not cache the
