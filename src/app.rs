@@ -133,6 +133,8 @@ pub struct AppConfig {
     pub webhooks: Option<crate::service::webhook_delivery::DeliverySettings>,
     /// Whether `createWebhook` accepts URLs of internal addresses (`--webhook-allow-private`).
     pub webhook_allow_private: bool,
+    /// `serve --replica-url`: the streaming replica anonymous reads may use (see [`crate::service::replica`]).
+    pub replica: Option<crate::service::replica::ReplicaConnection>,
 }
 
 impl From<&ServeConfig> for AppConfig {
@@ -146,6 +148,8 @@ impl From<&ServeConfig> for AppConfig {
             persisted: Default::default(),
             webhooks: Some(config.webhooks.delivery()),
             webhook_allow_private: config.webhooks.webhook_allow_private,
+            // Connected by `serve` (it is async), not here.
+            replica: None,
         }
     }
 }
@@ -175,11 +179,13 @@ pub fn build(mut db: DatabaseConnection, config: &AppConfig) -> App {
     if let Some(settings) = &config.webhooks {
         tasks.push(crate::service::webhook_delivery::spawn(db.clone(), settings.clone()));
     }
-    // The callback must be set before the pool is shared with the schema and the cache.
+    // The callback must be set before the pool is shared with the schema and the cache; the replica's
+    // statements count as the primary's do.
+    let mut replica = config.replica.clone();
     let sql_statements = if config.bench {
         let counter = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
         let hook = counter.clone();
-        db.set_metric_callback(move |info| {
+        let callback = move |info: &sea_orm::metric::Info<'_>| {
             // The cache's generation poll runs on a timer, not for any request.
             let sql = &info.statement.sql;
             if !sql.starts_with(crate::service::generation::POLL_SQL)
@@ -188,19 +194,27 @@ pub fn build(mut db: DatabaseConnection, config: &AppConfig) -> App {
                 hook.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 crate::http::observe::count_statement();
             }
-        });
+        };
+        if let Some(replica) = &mut replica {
+            replica.db.set_metric_callback(callback.clone());
+        }
+        db.set_metric_callback(callback);
         Some(counter)
     } else {
         if config.observe_statements {
             db.set_metric_callback(|_| crate::http::observe::count_statement());
+            if let Some(replica) = &mut replica {
+                replica.db.set_metric_callback(|_| crate::http::observe::count_statement());
+            }
         }
         None
     };
+    let replica = replica.map(|replica| crate::service::replica::Replica::new(db.clone(), replica));
     let cache = response_cache(&db, &config.api);
     let webhook_policy = crate::graphql::webhook::Policy { allow_private: config.webhook_allow_private };
     let schema = crate::graphql::build_schema_with(db.clone(), config.api.query_limits(), webhook_policy);
     let persisted = config.persisted.clone();
-    let state = AppState { schema, db, settings: config.api, sql_statements, cache, persisted };
+    let state = AppState { schema, db, settings: config.api, sql_statements, cache, persisted, replica };
     App { router: build_router(state, &config.http), tasks }
 }
 

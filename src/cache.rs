@@ -318,6 +318,8 @@ impl ResponseCache {
                 Changed::Everything
             })
         };
+        // Before the entries go: a read replica must have replayed `seen` before its answers are cached again.
+        crate::service::replica::observe(seen);
         self.invalidate(&changed);
         self.db_generation.store(seen, Ordering::SeqCst);
     }

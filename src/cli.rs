@@ -446,7 +446,20 @@ async fn serve(url: &str, config: ServeConfig) -> Result<(), CliError> {
         Some(path) => PersistedQueries::load_manifest(path).map_err(|message| CliError::Usage { message })?,
         None => Default::default(),
     };
+    if config.replica_url.is_some() && !url.starts_with("postgres") {
+        let message = "--replica-url needs a PostgreSQL --database-url: SQLite has no streaming replicas \
+                       (serve several processes on one SQLite file instead)";
+        return Err(CliError::Usage { message: message.into() });
+    }
     let db = app::connect_and_migrate_for(url, config.api.workload()).await.map_err(CliError::Database)?;
+    let replica = match &config.replica_url {
+        Some(replica_url) => {
+            probe_postgres(replica_url).await?;
+            let replica = app::connect_for(replica_url, config.api.workload()).await.map_err(CliError::Database)?;
+            Some(crate::service::replica::ReplicaConnection::open(replica).await)
+        }
+        None => None,
+    };
     if config.demo {
         match demo::load(&db).await? {
             Some(count) => {
@@ -469,9 +482,10 @@ async fn serve(url: &str, config: ServeConfig) -> Result<(), CliError> {
         None => None,
     };
     println!(
-        "Backlot listening on http://{addr}/graphql ({}database {}; ready in {} ms)",
+        "Backlot listening on http://{addr}/graphql ({}database {}{}; ready in {} ms)",
         if config.api.public_graphiql { "GraphiQL in a browser; " } else { "" },
         redact(url),
+        config.replica_url.as_deref().map(|r| format!(", public reads on {}", redact(r))).unwrap_or_default(),
         started.elapsed().as_millis()
     );
     let http = &config.http;
@@ -489,6 +503,7 @@ async fn serve(url: &str, config: ServeConfig) -> Result<(), CliError> {
     };
     let app_config = app::AppConfig {
         persisted: Arc::new(PersistedQueries::new(persisted, config.persisted_queries_only)),
+        replica,
         ..app::AppConfig::from(&config)
     };
     let application = app::build(db, &app_config);

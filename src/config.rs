@@ -48,6 +48,15 @@ fn database_url(url: &str) -> Result<String, String> {
     }
 }
 
+/// A read replica's URL: PostgreSQL only (SQLite has no streaming replicas).
+fn replica_url(url: &str) -> Result<String, String> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(url.to_string())
+    } else {
+        Err("a read replica is a PostgreSQL streaming replica: use postgres://USER:PASSWORD@HOST/DATABASE".into())
+    }
+}
+
 #[derive(clap::Args, Debug, Clone)]
 pub struct DatabaseConfig {
     /// Database to use: sqlite://PATH (created if missing) or postgres://USER:PASS@HOST/DB.
@@ -78,6 +87,11 @@ pub struct ServeConfig {
     pub persisted_queries_only: bool,
     #[command(flatten)]
     pub webhooks: WebhookSettings,
+    /// A PostgreSQL streaming replica of --database-url (postgres://...): anonymous reads go to it while it
+    /// has replayed every change this process has seen, else to the primary; writes, token holders, the
+    /// scheduler, webhooks and imports always use the primary. PostgreSQL only.
+    #[arg(long, env = "BACKLOT_REPLICA_URL", value_name = "URL", value_parser = replica_url, hide_env_values = true)]
+    pub replica_url: Option<String>,
     /// Benchmark aids: serve static JSON bodies at /bench/static/{bytes} (the baseline) and report each
     /// response's SQL statement count in an `x-backlot-sql-statements` header (exact only without concurrency).
     #[arg(long, hide = true)]

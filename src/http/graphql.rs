@@ -145,14 +145,20 @@ pub(super) async fn run_one(
         }
         request = request.disable_introspection();
     }
+    // Anonymous reads may go to the replica (the one place that routes them); the rest use the primary.
+    let replica = match &state.replica {
+        Some(replica) if principal.is_none() && !checked.mutation => replica.for_public_read(),
+        _ => None,
+    };
+    let db = replica.unwrap_or(&state.db);
     let started = Arc::new(ExecutionStarted::default());
     let scope = RequestScope::for_principal(principal.cloned());
     let bytes = Arc::new(crate::graphql::ResponseBytes::new(budget.response_bytes));
     let deadline = Arc::new(crate::graphql::release::ReleaseDeadline::default());
     let read = Arc::new(crate::graphql::tags::ReadTags::default());
     let (query, operation_name) = (request.query.clone(), request.operation_name.clone());
-    let request = request
-        .data(new_loader(state.db.clone(), scope.visibility, read.clone()))
+    let mut request = request
+        .data(new_loader(db.clone(), scope.visibility, read.clone()))
         .data(read.clone())
         .data(scope)
         .data(started.clone())
@@ -161,6 +167,10 @@ pub(super) async fn run_one(
         .data(bytes.clone())
         .data(deadline.clone())
         .data(Arc::new(crate::graphql::release::OfferedChannels::default()));
+    if let Some(replica) = replica {
+        // Request data comes before the schema's: the resolvers' `db(ctx)` is the replica for this one.
+        request = request.data(replica.clone());
+    }
     // Dropping the execution at the deadline stops its remaining statements; the one running then is
     // stopped by the database's own statement budget (see `statement_budget`).
     let Ok(mut response) = tokio::time::timeout_at(budget.deadline, state.schema.execute(request)).await else {
@@ -350,6 +360,8 @@ struct Preflight {
     introspection: bool,
     /// Field selections once every fragment spread is expanded (what the executor will walk).
     fields: usize,
+    /// The document has a mutation (or subscription): it must run on the primary.
+    mutation: bool,
 }
 
 /// Field selections a query may expand to. A few nested fragments each spreading the next twice expand to
@@ -414,6 +426,7 @@ fn preflight(query: &str) -> Preflight {
             out.aliases = out.aliases.saturating_add(aliases);
             out.introspection |= introspection;
             out.fields = out.fields.saturating_add(fields);
+            out.mutation |= op.node.ty != OperationType::Query;
         }
         // Fragments no operation spreads fail validation, but must not hide introspection from this check.
         for fragment in doc.fragments.values() {

@@ -29,6 +29,8 @@ pub struct Metrics {
     pub imported: IntCounterVec,
     pub rate_limited: IntCounter,
     pub panics: IntCounter,
+    pub public_reads: IntCounterVec,
+    pub replica_checks: IntCounter,
 }
 
 fn build() -> Result<Metrics, prometheus::Error> {
@@ -57,6 +59,15 @@ fn build() -> Result<Metrics, prometheus::Error> {
     let imported = IntCounterVec::new(Opts::new("import_pages_total", "Pages imported, by outcome"), &["outcome"])?;
     let rate_limited = IntCounter::new("rate_limited_total", "Anonymous requests refused with 429")?;
     let panics = IntCounter::new("panics_total", "Handler panics turned into masked 500 answers")?;
+    let public_reads = IntCounterVec::new(
+        Opts::new(
+            "public_reads_total",
+            "Anonymous GraphQL/REST executions with --replica-url, by the database that ran them",
+        ),
+        &["database"],
+    )?;
+    let replica_checks =
+        IntCounter::new("replica_checks_total", "Reads of the replica's replayed content generation (--replica-url)")?;
     registry.register(Box::new(requests.clone()))?;
     registry.register(Box::new(latency.clone()))?;
     registry.register(Box::new(statements.clone()))?;
@@ -70,12 +81,17 @@ fn build() -> Result<Metrics, prometheus::Error> {
     registry.register(Box::new(imported.clone()))?;
     registry.register(Box::new(rate_limited.clone()))?;
     registry.register(Box::new(panics.clone()))?;
+    registry.register(Box::new(public_reads.clone()))?;
+    registry.register(Box::new(replica_checks.clone()))?;
     // Every series exists from the start, so dashboards and alerts see zeros rather than gaps.
     for outcome in ["ok", "failed"] {
         scheduler_runs.with_label_values(&[outcome]);
     }
     for outcome in ["created", "updated", "failed"] {
         imported.with_label_values(&[outcome]);
+    }
+    for database in ["primary", "replica"] {
+        public_reads.with_label_values(&[database]);
     }
     Ok(Metrics {
         registry,
@@ -92,6 +108,8 @@ fn build() -> Result<Metrics, prometheus::Error> {
         imported,
         rate_limited,
         panics,
+        public_reads,
+        replica_checks,
     })
 }
 

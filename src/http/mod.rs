@@ -44,6 +44,8 @@ pub struct AppState {
     pub cache: Option<Arc<ResponseCache>>,
     /// Automatic persisted queries and the optional allow-list.
     pub persisted: Arc<persisted::PersistedQueries>,
+    /// `serve --replica-url`: where anonymous reads may go instead of `db` (the primary, for all else).
+    pub replica: Option<Arc<crate::service::replica::Replica>>,
 }
 
 impl axum::extract::FromRef<AppState> for DatabaseConnection {

@@ -2,6 +2,7 @@
 //! each write changed (as cache tags), so every process's response cache drops only what could be stale.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement};
 
@@ -58,6 +59,13 @@ fn local_listeners() -> &'static Mutex<Vec<LocalListener>> {
     LISTENERS.get_or_init(Mutex::default)
 }
 
+static LOCAL_WRITES: AtomicU64 = AtomicU64::new(0);
+
+/// How many writes this process has committed (a read replica router syncs with them).
+pub fn local_writes() -> u64 {
+    LOCAL_WRITES.load(Ordering::SeqCst)
+}
+
 /// Registers `listener` for this process's committed writes; it returns false once it is gone, and is
 /// then dropped.
 pub fn on_local_write(listener: impl Fn(&Changed) -> bool + Send + Sync + 'static) {
@@ -67,6 +75,7 @@ pub fn on_local_write(listener: impl Fn(&Changed) -> bool + Send + Sync + 'stati
 /// Called after a write transaction commits: this process's caches learn what changed at once, without
 /// waiting to poll.
 pub fn note_local_write(changed: &Changed) {
+    LOCAL_WRITES.fetch_add(1, Ordering::SeqCst);
     local_listeners().lock().unwrap_or_else(|e| e.into_inner()).retain(|listener| listener(changed));
 }
 

@@ -17,6 +17,7 @@ pub mod proof_record;
 pub mod provenance;
 pub mod question;
 pub mod release;
+pub mod replica;
 pub mod revision;
 pub mod scheduler;
 pub mod search;
