@@ -262,3 +262,28 @@ async fn a_write_drops_only_the_cached_answers_that_could_show_what_it_changed()
     assert_eq!(shown["data"]["collection"]["name"], "Tagged Shelf");
     assert!(is_hit(&reader, OTHER_PAGE));
 }
+
+/// A write whose unit of work does not declare what it changed drops everything, even when one of its steps
+/// noted something (here a proof-record file import whose new text makes a quoting snippet stale).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proof_record_import_that_drifts_a_snippet_drops_the_pages_that_show_the_record() {
+    let app = TestApp::with_demo().await;
+    let reader = serve_with(&app.url, &["--bench", "--cache-poll-ms", "20"]);
+    const RECORD: &str =
+        r#"{"query":"{ article(slug: \"behind-the-scenes-production-as-brand-proof\") { proofRecord { client } } }"}"#;
+    let started = Instant::now();
+    while !is_hit(&reader, RECORD) {
+        assert!(started.elapsed() < Duration::from_secs(2), "never cached");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let before = post_to(reader.1, None, RECORD);
+    let file = std::fs::read_to_string("demo/behind-the-scenes-production-as-brand-proof.proof.txt").unwrap();
+    let changed = file
+        .replace("client: Northwind Coffee Roasters (demo)", "client: Northwind Renamed (demo)")
+        .replace("The head roaster explained each step", "The head roaster narrated each step");
+    let path = app.write_page("renamed.proof.txt", &changed);
+    let out = app.cli(&["import", &path, "--publish"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let after = changes_within_a_second(&reader, RECORD, &before);
+    assert_eq!(after["data"]["article"]["proofRecord"]["client"], "Northwind Renamed (demo)");
+}

@@ -72,6 +72,7 @@ pub async fn import_batch(
                 .filter_map(|name| catalog::collection_slug(name).ok());
             changes::note(collections.map(|slug| changes::collection(&slug)).chain([changes::COLLECTIONS.to_string()]));
             changes::note_articles_by_slugs(txn, &slugs).await?;
+            changes::complete();
             let outcomes = write_batch(txn, pages, publish, force, actor).await?;
             changes::note_articles_by_slugs(txn, &slugs).await?;
             Ok(outcomes)

@@ -42,7 +42,7 @@ pub async fn create_api_token(
     let key = name.clone();
     let work: Work<_> = Box::new(move |txn| {
         Box::pin(async move {
-            super::changes::note_nothing_public();
+            super::changes::complete();
             token::create(txn, &name, role, expires_in).await
         })
     });
@@ -53,7 +53,7 @@ pub async fn revoke_api_token(db: &DatabaseConnection, actor: &Actor, name: Stri
     let key = name.clone();
     let work: Work<_> = Box::new(move |txn| {
         Box::pin(async move {
-            super::changes::note_nothing_public();
+            super::changes::complete();
             token::revoke(txn, &name).await
         })
     });

@@ -8,8 +8,9 @@
 //! with the kind's plural, so the document's later arrival invalidates it.
 //!
 //! Writes note their tags while their transaction runs ([`note`]); [`super::transaction`] collects them.
-//! A write that notes nothing is taken to have changed anything ([`Changed::Everything`]): only writes
-//! that say what they touched keep the rest of the cache.
+//! Only a unit of work that declares its notes [`complete`] keeps the rest of the cache: any other write is
+//! taken to have changed anything ([`Changed::Everything`]), whatever its steps noted on the way (a step
+//! that marks snippets stale notes them, but cannot know what else its caller changed).
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
@@ -73,9 +74,15 @@ impl Changed {
     }
 }
 
+#[derive(Default)]
+struct Noted {
+    tags: BTreeSet<String>,
+    complete: bool,
+}
+
 tokio::task_local! {
-    /// The tags noted by the write transaction running on this task; `None` until something is noted.
-    static NOTED: RefCell<Option<BTreeSet<String>>>;
+    /// The tags noted by the write transaction running on this task.
+    static NOTED: RefCell<Noted>;
 }
 
 /// Notes that the running write changed what these tags name. Outside a write transaction it does nothing.
@@ -84,21 +91,23 @@ where
     I: IntoIterator<Item = S>,
     S: Into<String>,
 {
-    let _ = NOTED.try_with(|noted| noted.borrow_mut().get_or_insert_default().extend(tags.into_iter().map(Into::into)));
+    let _ = NOTED.try_with(|noted| noted.borrow_mut().tags.extend(tags.into_iter().map(Into::into)));
 }
 
-/// Notes that the running write changed nothing a public answer shows (a draft, a token, a webhook).
-pub fn note_nothing_public() {
-    note(std::iter::empty::<String>());
+/// Declares that what the running unit of work notes (before or after this call) is all it changes that a
+/// public answer can show: nothing, for a draft edit, a token or a webhook. Called by the unit of work
+/// itself (see `editorial.rs`), never by a step it is made of.
+pub fn complete() {
+    let _ = NOTED.try_with(|noted| noted.borrow_mut().complete = true);
 }
 
 /// Runs `work` collecting what it notes.
 pub(super) async fn collect<T>(work: impl std::future::Future<Output = T>) -> (T, Changed) {
     NOTED
-        .scope(RefCell::new(None), async move {
+        .scope(RefCell::new(Noted::default()), async move {
             let out = work.await;
-            let noted = NOTED.with(|noted| noted.borrow_mut().take());
-            (out, noted.map_or(Changed::Everything, Changed::Tags))
+            let noted = NOTED.with(|noted| std::mem::take(&mut *noted.borrow_mut()));
+            (out, if noted.complete { Changed::Tags(noted.tags) } else { Changed::Everything })
         })
         .await
 }
@@ -188,13 +197,16 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn a_write_that_notes_nothing_changed_everything_and_one_that_notes_changed_only_that() {
+    async fn only_a_write_that_declares_its_notes_complete_changed_only_what_it_noted() {
         let ((), changed) = collect(async {}).await;
         assert_eq!(changed, Changed::Everything);
-        let ((), changed) = collect(async { note_nothing_public() }).await;
+        let ((), changed) = collect(async { note([SNIPPETS]) }).await;
+        assert_eq!(changed, Changed::Everything, "a step's notes alone do not describe the whole write");
+        let ((), changed) = collect(async { complete() }).await;
         assert_eq!(changed, Changed::Tags(BTreeSet::new()));
         let ((), changed) = collect(async {
             note([article("a"), ARTICLES.to_string()]);
+            complete();
             note([article("a")]);
         })
         .await;

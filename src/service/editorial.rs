@@ -2,9 +2,9 @@
 //! version claim), resolves references inside it, records the revision and audit entry, and commits.
 //! The steps themselves are the staged-document layer's ([`super::staged`]).
 //!
-//! Each also says what the public could see change ([`changes`]): a draft write nothing (what it does to
-//! the published copy, a tightened release or a stale snippet, is noted where it happens); a publish,
-//! take-down or delete the document as it was named before and after.
+//! Each also says what the public could see change, and declares that complete ([`changes::complete`]): a
+//! draft write nothing (what it does to the published copy, a tightened release or a stale snippet, is noted
+//! where it happens); a publish, take-down or delete the document as it was named before and after.
 
 use chrono::{DateTime, Utc};
 use entity::{ContentStatus, article};
@@ -19,7 +19,7 @@ pub async fn create<D: Staged>(db: &DatabaseConnection, actor: &Actor, patch: D:
     let actor = actor.clone();
     transaction(db, move |txn| {
         Box::pin(async move {
-            changes::note_nothing_public();
+            changes::complete();
             staged::create::<D>(txn, &actor, patch).await
         })
     })
@@ -37,7 +37,7 @@ pub async fn update<D: Staged>(
     let (actor, id) = (actor.clone(), document_id.to_string());
     transaction(db, move |txn| {
         Box::pin(async move {
-            changes::note_nothing_public();
+            changes::complete();
             staged::update::<D>(txn, &actor, &id, expected, patch).await
         })
     })
@@ -49,6 +49,7 @@ pub async fn delete<D: Staged>(db: &DatabaseConnection, actor: &Actor, document_
     let (actor, id) = (actor.clone(), document_id.to_string());
     transaction(db, move |txn| {
         Box::pin(async move {
+            changes::complete();
             changes::note_document::<D>(txn, &id).await?;
             staged::delete::<D>(txn, &actor, &id, expected).await
         })
@@ -66,6 +67,7 @@ pub async fn publish<D: Staged>(
     let (actor, id) = (actor.clone(), document_id.to_string());
     transaction(db, move |txn| {
         Box::pin(async move {
+            changes::complete();
             changes::note_document::<D>(txn, &id).await?;
             let row = staged::publish::<D>(txn, &actor, &id, expected).await?;
             changes::note_document::<D>(txn, &id).await?;
@@ -90,6 +92,7 @@ pub async fn publish_article(
     transaction(db, move |txn| {
         Box::pin(async move {
             staged::claim_unchanged::<Articles>(txn, &actor, &id, expected).await?;
+            changes::complete();
             changes::note_document::<Articles>(txn, &id).await?;
             let published = staged::copy_to_published::<Articles>(txn, &id).await?;
             changes::note_document::<Articles>(txn, &id).await?;
@@ -118,6 +121,7 @@ pub async fn take_down<D: Staged>(
     let (actor, id) = (actor.clone(), document_id.to_string());
     transaction(db, move |txn| {
         Box::pin(async move {
+            changes::complete();
             changes::note_document::<D>(txn, &id).await?;
             staged::take_down::<D>(txn, &actor, &id, expected, status).await
         })
@@ -136,7 +140,7 @@ pub async fn schedule<D: Staged>(
     let (actor, id) = (actor.clone(), document_id.to_string());
     transaction(db, move |txn| {
         Box::pin(async move {
-            changes::note_nothing_public();
+            changes::complete();
             staged::schedule::<D>(txn, &actor, &id, expected, at).await
         })
     })
@@ -154,7 +158,7 @@ pub async fn restore<D: Staged>(
     let (actor, id) = (actor.clone(), document_id.to_string());
     transaction(db, move |txn| {
         Box::pin(async move {
-            changes::note_nothing_public();
+            changes::complete();
             staged::restore::<D>(txn, &actor, &id, expected, revision).await
         })
     })
@@ -177,6 +181,7 @@ pub async fn publish_due(db: &DatabaseConnection, kind: ContentKind, document_id
 }
 
 async fn publish_if_due<D: Staged>(txn: &sea_orm::DatabaseTransaction, id: &str) -> Result<bool> {
+    changes::complete();
     changes::note_document::<D>(txn, id).await?;
     let published = staged::publish_if_due::<D>(txn, id).await?;
     changes::note_document::<D>(txn, id).await?;

@@ -293,7 +293,7 @@ async fn describe(db: &impl ConnectionTrait, kind: ContentKind, document_id: &st
             let purge = super::changes::document_tags(db, kind, document_id).await?;
             Ok(Some(Described {
                 entity: entity("Article", Some(&shown.slug), version),
-                purge,
+                purge: unique(purge),
                 publish_at: draft.and_then(|d| d.publish_at),
             }))
         }
@@ -316,7 +316,7 @@ async fn describe(db: &impl ConnectionTrait, kind: ContentKind, document_id: &st
             purge.extend(pages.into_iter().map(|slug| format!("article:{slug}")));
             Ok(Some(Described {
                 entity: entity("ProofRecord", Some(&shown.slug), version),
-                purge,
+                purge: unique(purge),
                 publish_at: draft.and_then(|d| d.publish_at),
             }))
         }
@@ -340,11 +340,17 @@ async fn describe(db: &impl ConnectionTrait, kind: ContentKind, document_id: &st
             }
             Ok(Some(Described {
                 entity: entity("ProofSnippet", None, version),
-                purge,
+                purge: unique(purge),
                 publish_at: draft.and_then(|d| d.publish_at),
             }))
         }
     }
+}
+
+/// `keys` without repeats, in their first order.
+fn unique(keys: Vec<String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    keys.into_iter().filter(|k| seen.insert(k.clone())).collect()
 }
 
 /// `channel:<slug>` for each reuse channel of the proof record row `proof_record_id`.

@@ -312,6 +312,7 @@ pub async fn approve(
         Box::pin(async move {
             staged::claim_unchanged::<Snippets>(txn, &actor, &id, expected).await?;
             super::changes::note([super::changes::snippet(&id), super::changes::SNIPPETS.to_string()]);
+            super::changes::complete();
             let rows = proof_snippet::Entity::find()
                 .filter(proof_snippet::Column::DocumentId.eq(id.as_str()))
                 .all(txn)

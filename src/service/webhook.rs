@@ -201,7 +201,7 @@ pub async fn create(
     let model = transaction(db, move |txn| {
         Box::pin(async move {
             // Subscriptions are not content: no public answer changes.
-            super::changes::note_nothing_public();
+            super::changes::complete();
             let model = active.insert(txn).await?;
             audit::record(txn, &actor, "createWebhook", ENTITY, &model.id.to_string(), None).await?;
             Ok(model)
@@ -229,7 +229,7 @@ pub async fn set_paused(db: &DatabaseConnection, actor: &str, id: i32, paused: b
     transaction(db, move |txn| {
         Box::pin(async move {
             // Subscriptions are not content: no public answer changes.
-            super::changes::note_nothing_public();
+            super::changes::complete();
             let model = webhook::Entity::find_by_id(id).one(txn).await?.ok_or_else(|| missing(id))?;
             let mut active = model.into_active_model();
             if paused {
@@ -257,7 +257,7 @@ pub async fn rotate_secret(db: &DatabaseConnection, actor: &str, id: i32) -> Res
     let model = transaction(db, move |txn| {
         Box::pin(async move {
             // Subscriptions are not content: no public answer changes.
-            super::changes::note_nothing_public();
+            super::changes::complete();
             let model = webhook::Entity::find_by_id(id).one(txn).await?.ok_or_else(|| missing(id))?;
             let mut active = model.into_active_model();
             active.secret = Set(new);
@@ -277,7 +277,7 @@ pub async fn delete(db: &DatabaseConnection, actor: &str, id: i32) -> Result<()>
     transaction(db, move |txn| {
         Box::pin(async move {
             // Subscriptions are not content: no public answer changes.
-            super::changes::note_nothing_public();
+            super::changes::complete();
             webhook::Entity::find_by_id(id).one(txn).await?.ok_or_else(|| missing(id))?;
             let deliveries: Vec<i32> = webhook_delivery::Entity::find()
                 .select_only()
@@ -347,7 +347,7 @@ pub async fn redeliver(
     let row = transaction(db, move |txn| {
         Box::pin(async move {
             // Subscriptions are not content: no public answer changes.
-            super::changes::note_nothing_public();
+            super::changes::complete();
             let at = now();
             let affected = webhook_delivery::Entity::update_many()
                 .col_expr(webhook_delivery::Column::Status, Expr::value(PENDING))
