@@ -128,6 +128,8 @@ fn pseudo_words() -> Vec<String> {
             words.push(word);
         }
     }
+    // Shorter words are the commoner ones, as in real text (and the text stays about as long as before).
+    words[COMMON_WORDS.len()..].sort_by_key(String::len);
     words
 }
 
