@@ -106,6 +106,9 @@ pub enum Command {
         /// Also write the slugs of the published articles to this file, one per line.
         #[arg(long, value_name = "FILE")]
         slugs_out: Option<PathBuf>,
+        /// Also write the text's vocabulary to this file, one word per line, most common first.
+        #[arg(long, value_name = "FILE")]
+        vocabulary_out: Option<PathBuf>,
     },
     /// Manage API tokens (the secret is printed once, on the last line of `token create`).
     #[command(subcommand)]
@@ -230,7 +233,11 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             crate::bundle::export(&db, out.as_deref()).await
         }
         Command::Serve(config) => serve(&url, *config).await,
-        Command::Generate { articles, seed, draft_percent, pages, slugs_out } => {
+        Command::Generate { articles, seed, draft_percent, pages, slugs_out, vocabulary_out } => {
+            if let Some(path) = vocabulary_out {
+                let words = crate::synthetic::vocabulary_words().join("\n");
+                std::fs::write(&path, words + "\n").map_err(|e| input_error(&path, &e.to_string()))?;
+            }
             generate(&url, articles, seed, draft_percent.min(100), pages, slugs_out).await
         }
         Command::Token(command) => {

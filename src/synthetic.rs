@@ -52,14 +52,16 @@ const WORK: [&str; 10] = [
     "Event Recap",
     "Packaging Shoot",
 ];
-const WORDS: [&str; 16] = [
-    "constraint",
+/// The most common words of the vocabulary, most common first. "frame" leads so that the prefix "fra" matches
+/// nearly every document (tests/stall.rs sends it as the heaviest text filter).
+const COMMON_WORDS: [&str; 16] = [
+    "frame",
     "lighting",
     "schedule",
     "crew",
     "decision",
     "client",
-    "frame",
+    "constraint",
     "release",
     "budget",
     "rhythm",
@@ -70,6 +72,78 @@ const WORDS: [&str; 16] = [
     "brief",
     "proof",
 ];
+
+/// Distinct words of the synthetic text: a few thousand, as in real editorial copy.
+pub const VOCABULARY_SIZE: usize = 4_000;
+
+/// The synthetic text's words, most common first, and the cumulative Zipf weights (rank^-1) that draw them:
+/// the first words are in nearly every document, the last in a handful, as in real text.
+struct Vocabulary {
+    words: Vec<String>,
+    cumulative: Vec<f64>,
+}
+
+fn vocabulary() -> &'static Vocabulary {
+    static VOCABULARY: std::sync::LazyLock<Vocabulary> = std::sync::LazyLock::new(|| {
+        let words = pseudo_words();
+        let mut total = 0.0;
+        let cumulative = (1..=words.len())
+            .map(|rank| {
+                total += 1.0 / rank as f64;
+                total
+            })
+            .collect();
+        Vocabulary { words, cumulative }
+    });
+    &VOCABULARY
+}
+
+/// The vocabulary in rank order (most common first): what `backlot generate --vocabulary-out` writes and
+/// the benchmark draws its search terms from.
+pub fn vocabulary_words() -> &'static [String] {
+    &vocabulary().words
+}
+
+/// [`COMMON_WORDS`], then pronounceable pseudo-words (two or three consonant-vowel syllables and a final
+/// consonant, so none is an English stop word that PostgreSQL's parser would drop), from a fixed seed: the
+/// vocabulary is the same for every data set; the seed varies only the text drawn from it.
+fn pseudo_words() -> Vec<String> {
+    const ONSETS: [&str; 22] = [
+        "b", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "dr", "gr", "kl", "pl", "st", "tr",
+        "sh",
+    ];
+    const VOWELS: [&str; 7] = ["a", "e", "i", "o", "u", "ai", "ou"];
+    const FINALS: [&str; 9] = ["n", "r", "l", "m", "k", "t", "d", "x", "v"];
+    let mut words: Vec<String> = COMMON_WORDS.iter().map(|w| w.to_string()).collect();
+    let mut seen: std::collections::HashSet<String> = words.iter().cloned().collect();
+    let mut rng = Rng(0x005E_ED0F_7E77);
+    while words.len() < VOCABULARY_SIZE {
+        let mut word = String::new();
+        for _ in 0..2 + rng.below(2) {
+            word.push_str(rng.pick(&ONSETS));
+            word.push_str(rng.pick(&VOWELS));
+        }
+        word.push_str(rng.pick(&FINALS));
+        if seen.insert(word.clone()) {
+            words.push(word);
+        }
+    }
+    // Shorter words are the commoner ones, as in real text (and the text stays about as long as before).
+    words[COMMON_WORDS.len()..].sort_by_key(String::len);
+    words
+}
+
+impl Rng {
+    /// A word of the vocabulary, the word of rank r drawn with probability proportional to 1/r.
+    fn word(&mut self) -> &'static str {
+        let vocabulary = vocabulary();
+        let total = vocabulary.cumulative.last().copied().unwrap_or(0.0);
+        // 53 random bits: a uniform float in [0, total).
+        let point = (self.next() >> 11) as f64 / (1u64 << 53) as f64 * total;
+        let rank = vocabulary.cumulative.partition_point(|&c| c <= point).min(vocabulary.words.len() - 1);
+        &vocabulary.words[rank]
+    }
+}
 const KINDS: [K; 8] =
     [K::People, K::Equipment, K::Constraint, K::Decision, K::Environment, K::Rhythm, K::Collaboration, K::Atmosphere];
 const CHANNELS: [(&str, usize); 6] = [
@@ -82,7 +156,7 @@ const CHANNELS: [(&str, usize); 6] = [
 ];
 
 fn sentence(rng: &mut Rng, words: usize) -> String {
-    let mut out: Vec<&str> = (0..words).map(|_| rng.pick(&WORDS)).collect();
+    let mut out: Vec<&str> = (0..words).map(|_| rng.word()).collect();
     out.push("matters");
     let mut s = out.join(" ");
     if let Some(first) = s.get_mut(0..1) {
@@ -98,13 +172,13 @@ fn page(rng: &mut Rng, n: usize) -> (ArticleDraft, ProofRecordDraft) {
     let slug = crate::domain::slugify(&title);
     let sections = (0..2 + rng.below(3))
         .map(|i| SectionInput {
-            heading: format!("Part {} of the {}", i + 1, rng.pick(&WORDS)),
+            heading: format!("Part {} of the {}", i + 1, rng.word()),
             body: format!("{} {}\n\n{}", sentence(rng, 12), sentence(rng, 10), sentence(rng, 14)),
         })
         .collect();
     let questions = (0..3)
         .map(|_| QuestionInput {
-            question: format!("What does the {} show about the {}?", rng.pick(&WORDS), rng.pick(&WORDS)),
+            question: format!("What does the {} show about the {}?", rng.word(), rng.word()),
             answer: sentence(rng, 16),
         })
         .collect();
@@ -118,7 +192,7 @@ fn page(rng: &mut Rng, n: usize) -> (ArticleDraft, ProofRecordDraft) {
         reader_need: Some(sentence(rng, 10)),
         real_problem: Some(sentence(rng, 14)),
         record_matters: Some(format!("The production record matters because {}", sentence(rng, 12).to_lowercase())),
-        smarter_question: Some(format!("What should the viewer understand about the {}?", rng.pick(&WORDS))),
+        smarter_question: Some(format!("What should the viewer understand about the {}?", rng.word())),
         proves: Some(sentence(rng, 12)),
         sections,
         questions,
@@ -291,5 +365,52 @@ mod tests {
         let parsed = crate::import::parse_page(&a).expect("synthetic pages use the import format");
         assert_eq!(parsed.questions.len(), 3);
         assert!(parsed.paired_proof_record);
+    }
+
+    #[test]
+    fn the_vocabulary_has_thousands_of_distinct_fixed_words() {
+        let words = super::vocabulary_words();
+        assert_eq!(words.len(), super::VOCABULARY_SIZE);
+        let distinct: std::collections::HashSet<&String> = words.iter().collect();
+        assert_eq!(distinct.len(), words.len(), "every word is distinct");
+        assert_eq!(words[0], "frame", "tests/stall.rs relies on \"fra\" matching nearly every document");
+        assert!(words.iter().all(|w| w.len() >= 4 && w.chars().all(|c| c.is_ascii_lowercase())), "{words:?}");
+        // Fixed, whatever the seed: the benchmark reads it to pick its search terms.
+        assert_eq!(super::pseudo_words(), *words);
+    }
+
+    /// Word frequencies follow rank^-1: the commonest words are in nearly every page, a mid-rank word in some,
+    /// the rare ones in few, and the text uses most of the vocabulary.
+    #[test]
+    fn words_are_drawn_with_a_zipf_distribution() {
+        let pages = 2_000;
+        let words = super::vocabulary_words();
+        let rank: std::collections::HashMap<&str, usize> =
+            words.iter().enumerate().map(|(i, w)| (w.as_str(), i)).collect();
+        let mut tokens = vec![0usize; words.len()];
+        let mut pages_with = vec![0usize; words.len()];
+        for n in 0..pages {
+            let text = super::page_text(3, n);
+            let mut seen = std::collections::HashSet::new();
+            for word in text.split(|c: char| !c.is_ascii_alphabetic()).filter_map(|w| rank.get(w)) {
+                tokens[*word] += 1;
+                seen.insert(*word);
+            }
+            for word in seen {
+                pages_with[word] += 1;
+            }
+        }
+        let share = |r: usize| pages_with[r] as f64 / pages as f64;
+        assert!(share(0) > 0.99, "rank 1 in {:.3} of pages", share(0));
+        assert!((0.2..0.9).contains(&share(49)), "rank 50 in {:.3} of pages", share(49));
+        assert!((0.02..0.3).contains(&share(499)), "rank 500 in {:.3} of pages", share(499));
+        let rare = pages_with[2_000..].iter().sum::<usize>() as f64 / (pages * (words.len() - 2_000)) as f64;
+        assert!(rare < 0.03, "a word of rank 2,000+ in {rare:.3} of pages on average");
+        // rank^-1: the 1st word about 10 times as frequent as the 10th, 100 times the 100th.
+        let ratio = |r: usize| tokens[0] as f64 / tokens[r - 1] as f64;
+        assert!((7.0..14.0).contains(&ratio(10)), "1st/10th {:.1}", ratio(10));
+        assert!((60.0..160.0).contains(&ratio(100)), "1st/100th {:.1}", ratio(100));
+        let used = tokens.iter().filter(|&&t| t > 0).count();
+        assert!(used > words.len() * 3 / 4, "only {used} distinct words used");
     }
 }

@@ -1,7 +1,7 @@
 //! Questions ("the questions this page should help you ask"), visible exactly when their article is.
 
 use entity::{article, question};
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Select};
 
 use super::pagination::{self, Ordering, SortValue};
@@ -75,5 +75,15 @@ pub async fn by_document_id(
 }
 
 pub async fn by_ids(db: &impl ConnectionTrait, visibility: Visibility, ids: &[i32]) -> Result<Vec<question::Model>> {
-    Ok(select_visible(visibility).filter(question::Column::Id.is_in(ids.iter().copied())).all(db).await?)
+    // One probe of each question's article: `IN (visible articles)` would list every visible article first
+    // (about 10 ms at 100,000 articles) to check a handful of questions.
+    let mut article_visible = super::staged::visible_keys::<super::staged::Articles>(visibility, article::Column::Id);
+    article_visible.and_where(
+        Expr::col((article::Entity, article::Column::Id)).equals((question::Entity, question::Column::ArticleId)),
+    );
+    Ok(question::Entity::find()
+        .filter(question::Column::Id.is_in(ids.iter().copied()))
+        .filter(Expr::exists(article_visible))
+        .all(db)
+        .await?)
 }
