@@ -182,6 +182,8 @@ pub fn build(mut db: DatabaseConnection, config: &AppConfig) -> App {
         db.set_metric_callback(move |info| {
             // The cache's generation poll runs on a timer, not for any request.
             let sql = &info.statement.sql;
+            // `RUST_LOG=backlot::sql=debug`: each statement with its time, to see where a request's time goes.
+            tracing::debug!(target: "backlot::sql", elapsed_us = info.elapsed.as_micros() as u64, sql = %sql);
             if !sql.starts_with(crate::service::generation::POLL_SQL)
                 && !sql.starts_with(crate::service::webhook_delivery::DUE_SQL)
             {
