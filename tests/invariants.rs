@@ -270,7 +270,8 @@ async fn channel_pages_look_up_visibility_per_row_instead_of_collecting_every_vi
         .unwrap()
         .iter()
         .filter(|s| {
-            (s.sql.contains("FROM \"assets\"") || s.sql.contains("FROM \"proof_snippets\"")) && s.sql.contains(" LIMIT ")
+            (s.sql.contains("FROM \"assets\"") || s.sql.contains("FROM \"proof_snippets\""))
+                && s.sql.contains(" LIMIT ")
         })
         .cloned()
         .collect();

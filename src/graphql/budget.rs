@@ -24,10 +24,14 @@ pub(super) fn charge(
     let before = spent.0.fetch_add(result.complexity, Ordering::Relaxed);
     let total = before.saturating_add(result.complexity);
     if before > 0 && total > max_complexity {
-        let message =
-            format!("the operations of this batch cost {total} together; at most {max_complexity} is allowed per request");
+        let message = format!(
+            "the operations of this batch cost {total} together; at most {max_complexity} is allowed per request"
+        );
         let mut error = ServerError::new(message, None);
-        error.extensions.get_or_insert_with(ErrorExtensionValues::default).set("code", crate::error::code::QUERY_TOO_COMPLEX);
+        error
+            .extensions
+            .get_or_insert_with(ErrorExtensionValues::default)
+            .set("code", crate::error::code::QUERY_TOO_COMPLEX);
         return Err(vec![error]);
     }
     Ok(())

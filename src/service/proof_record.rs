@@ -175,9 +175,8 @@ pub async fn channels_of(
 
 /// Cleared (or release-free) assets of visible proof records offered to a channel, for `reuseChannel { assets }`.
 fn channel_assets(visibility: Visibility, channel_id: i32) -> Select<asset::Entity> {
-    release::visible_frames(visibility, Offer::Channel(channel_id))
-        .filter(record_visible(visibility))
-        .filter(Expr::exists(
+    release::visible_frames(visibility, Offer::Channel(channel_id)).filter(record_visible(visibility)).filter(
+        Expr::exists(
             Query::select()
                 .expr(Expr::cust("1"))
                 .from(proof_record_channel::Entity)
@@ -185,9 +184,12 @@ fn channel_assets(visibility: Visibility, channel_id: i32) -> Select<asset::Enti
                     Expr::col((proof_record_channel::Entity, proof_record_channel::Column::ProofRecordId))
                         .equals((asset::Entity, asset::Column::ProofRecordId)),
                 )
-                .and_where(Expr::col((proof_record_channel::Entity, proof_record_channel::Column::ChannelId)).eq(channel_id))
+                .and_where(
+                    Expr::col((proof_record_channel::Entity, proof_record_channel::Column::ChannelId)).eq(channel_id),
+                )
                 .to_owned(),
-        ))
+        ),
+    )
 }
 
 fn asset_ordering() -> Ordering<asset::Model> {

@@ -341,7 +341,7 @@ pub fn offered() -> Condition {
         )
         .and_where(Expr::col((reuse_channel::Entity, reuse_channel::Column::RequiresCredit)).eq(true))
         .to_owned();
-    Condition::all().add(proof_snippet::Column::StaleReason.is_null()).add(
-        Condition::any().add(proof_snippet::Column::Credit.is_not_null()).add(Expr::not_exists(credit_required)),
-    )
+    Condition::all()
+        .add(proof_snippet::Column::StaleReason.is_null())
+        .add(Condition::any().add(proof_snippet::Column::Credit.is_not_null()).add(Expr::not_exists(credit_required)))
 }

@@ -55,7 +55,8 @@ fn scoped_frames() -> SelectStatement {
         .expr(Expr::cust("1"))
         .from(asset_channel::Entity)
         .and_where(
-            Expr::col((asset_channel::Entity, asset_channel::Column::AssetId)).equals((asset::Entity, asset::Column::Id)),
+            Expr::col((asset_channel::Entity, asset_channel::Column::AssetId))
+                .equals((asset::Entity, asset::Column::Id)),
         )
         .to_owned()
 }
@@ -64,11 +65,9 @@ fn in_scope(offer: Offer) -> Condition {
     let unscoped = Expr::not_exists(scoped_frames());
     let covering = match offer {
         Offer::Anywhere => return Condition::all(),
-        Offer::Channel(channel_id) => {
-            scoped_frames()
-                .and_where(Expr::col((asset_channel::Entity, asset_channel::Column::ChannelId)).eq(channel_id))
-                .to_owned()
-        }
+        Offer::Channel(channel_id) => scoped_frames()
+            .and_where(Expr::col((asset_channel::Entity, asset_channel::Column::ChannelId)).eq(channel_id))
+            .to_owned(),
         Offer::ProofPages => scoped_frames()
             .inner_join(
                 reuse_channel::Entity,

@@ -827,12 +827,11 @@ impl Staged for Snippets {
     /// A published snippet of an unpublished record stays private; the public is not offered a stale one, nor
     /// one without the credit line its channel requires.
     fn narrow(select: Select<proof_snippet::Entity>, visibility: Visibility) -> Select<proof_snippet::Entity> {
-        let select =
-            select.filter(visible_exists::<ProofRecords>(
-                visibility,
-                proof_record::Column::DocumentId,
-                (proof_snippet::Entity, proof_snippet::Column::ProofRecordDocumentId),
-            ));
+        let select = select.filter(visible_exists::<ProofRecords>(
+            visibility,
+            proof_record::Column::DocumentId,
+            (proof_snippet::Entity, proof_snippet::Column::ProofRecordDocumentId),
+        ));
         if visibility.is_public() { select.filter(super::provenance::offered()) } else { select }
     }
     fn check_new(patch: &SnippetPatch) -> Result<()> {
