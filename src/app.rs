@@ -188,6 +188,8 @@ pub fn build(mut db: DatabaseConnection, config: &AppConfig) -> App {
         let callback = move |info: &sea_orm::metric::Info<'_>| {
             // The cache's generation poll runs on a timer, not for any request.
             let sql = &info.statement.sql;
+            // `RUST_LOG=backlot::sql=debug`: each statement with its time, to see where a request's time goes.
+            tracing::debug!(target: "backlot::sql", elapsed_us = info.elapsed.as_micros() as u64, sql = %sql);
             if !sql.starts_with(crate::service::generation::POLL_SQL)
                 && !sql.starts_with(crate::service::webhook_delivery::DUE_SQL)
             {

@@ -3,6 +3,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+// An answer builds thousands of small values (fields, strings, futures) and drops them at once: glibc's
+// malloc cost ~23 % of an uncached index page's instructions, mimalloc about a third of that (callgrind).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = backlot::cli::Cli::parse();

@@ -248,6 +248,46 @@ async fn list_pages_read_rows_in_index_order_instead_of_sorting_the_table() {
     }
 }
 
+/// A channel's pages (the marketing pull) check each candidate row's visibility, release scope and credit
+/// by index and stop after the page: `IN (subquery)` filters made SQLite collect every published proof
+/// record (`LIST SUBQUERY`) and sort every matching frame (`TEMP B-TREE`) on each uncached read, so the pull
+/// took 50-120 ms at 10,000 articles.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn channel_pages_look_up_visibility_per_row_instead_of_collecting_every_visible_key() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let app = TestApp::with_demo().await;
+    if app.backend != "sqlite" {
+        return; // PostgreSQL's planner picks by table statistics; a test table is too small to tell.
+    }
+    let query = r#"{ reuseChannel(slug: "social-posts") { snippets(first: 5) { edges { node { body } } }
+        assets(first: 5) { edges { node { url } } } } }"#;
+    app.recorded.lock().unwrap().clear();
+    let data = app.data(query, json!({})).await;
+    assert!(data["reuseChannel"]["snippets"]["edges"].is_array(), "{data}");
+    let pages: Vec<Statement> = app
+        .recorded
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|s| {
+            (s.sql.contains("FROM \"assets\"") || s.sql.contains("FROM \"proof_snippets\""))
+                && s.sql.contains(" LIMIT ")
+        })
+        .cloned()
+        .collect();
+    assert_eq!(pages.len(), 2, "one page statement each for snippets and frames");
+    for page in pages {
+        let explain = Statement { sql: format!("EXPLAIN QUERY PLAN {}", page.sql), ..page.clone() };
+        let rows = app.db.query_all_raw(explain).await.unwrap();
+        let plan: Vec<String> = rows.iter().map(|r| r.try_get::<String>("", "detail").unwrap()).collect();
+        assert!(
+            !plan.iter().any(|step| step.contains("TEMP B-TREE") || step.contains("LIST SUBQUERY")),
+            "{plan:?}\n{}",
+            page.sql
+        );
+    }
+}
+
 /// Invariant 2 at read time: withdrawing a frame's release on the draft (CLEARED to DENIED or PENDING) takes
 /// it off every public path at once, cached pages included, with no publish; loosening it waits for one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,52 +4,37 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextResolve, NextValidation, ResolveInfo,
-};
+use async_graphql::extensions::{ExtensionContext, NextResolve, ResolveInfo};
 use async_graphql::{ErrorExtensionValues, ServerError, ServerResult, ValidationResult, Value};
 
 /// The complexity already spent by earlier operations of the same request.
 #[derive(Debug, Default)]
 pub struct BatchCost(AtomicUsize);
 
-pub(super) struct BatchBudget {
-    pub max_complexity: usize,
-}
-
-impl ExtensionFactory for BatchBudget {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(BatchBudget { max_complexity: self.max_complexity })
+/// Charges a validated operation's complexity to its request (run by the one request extension, after
+/// validation): past `max_complexity` for the batch so far, the operation is refused.
+pub(super) fn charge(
+    ctx: &ExtensionContext<'_>,
+    result: &ValidationResult,
+    max_complexity: usize,
+) -> Result<(), Vec<ServerError>> {
+    let Some(spent) = ctx.data_opt::<Arc<BatchCost>>() else {
+        return Ok(());
+    };
+    let before = spent.0.fetch_add(result.complexity, Ordering::Relaxed);
+    let total = before.saturating_add(result.complexity);
+    if before > 0 && total > max_complexity {
+        let message = format!(
+            "the operations of this batch cost {total} together; at most {max_complexity} is allowed per request"
+        );
+        let mut error = ServerError::new(message, None);
+        error
+            .extensions
+            .get_or_insert_with(ErrorExtensionValues::default)
+            .set("code", crate::error::code::QUERY_TOO_COMPLEX);
+        return Err(vec![error]);
     }
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for BatchBudget {
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        let result = next.run(ctx).await?;
-        let Some(spent) = ctx.data_opt::<Arc<BatchCost>>() else {
-            return Ok(result);
-        };
-        let before = spent.0.fetch_add(result.complexity, Ordering::Relaxed);
-        let total = before.saturating_add(result.complexity);
-        if before > 0 && total > self.max_complexity {
-            let message = format!(
-                "the operations of this batch cost {total} together; at most {} is allowed per request",
-                self.max_complexity
-            );
-            let mut error = ServerError::new(message, None);
-            error
-                .extensions
-                .get_or_insert_with(ErrorExtensionValues::default)
-                .set("code", crate::error::code::QUERY_TOO_COMPLEX);
-            return Err(vec![error]);
-        }
-        Ok(result)
-    }
+    Ok(())
 }
 
 /// Root fields of one request resolved at once. async-graphql resolves a query's root fields concurrently,
@@ -96,42 +81,33 @@ impl ResponseBytes {
     }
 }
 
-pub(super) struct RequestLimits;
-
-impl ExtensionFactory for RequestLimits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(RequestLimits)
+/// Resolves one field within the request's limits: nothing more once the answer is over its byte budget,
+/// root fields through the [`RootFieldGate`], and what the field adds counted against the budget. Called
+/// by the one request extension's `resolve` hook (each extension hook is a boxed future per field).
+pub(super) async fn limited(
+    ctx: &ExtensionContext<'_>,
+    info: ResolveInfo<'_>,
+    next: NextResolve<'_>,
+) -> ServerResult<Option<Value>> {
+    let bytes = ctx.data_opt::<Arc<ResponseBytes>>();
+    if bytes.is_some_and(|b| b.exceeded()) {
+        // Past the budget the answer is refused whole: resolve nothing more.
+        return Err(ServerError::new("the answer is over the response size budget", None));
     }
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for RequestLimits {
-    async fn resolve(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        info: ResolveInfo<'_>,
-        next: NextResolve<'_>,
-    ) -> ServerResult<Option<Value>> {
-        let bytes = ctx.data_opt::<Arc<ResponseBytes>>();
-        if bytes.is_some_and(|b| b.exceeded()) {
-            // Past the budget the answer is refused whole: resolve nothing more.
-            return Err(ServerError::new("the answer is over the response size budget", None));
-        }
-        let root = info.path_node.parent.is_none();
-        if root {
-            super::tags::guard_root_field(ctx, info.name);
-        }
-        let gate = ctx.data_opt::<Arc<RootFieldGate>>().filter(|_| root);
-        // The permit is held while the field and everything below it resolve.
-        let _permit = match gate {
-            Some(gate) => gate.0.acquire().await.ok(),
-            None => None,
-        };
-        let name = info.alias.unwrap_or(info.name);
-        let value = next.run(ctx, info).await?;
-        if let (Some(bytes), Some(value)) = (bytes, value.as_ref()) {
-            bytes.add(name, value);
-        }
-        Ok(value)
+    let root = info.path_node.parent.is_none();
+    if root {
+        super::tags::guard_root_field(ctx, info.name);
     }
+    let gate = ctx.data_opt::<Arc<RootFieldGate>>().filter(|_| root);
+    // The permit is held while the field and everything below it resolve.
+    let _permit = match gate {
+        Some(gate) => gate.0.acquire().await.ok(),
+        None => None,
+    };
+    let name = info.alias.unwrap_or(info.name);
+    let value = next.run(ctx, info).await?;
+    if let (Some(bytes), Some(value)) = (bytes, value.as_ref()) {
+        bytes.add(name, value);
+    }
+    Ok(value)
 }

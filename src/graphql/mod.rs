@@ -68,9 +68,8 @@ fn builder(limits: QueryLimits) -> SchemaBuilder<QueryRoot, MutationRoot, EmptyS
     Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
+        // One extension: each adds a boxed future to every field resolved.
         .extension(request_errors::RequestErrors { limits })
-        .extension(budget::BatchBudget { max_complexity: limits.max_complexity })
-        .extension(budget::RequestLimits)
 }
 
 /// The schema that `serve` and the tests run.

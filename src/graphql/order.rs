@@ -12,12 +12,9 @@ use async_graphql::parser::types::{
 };
 use std::collections::HashMap;
 
-/// Reorders `data` by the selection sets of the operation `operation_name` selects in `query`.
-pub fn in_query_order(data: &mut Value, query: &str, operation_name: Option<&str>) {
-    let Ok(document) = async_graphql::parser::parse_query(query) else {
-        return;
-    };
-    let Some(selection) = operation_selection(&document, operation_name) else {
+/// Reorders `data` by the selection sets of the operation `operation_name` selects in `document`.
+pub fn in_query_order(data: &mut Value, document: &ExecutableDocument, operation_name: Option<&str>) {
+    let Some(selection) = operation_selection(document, operation_name) else {
         return;
     };
     reorder(data, &[selection], &document.fragments);
@@ -36,24 +33,52 @@ fn operation_selection<'d>(document: &'d ExecutableDocument, name: Option<&str>)
 
 type Fragments = HashMap<Name, Positioned<FragmentDefinition>>;
 
+type Order<'d> = Vec<(Name, Vec<&'d SelectionSet>)>;
+
 fn reorder(value: &mut Value, sets: &[&SelectionSet], fragments: &Fragments) {
     match value {
-        Value::List(items) => items.iter_mut().for_each(|item| reorder(item, sets, fragments)),
-        Value::Object(map) => {
-            let mut order: Vec<(Name, Vec<&SelectionSet>)> = Vec::new();
-            collect(sets, fragments, &mut order, 0);
-            let mut unordered = std::mem::take(map);
-            for (key, children) in order {
-                if let Some(mut child) = unordered.shift_remove(&key) {
-                    reorder(&mut child, &children, fragments);
-                    map.insert(key, child);
+        // The items of a list share one selection: its order is worked out once for all of them.
+        Value::List(items) => {
+            let mut order = None;
+            for item in items {
+                match item {
+                    Value::Object(_) => {
+                        let order = order.get_or_insert_with(|| order_of(sets, fragments));
+                        reorder_object(item, order, fragments);
+                    }
+                    _ => reorder(item, sets, fragments),
                 }
             }
-            // Anything the selection does not name (none expected) keeps its place at the end.
-            map.extend(unordered);
         }
+        Value::Object(_) => reorder_object(value, &order_of(sets, fragments), fragments),
         _ => {}
     }
+}
+
+fn order_of<'d>(sets: &[&'d SelectionSet], fragments: &'d Fragments) -> Order<'d> {
+    let mut order = Vec::new();
+    collect(sets, fragments, &mut order, 0);
+    order
+}
+
+fn reorder_object(value: &mut Value, order: &Order<'_>, fragments: &Fragments) {
+    let Value::Object(map) = value else { return };
+    // Usually the answer is already in order: then only the children need a look, and nothing moves.
+    if map.len() == order.len() && map.keys().zip(order).all(|(key, (wanted, _))| key == wanted) {
+        for ((_, children), child) in order.iter().zip(map.values_mut()) {
+            reorder(child, children, fragments);
+        }
+        return;
+    }
+    let mut unordered = std::mem::take(map);
+    for (key, children) in order {
+        if let Some(mut child) = unordered.shift_remove(key) {
+            reorder(&mut child, children, fragments);
+            map.insert(key.clone(), child);
+        }
+    }
+    // Anything the selection does not name (none expected) keeps its place at the end.
+    map.extend(unordered);
 }
 
 /// The response keys of `sets` in document order, each with the sub-selections asked under it (a key may
@@ -114,7 +139,8 @@ mod tests {
         let node = object(&[("x", Value::Null), ("y", Value::Null)]);
         let nodes = object(&[("nodes", Value::List(vec![node.clone(), node]))]);
         let mut data = object(&[("a", nodes), ("b", article)]);
-        in_query_order(&mut data, query, Some("Page"));
+        let document = async_graphql::parser::parse_query(query).unwrap();
+        in_query_order(&mut data, &document, Some("Page"));
         assert_eq!(keys(&data), ["b", "a"]);
         let Value::Object(map) = &data else { unreachable!() };
         assert_eq!(keys(&map["b"]), ["z", "y", "x"]);

@@ -88,7 +88,7 @@ impl Extension for Stages {
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
         let QueryLimits { max_depth, max_complexity } = self.limits;
-        next.run(ctx).await.map_err(|mut errors| {
+        let result = next.run(ctx).await.map_err(|mut errors| {
             for error in errors.iter_mut().filter(|e| !has_code(e)) {
                 // The schema's depth and complexity limits are the only validation errors with no location
                 // in the query (every rule points at what it rejects), and async-graphql reports them first.
@@ -103,7 +103,11 @@ impl Extension for Stages {
                 }
             }
             errors
-        })
+        })?;
+        // The batch's cost budget is charged here rather than by an extension of its own: every extension
+        // adds a boxed future to each field an answer resolves.
+        super::budget::charge(ctx, &result, max_complexity)?;
+        Ok(result)
     }
 
     async fn execute(
@@ -127,7 +131,7 @@ impl Extension for Stages {
         next: NextResolve<'_>,
     ) -> ServerResult<Option<Value>> {
         let field = info.field;
-        next.run(ctx, info).await.map_err(|mut error| {
+        super::budget::limited(ctx, info, next).await.map_err(|mut error| {
             if has_code(&error) {
                 return error;
             }

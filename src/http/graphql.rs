@@ -126,7 +126,8 @@ pub(super) async fn run_one(
     budget: &mut Budget,
 ) -> Result<(async_graphql::Response, CacheHints), Executed> {
     let refuse = |message: String, code: &str| request_error(media, json!({ "errors": [coded_error(&message, code)] }));
-    let checked = preflight(&request.query);
+    let parsed = parsed(&request.query);
+    let checked = parsed.as_ref().map(|p| p.checked).unwrap_or_default();
     let max = state.settings.max_aliases;
     if checked.aliases > max {
         let message = format!("the query uses {} aliases; at most {max} are allowed", checked.aliases);
@@ -156,7 +157,11 @@ pub(super) async fn run_one(
     let bytes = Arc::new(crate::graphql::ResponseBytes::new(budget.response_bytes));
     let deadline = Arc::new(crate::graphql::release::ReleaseDeadline::default());
     let read = Arc::new(crate::graphql::tags::ReadTags::default());
-    let (query, operation_name) = (request.query.clone(), request.operation_name.clone());
+    let operation_name = request.operation_name.clone();
+    if let Some(parsed) = &parsed {
+        // async-graphql still runs the extensions' parse hook (variable coercion) on a document given to it.
+        request.set_parsed_query(parsed.document.clone());
+    }
     let mut request = request
         .data(new_loader(db.clone(), scope.visibility, read.clone()))
         .data(read.clone())
@@ -194,7 +199,9 @@ pub(super) async fn run_one(
     if !executed {
         return Err(request_error(media, json!({ "errors": response.errors })));
     }
-    crate::graphql::order::in_query_order(&mut response.data, &query, operation_name.as_deref());
+    if let Some(parsed) = &parsed {
+        crate::graphql::order::in_query_order(&mut response.data, &parsed.document, operation_name.as_deref());
+    }
     Ok((response, CacheHints { expires_at: deadline.at(), tags: read.tags() }))
 }
 
@@ -353,8 +360,37 @@ pub(super) fn with_statement_count(state: &AppState, before: Option<u64>, respon
     }
 }
 
+/// A query text parsed once, with what [`preflight`] read from it.
+struct Parsed {
+    document: async_graphql::parser::types::ExecutableDocument,
+    checked: Preflight,
+}
+
+/// Bytes of query text whose parsed documents are kept: a frontend sends a few dozen distinct query texts
+/// (variables carry what changes), and parsing one took about a third of an uncached article page.
+const PARSED_QUERY_BYTES: u64 = 4 << 20;
+
+/// The parsed document of `query` (`None` when it does not parse: the executor reports that), from a
+/// process-wide cache keyed by the exact text, so a query is parsed once, not once per request.
+fn parsed(query: &str) -> Option<Arc<Parsed>> {
+    static DOCUMENTS: std::sync::OnceLock<moka::sync::Cache<String, Arc<Parsed>>> = std::sync::OnceLock::new();
+    let documents = DOCUMENTS.get_or_init(|| {
+        moka::sync::Cache::builder()
+            .weigher(|query: &String, _: &Arc<Parsed>| u32::try_from(query.len()).unwrap_or(u32::MAX))
+            .max_capacity(PARSED_QUERY_BYTES)
+            .build()
+    });
+    if let Some(found) = documents.get(query) {
+        return Some(found);
+    }
+    let document = async_graphql::parser::parse_query(query).ok()?;
+    let parsed = Arc::new(Parsed { checked: preflight(&document), document });
+    documents.insert(query.to_string(), parsed.clone());
+    Some(parsed)
+}
+
 /// What a query asks for, read before executing it (a query that does not parse is left to the executor).
-#[derive(Default)]
+#[derive(Default, Clone, Copy)]
 struct Preflight {
     aliases: usize,
     introspection: bool,
@@ -370,7 +406,7 @@ struct Preflight {
 /// limit, so only this count catches it. Real pages expand to a few hundred.
 const MAX_EXPANDED_FIELDS: usize = 10_000;
 
-fn preflight(query: &str) -> Preflight {
+fn preflight(doc: &async_graphql::parser::types::ExecutableDocument) -> Preflight {
     use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
     use std::collections::HashMap;
 
@@ -419,19 +455,17 @@ fn preflight(query: &str) -> Preflight {
         (aliases, introspection, fields)
     }
     let mut out = Preflight::default();
-    if let Ok(doc) = async_graphql::parser::parse_query(query) {
-        let mut memo = HashMap::new();
-        for (_, op) in doc.operations.iter() {
-            let (aliases, introspection, fields) = walk(&op.node.selection_set.node, &doc, &mut memo);
-            out.aliases = out.aliases.saturating_add(aliases);
-            out.introspection |= introspection;
-            out.fields = out.fields.saturating_add(fields);
-            out.mutation |= op.node.ty != OperationType::Query;
-        }
-        // Fragments no operation spreads fail validation, but must not hide introspection from this check.
-        for fragment in doc.fragments.values() {
-            out.introspection |= walk(&fragment.node.selection_set.node, &doc, &mut memo).1;
-        }
+    let mut memo = HashMap::new();
+    for (_, op) in doc.operations.iter() {
+        let (aliases, introspection, fields) = walk(&op.node.selection_set.node, doc, &mut memo);
+        out.aliases = out.aliases.saturating_add(aliases);
+        out.introspection |= introspection;
+        out.fields = out.fields.saturating_add(fields);
+        out.mutation |= op.node.ty != OperationType::Query;
+    }
+    // Fragments no operation spreads fail validation, but must not hide introspection from this check.
+    for fragment in doc.fragments.values() {
+        out.introspection |= walk(&fragment.node.selection_set.node, doc, &mut memo).1;
     }
     out
 }

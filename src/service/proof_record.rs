@@ -40,8 +40,13 @@ fn select_visible(visibility: Visibility) -> Select<proof_record::Entity> {
     staged::visible::<ProofRecords>(visibility)
 }
 
-fn visible_ids(visibility: Visibility) -> sea_orm::sea_query::SelectStatement {
-    staged::visible_keys::<ProofRecords>(visibility, proof_record::Column::Id)
+/// The frame's proof record row is visible (a correlated lookup, see [`staged::visible_exists`]).
+fn record_visible(visibility: Visibility) -> sea_orm::sea_query::SimpleExpr {
+    staged::visible_exists::<ProofRecords>(
+        visibility,
+        proof_record::Column::Id,
+        (asset::Entity, asset::Column::ProofRecordId),
+    )
 }
 
 /// Proof record rows linked to the reuse channel `slug`.
@@ -140,7 +145,7 @@ pub async fn assets_by_document_ids(
 ) -> Result<Vec<asset::Model>> {
     Ok(release::visible_frames(visibility, Offer::Anywhere)
         .filter(asset::Column::DocumentId.is_in(ids.iter().cloned()))
-        .filter(asset::Column::ProofRecordId.in_subquery(visible_ids(visibility)))
+        .filter(record_visible(visibility))
         .all(db)
         .await?)
 }
@@ -170,17 +175,21 @@ pub async fn channels_of(
 
 /// Cleared (or release-free) assets of visible proof records offered to a channel, for `reuseChannel { assets }`.
 fn channel_assets(visibility: Visibility, channel_id: i32) -> Select<asset::Entity> {
-    release::visible_frames(visibility, Offer::Channel(channel_id))
-        .filter(asset::Column::ProofRecordId.in_subquery(visible_ids(visibility)))
-        .filter(
-            asset::Column::ProofRecordId.in_subquery(
-                Query::select()
-                    .column(proof_record_channel::Column::ProofRecordId)
-                    .from(proof_record_channel::Entity)
-                    .and_where(proof_record_channel::Column::ChannelId.eq(channel_id))
-                    .to_owned(),
-            ),
-        )
+    release::visible_frames(visibility, Offer::Channel(channel_id)).filter(record_visible(visibility)).filter(
+        Expr::exists(
+            Query::select()
+                .expr(Expr::cust("1"))
+                .from(proof_record_channel::Entity)
+                .and_where(
+                    Expr::col((proof_record_channel::Entity, proof_record_channel::Column::ProofRecordId))
+                        .equals((asset::Entity, asset::Column::ProofRecordId)),
+                )
+                .and_where(
+                    Expr::col((proof_record_channel::Entity, proof_record_channel::Column::ChannelId)).eq(channel_id),
+                )
+                .to_owned(),
+        ),
+    )
 }
 
 fn asset_ordering() -> Ordering<asset::Model> {

@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use entity::{proof_snippet, reuse_channel};
-use sea_orm::sea_query::{Condition, Query};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
 use sha2::{Digest, Sha256};
 
@@ -335,14 +335,17 @@ pub async fn approve(
 
 /// The public offer of snippets: not stale, and carrying a credit line where its channel requires one.
 pub fn offered() -> Condition {
+    // Correlated, so each candidate snippet is one lookup (an `IN (subquery)` is collected whole per read).
     let credit_required = Query::select()
-        .column(reuse_channel::Column::Id)
+        .expr(Expr::cust("1"))
         .from(reuse_channel::Entity)
-        .and_where(reuse_channel::Column::RequiresCredit.eq(true))
+        .and_where(
+            Expr::col((reuse_channel::Entity, reuse_channel::Column::Id))
+                .equals((proof_snippet::Entity, proof_snippet::Column::ChannelId)),
+        )
+        .and_where(Expr::col((reuse_channel::Entity, reuse_channel::Column::RequiresCredit)).eq(true))
         .to_owned();
-    Condition::all().add(proof_snippet::Column::StaleReason.is_null()).add(
-        Condition::any()
-            .add(proof_snippet::Column::Credit.is_not_null())
-            .add(proof_snippet::Column::ChannelId.not_in_subquery(credit_required)),
-    )
+    Condition::all()
+        .add(proof_snippet::Column::StaleReason.is_null())
+        .add(Condition::any().add(proof_snippet::Column::Credit.is_not_null()).add(Expr::not_exists(credit_required)))
 }

@@ -15,10 +15,11 @@ pub struct QuestionFilter {
 
 /// Questions whose article row is in the caller's stage (question rows belong to one stage row).
 fn select_visible(visibility: Visibility) -> Select<question::Entity> {
-    question::Entity::find().filter(
-        question::Column::ArticleId
-            .in_subquery(super::staged::visible_keys::<super::staged::Articles>(visibility, article::Column::Id)),
-    )
+    question::Entity::find().filter(super::staged::visible_exists::<super::staged::Articles>(
+        visibility,
+        article::Column::Id,
+        (question::Entity, question::Column::ArticleId),
+    ))
 }
 
 fn filtered(db: &impl ConnectionTrait, visibility: Visibility, filter: &QuestionFilter) -> Select<question::Entity> {

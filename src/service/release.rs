@@ -48,17 +48,26 @@ fn unexpired(at: DateTime<Utc>) -> Condition {
     Condition::any().add(asset::Column::ReleaseExpiresAt.is_null()).add(asset::Column::ReleaseExpiresAt.gt(at))
 }
 
+/// The scope rows of the outer query's frame, correlated so each candidate frame is one index lookup (an
+/// `IN (subquery)` makes SQLite collect every scope row of every frame on each read).
 fn scoped_frames() -> SelectStatement {
-    Query::select().column(asset_channel::Column::AssetId).from(asset_channel::Entity).to_owned()
+    Query::select()
+        .expr(Expr::cust("1"))
+        .from(asset_channel::Entity)
+        .and_where(
+            Expr::col((asset_channel::Entity, asset_channel::Column::AssetId))
+                .equals((asset::Entity, asset::Column::Id)),
+        )
+        .to_owned()
 }
 
 fn in_scope(offer: Offer) -> Condition {
-    let unscoped = asset::Column::Id.not_in_subquery(scoped_frames());
+    let unscoped = Expr::not_exists(scoped_frames());
     let covering = match offer {
         Offer::Anywhere => return Condition::all(),
-        Offer::Channel(channel_id) => {
-            scoped_frames().and_where(asset_channel::Column::ChannelId.eq(channel_id)).to_owned()
-        }
+        Offer::Channel(channel_id) => scoped_frames()
+            .and_where(Expr::col((asset_channel::Entity, asset_channel::Column::ChannelId)).eq(channel_id))
+            .to_owned(),
         Offer::ProofPages => scoped_frames()
             .inner_join(
                 reuse_channel::Entity,
@@ -68,7 +77,7 @@ fn in_scope(offer: Offer) -> Condition {
             .and_where(Expr::col((reuse_channel::Entity, reuse_channel::Column::Slug)).eq(PROOF_PAGES))
             .to_owned(),
     };
-    Condition::any().add(unscoped).add(asset::Column::Id.in_subquery(covering))
+    Condition::any().add(unscoped).add(Expr::exists(covering))
 }
 
 /// The earliest expiry still ahead among `frames`: when an answer showing them stops being true.
