@@ -463,6 +463,7 @@ async fn serve(url: &str, config: ServeConfig) -> Result<(), CliError> {
         Some(replica_url) => {
             probe_postgres(replica_url).await?;
             let replica = app::connect_for(replica_url, config.api.workload()).await.map_err(CliError::Database)?;
+            crate::service::replica::verify(&db, &replica).await.map_err(|message| CliError::Usage { message })?;
             Some(crate::service::replica::ReplicaConnection::open(replica).await)
         }
         None => None,

@@ -226,6 +226,14 @@ async fn public_reads_use_the_replica_and_never_go_back_in_time() {
     let primary = backlot::app::connect_and_migrate(&primary_url).await.expect("migrate the primary");
     backlot::demo::load(&primary).await.expect("demo loads").expect("empty database");
     let (_, token) = backlot::service::token::create(&primary, "pub", Role::Publisher, None).await.expect("token");
+    // A URL that is not a standby of this database is refused at start: it would serve other content.
+    let out = Command::new(env!("CARGO_BIN_EXE_backlot"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--database-url", &primary_url, "--replica-url", &primary_url])
+        .output()
+        .expect("run backlot");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--replica-url is not a standby"), "{stderr}");
     clusters.start_standby();
     let standby = sea_orm::Database::connect(&replica_url).await.expect("connect to the standby");
     eprintln!("primary and standby ready in {:?}", setup.elapsed());

@@ -248,13 +248,38 @@ async fn a_publish_is_delivered_once_signed_with_the_entity_and_its_purge_keys()
     assert_eq!(deliveries[0]["attempts"][0]["responseExcerpt"], "ok");
 
     // An unpublish is the other subscribed type; nothing else is queued for this webhook.
-    hooks
+    let down = hooks
         .data("mutation($id: ID!) { unpublishArticle(id: $id, expectedVersion: 2) { version } }", json!({ "id": id }))
         .await;
     let got = receiver.wait_for(2).await;
     assert_eq!(got.len(), 2);
     assert_eq!(got[1].1["type"], "article.unpublished");
     assert_eq!(got[1].1["entity"]["slug"], "webhook-page", "the slug the public saw");
+
+    // Renamed and published again: a CDN must drop the old address too, so both slugs are purged.
+    let published = hooks
+        .data(
+            "mutation($id: ID!, $v: Int!) { publishArticle(id: $id, expectedVersion: $v) { version } }",
+            json!({ "id": id, "v": down["unpublishArticle"]["version"] }),
+        )
+        .await;
+    let renamed = hooks
+        .data(
+            r#"mutation($id: ID!, $v: Int!) { updateArticle(id: $id, expectedVersion: $v, input: { slug: "webhook-page-renamed" }) { version } }"#,
+            json!({ "id": id, "v": published["publishArticle"]["version"] }),
+        )
+        .await;
+    hooks
+        .data(
+            "mutation($id: ID!, $v: Int!) { publishArticle(id: $id, expectedVersion: $v) { version } }",
+            json!({ "id": id, "v": renamed["updateArticle"]["version"] }),
+        )
+        .await;
+    let got = receiver.wait_for(4).await;
+    let purge = got[3].1["purge"].to_string();
+    for key in ["\"article:webhook-page\"", "\"article:webhook-page-renamed\""] {
+        assert!(purge.contains(key), "the rename's purge names {key}: {purge}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -94,6 +94,11 @@ where
     let _ = NOTED.try_with(|noted| noted.borrow_mut().tags.extend(tags.into_iter().map(Into::into)));
 }
 
+/// What the running write has noted so far (its document under the names it had before the change, say).
+pub fn noted() -> Vec<String> {
+    NOTED.try_with(|noted| noted.borrow().tags.iter().cloned().collect()).unwrap_or_default()
+}
+
 /// Declares that what the running unit of work notes (before or after this call) is all it changes that a
 /// public answer can show: nothing, for a draft edit, a token or a webhook. Called by the unit of work
 /// itself (see `editorial.rs`), never by a step it is made of.

@@ -141,7 +141,9 @@ pub async fn staged<D: Staged>(db: &impl ConnectionTrait, change: Change, docume
     let Some(described) = describe(db, D::KIND, document_id).await? else {
         return Ok(());
     };
-    let mut body = json!({ "entity": described.entity, "purge": described.purge });
+    // With what the write noted before the change: a renamed document's old slug is purged too.
+    let purge = unique(described.purge.into_iter().chain(super::changes::noted()).collect());
+    let mut body = json!({ "entity": described.entity, "purge": purge });
     if change == Change::Scheduled {
         body["publishAt"] = json!(described.publish_at.map(|t| t.to_rfc3339_opts(SecondsFormat::Micros, true)));
     }

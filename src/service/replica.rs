@@ -67,6 +67,48 @@ impl ReplicaConnection {
     }
 }
 
+#[derive(sea_orm::FromQueryResult)]
+struct Identity {
+    recovering: bool,
+    system: String,
+    database: String,
+}
+
+async fn identity(db: &DatabaseConnection) -> Result<Identity, sea_orm::DbErr> {
+    use sea_orm::FromQueryResult;
+    let sql = "SELECT pg_is_in_recovery() AS recovering, (SELECT system_identifier::text FROM pg_control_system())                AS system, current_database()::text AS database";
+    let found =
+        Identity::find_by_statement(sea_orm::Statement::from_string(sea_orm::DbBackend::Postgres, sql)).one(db).await?;
+    found.ok_or_else(|| sea_orm::DbErr::RecordNotFound("the server's identity".into()))
+}
+
+/// Refuses a replica URL that is not a streaming replica of the primary's database: a server that is not
+/// in recovery (the primary itself, another server), a standby of another cluster (a different system
+/// identifier), or another database on the right standby. Each would serve the wrong content to the public.
+pub async fn verify(primary: &DatabaseConnection, replica: &DatabaseConnection) -> Result<(), String> {
+    let (p, r) = match (identity(primary).await, identity(replica).await) {
+        (Ok(p), Ok(r)) => (p, r),
+        (Err(e), _) | (_, Err(e)) => return Err(format!("cannot check that --replica-url is a replica: {e}")),
+    };
+    if !r.recovering {
+        return Err("--replica-url is not a standby (pg_is_in_recovery() is false): point it at a streaming                     replica of --database-url"
+            .into());
+    }
+    if r.system != p.system {
+        return Err(format!(
+            "--replica-url is a standby of another cluster (system identifier {}, the primary's is {}): point              it at a streaming replica of --database-url",
+            r.system, p.system
+        ));
+    }
+    if r.database != p.database {
+        return Err(format!(
+            "--replica-url names database {:?} but --database-url names {:?}: use the same database name",
+            r.database, p.database
+        ));
+    }
+    Ok(())
+}
+
 /// The read replica and what this process knows of its replay.
 pub struct Replica {
     db: DatabaseConnection,
@@ -86,7 +128,7 @@ pub struct Replica {
 
 impl Replica {
     pub fn new(primary: DatabaseConnection, replica: ReplicaConnection) -> Arc<Replica> {
-        Arc::new(Replica {
+        let replica = Arc::new(Replica {
             db: replica.db,
             primary,
             replayed: AtomicI64::new(replica.replayed),
@@ -98,7 +140,20 @@ impl Replica {
             reachable: AtomicBool::new(replica.replayed >= 0),
             counted: ["primary", "replica"]
                 .map(|db| crate::http::metrics::METRICS.public_reads.with_label_values(&[db])),
-        })
+        });
+        // Checked without traffic too, so a replica that died while the process was idle is known to be
+        // gone before the next public read is routed.
+        let weak = Arc::downgrade(&replica);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(REVALIDATE_INTERVAL).await;
+                let Some(replica) = weak.upgrade() else { return };
+                if replica.since_last_check() >= REVALIDATE_INTERVAL {
+                    replica.spawn_check();
+                }
+            }
+        });
+        replica
     }
 
     /// The replica's pool for one anonymous read, or `None` when the primary must answer it (the replica
