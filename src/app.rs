@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
 
 use crate::cache::ResponseCache;
 use crate::config::{ApiSettings, HttpSettings, ServeConfig};
@@ -104,6 +104,17 @@ pub async fn connect_and_migrate_for(url: &str, workload: Workload) -> Result<Da
     }
     migrate_database(url).await?;
     connect_for(url, workload).await
+}
+
+/// After a bulk write on SQLite: moves the write-ahead log into the database and empties it, so the next
+/// process to open the file does not first read back what the bulk write left in the log (about 100 ms at
+/// 10,000 generated articles). Best effort: a reader holding the log open only leaves it as it was.
+pub async fn checkpoint(db: &DatabaseConnection) {
+    if db.get_database_backend() == sea_orm::DbBackend::Sqlite
+        && let Err(e) = db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)").await
+    {
+        tracing::debug!("write-ahead log not checkpointed: {e}");
+    }
 }
 
 /// Migrates on a connection of its own, outside any statement budget (building an index on a large

@@ -326,6 +326,7 @@ async fn generate(
         let slugs = crate::service::article::slugs(&db, Visibility::Public).await?;
         std::fs::write(&path, slugs.join("\n")).map_err(|e| input_error(&path, &e.to_string()))?;
     }
+    app::checkpoint(&db).await;
     Ok(())
 }
 
