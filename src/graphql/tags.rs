@@ -80,9 +80,33 @@ pub(super) fn guard_root_field(ctx: &ExtensionContext<'_>, name: &str) {
     }
 }
 
+/// Past this many bytes of keys only the list keys are sent (CDNs cap the header at 16 KB; every write of a
+/// document also names its kind's list key, so purging by those still reaches the answer).
+const MAX_SURROGATE_BYTES: usize = 8 * 1024;
+
 /// The `Surrogate-Key` (space-separated, Fastly and others) and `Cache-Tag` (comma-separated, Cloudflare)
 /// header values for an answer's tags; none for an untagged answer or one with no tags.
 pub fn surrogate_headers(tags: &crate::cache::Tags) -> Option<(String, String)> {
     let tags = tags.as_ref().filter(|t| !t.is_empty())?;
-    Some((tags.join(" "), tags.join(",")))
+    let mut keys: Vec<&str> = tags.iter().map(String::as_str).collect();
+    if keys.iter().map(|k| k.len() + 1).sum::<usize>() > MAX_SURROGATE_BYTES {
+        keys.retain(|k| !k.contains(':'));
+    }
+    Some((keys.join(" "), keys.join(",")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_that_read_too_many_documents_is_keyed_by_its_lists() {
+        let few: crate::cache::Tags = Some(["article:a".to_string(), "articles".to_string()].into_iter().collect());
+        assert_eq!(surrogate_headers(&few), Some(("article:a articles".into(), "article:a,articles".into())));
+        let many: Vec<String> =
+            (0..1000).map(|i| format!("proof-record:record-{i}")).chain(["articles".into()]).collect();
+        let (surrogate, cache_tag) = surrogate_headers(&Some(many.into_iter().collect())).expect("keys");
+        assert_eq!((surrogate.as_str(), cache_tag.as_str()), ("articles", "articles"));
+        assert_eq!(surrogate_headers(&None), None);
+    }
 }
