@@ -63,14 +63,9 @@ pub async fn import_batch(
     // The service's unit of work: the write lock up front, one content-generation bump, one commit.
     crate::service::transaction(db, move |txn| {
         Box::pin(async move {
-            // What the pages were named before and after (a publish may replace an older public slug), and
-            // their collections, before and after (a new one too).
+            // What the pages were named before and after (a publish may replace an older public slug), with
+            // their collections then and now.
             let slugs: Vec<String> = pages.iter().map(|p| p.slug.clone()).collect();
-            let collections = pages
-                .iter()
-                .filter_map(|p| p.collection.as_deref())
-                .filter_map(|name| catalog::collection_slug(name).ok());
-            changes::note(collections.map(|slug| changes::collection(&slug)).chain([changes::COLLECTIONS.to_string()]));
             changes::note_articles_by_slugs(txn, &slugs).await?;
             changes::complete();
             let outcomes = write_batch(txn, pages, publish, force, actor).await?;

@@ -158,6 +158,7 @@ pub(crate) async fn apply_tightened(db: &impl ConnectionTrait, draft: &entity::p
     let scope = |id: i32| -> BTreeSet<i32> { scopes.get(&id).into_iter().flatten().map(|c| c.id).collect() };
     let drafts: HashMap<&str, &asset::Model> =
         frames.iter().filter(|f| f.proof_record_id == draft.id).map(|f| (f.document_id.as_str(), f)).collect();
+    let mut noted = false;
     for public in frames.iter().filter(|f| f.proof_record_id == published.id) {
         let Some(edited) = drafts.get(public.document_id.as_str()) else { continue };
         let mut release = (!ReleaseStatus::PUBLIC.contains(&edited.release)
@@ -180,8 +181,10 @@ pub(crate) async fn apply_tightened(db: &impl ConnectionTrait, draft: &entity::p
             }
         }
         if release.is_some() || expiry.is_some() || narrowed {
-            // The published copy changes in this (draft) write: its answers go stale now.
-            super::changes::note_document::<ProofRecords>(db, &published.document_id).await?;
+            // The published copy changes in this (draft) write: its answers go stale now (noted once).
+            if !std::mem::replace(&mut noted, true) {
+                super::changes::note_document::<ProofRecords>(db, &published.document_id).await?;
+            }
             // Before the update: the event names frames the public copy still offers.
             let (frame, now_release) = (std::slice::from_ref(&public.document_id), release.unwrap_or(public.release));
             let expires_at = expiry.or(public.release_expires_at);
